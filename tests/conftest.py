@@ -1,0 +1,48 @@
+"""Fixtures: a Flask-free session on SQLite (or PostgreSQL when TEST_DATABASE_URL is set), the app, demo data."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
+
+from workflows import users
+from workflows.models import Base
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """A fresh, empty database: in-memory SQLite, or the PostgreSQL test database emptied first."""
+    url = url or TEST_DATABASE_URL or "sqlite://"
+    if url.startswith("sqlite"):
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA foreign_keys=ON"))
+    else:
+        engine = create_engine(url)
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    return engine
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # scrypt at its production cost takes ~50 ms a user; tests create hundreds.
+    monkeypatch.setattr(users, "_SCRYPT", {"n": 2**4, "r": 8, "p": 1})
+
+
+@pytest.fixture
+def db_engine() -> Iterator[Engine]:
+    engine = make_engine()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(db_engine: Engine) -> Iterator[Session]:
+    with Session(db_engine, expire_on_commit=False) as s:
+        yield s

@@ -1,0 +1,74 @@
+"""The Vietnamese working-day calendar (DOMAIN.md §6): weekends, Labour Code holidays, per-year overrides."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.models import CalendarDay
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+DAY_OFF_KINDS = {"holiday", "compensatory", "swap_off"}
+
+
+@lru_cache(maxsize=64)
+def _statutory_holidays(year: int) -> frozenset[date]:
+    # The holidays package knows Tết and Hùng Kings' day by the lunar calendar, and the observed days it has data for.
+    return frozenset(holidays.country_holidays("VN", years=year).keys())
+
+
+class WorkingCalendar:
+    """Working days for deadline arithmetic; load once per unit of work with `WorkingCalendar.load(session)`."""
+
+    def __init__(self, days_off: set[date] | None = None, extra_workdays: set[date] | None = None) -> None:
+        self.days_off = days_off or set()
+        self.extra_workdays = extra_workdays or set()
+
+    @classmethod
+    def load(cls, session: Session) -> WorkingCalendar:
+        rows = session.execute(select(CalendarDay.day, CalendarDay.kind)).all()
+        return cls(
+            days_off={d for d, kind in rows if kind in DAY_OFF_KINDS},
+            extra_workdays={d for d, kind in rows if kind == "swap_workday"},
+        )
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.extra_workdays:
+            return True
+        if day in self.days_off or day.weekday() >= 5:
+            return False
+        return day not in _statutory_holidays(day.year)
+
+    def add_working_days(self, trigger: date, days: int) -> date:
+        """The Nth working day after TRIGGER: the period starts the day after the triggering event."""
+        current, counted = trigger, 0
+        while counted < days:
+            current += timedelta(days=1)
+            if self.is_working_day(current):
+                counted += 1
+        return current
+
+    def roll_forward(self, day: date) -> date:
+        """A calendar-date deadline that falls on a day off moves to the next working day."""
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after START up to and including END (negative when END is before START)."""
+        if end < start:
+            return -self.working_days_between(end, start)
+        return sum(1 for n in range(1, (end - start).days + 1) if self.is_working_day(start + timedelta(days=n)))
+
+
+def local_today(now: datetime | None = None) -> date:
+    return (now or datetime.now(LOCAL_TZ)).astimezone(LOCAL_TZ).date()
+
+
+def end_of_day(day: date) -> datetime:
+    """Deadlines end at 23:59:59 local time."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=LOCAL_TZ)

@@ -1,0 +1,197 @@
+"""The annual cycle: opening a year, its progress, its results; and the timer pass that moves waiting cycles on."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workflows import runtime, topics
+from workflows.calendar import end_of_day
+from workflows.definitions import latest_version
+from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from workflows.models import (
+    Cycle,
+    CycleStatus,
+    Evaluation,
+    HumanTask,
+    InstanceStatus,
+    ProcessInstance,
+    Report,
+    Role,
+    TaskState,
+    User,
+)
+from workflows.rules import RATING_VI, SANCTION_VI
+from workflows.units import unit_name
+
+CYCLE_PROCESS, REPORT_PROCESS, EVALUATION_PROCESS = "annual_cycle", "agency_report", "unit_evaluation"
+OPENING_ROLES = {Role.DIC_LEADER, Role.DIC_OFFICER, Role.ADMIN}
+
+
+def open_cycle(
+    session: Session,
+    year: Any,
+    report_due: Any,
+    actor: User | None,
+    now: datetime | None = None,
+    unit_codes: list[str] | None = None,
+) -> Cycle:
+    """DIC opens YEAR: start the cycle and one agency report per unit; versions are pinned for the whole year."""
+    if actor is not None and not (actor.role_set & OPENING_ROLES):
+        raise NotAllowed("Chỉ Sở Thông tin và Truyền thông mở kỳ đánh giá.")
+    errors = {}
+    if not isinstance(year, int) or isinstance(year, bool) or not 2013 <= year <= 2100:
+        errors["year"] = "Năm đánh giá phải là số từ 2013 đến 2100."
+    if isinstance(report_due, str):
+        try:
+            report_due = date.fromisoformat(report_due)
+        except ValueError:
+            errors["report_due"] = "Hạn nộp báo cáo phải là ngày (yyyy-mm-dd)."
+    elif not isinstance(report_due, date):
+        errors["report_due"] = "Hạn nộp báo cáo phải là ngày (yyyy-mm-dd)."
+    if not errors and not date(year, 1, 1) <= report_due <= date(year + 1, 12, 31):
+        errors["report_due"] = f"Hạn nộp báo cáo phải trong năm {year} hoặc {year + 1}."
+    if errors:
+        raise InvalidInput("Không mở được kỳ đánh giá.", errors)
+    if session.scalar(select(Cycle.id).where(Cycle.year == year)):
+        raise Conflict(f"Kỳ đánh giá năm {year} đã được mở.")
+    ctx = runtime.Context.create(session, actor, now)
+    report_due = ctx.calendar.roll_forward(report_due)
+    cycle = Cycle(
+        year=year,
+        report_due=report_due,
+        report_version_id=latest_version(session, REPORT_PROCESS).id,
+        evaluation_version_id=latest_version(session, EVALUATION_PROCESS).id,
+        opened_by_id=actor.id if actor else None,
+        opened_at=ctx.now,
+    )
+    session.add(cycle)
+    session.flush()
+    data: dict[str, Any] = {
+        "year": year,
+        "report_due": report_due.isoformat(),
+        "report_due_at": end_of_day(report_due).isoformat(),
+    }
+    if unit_codes is not None:
+        data["unit_codes"] = sorted(unit_codes)
+    instance, _ = runtime.start(
+        ctx, latest_version(session, CYCLE_PROCESS), data, business_key=str(year), year=year, cycle_id=cycle.id,
+        handler=topics.dispatcher(ctx),
+    )
+    cycle.instance_id = instance.id
+    session.commit()
+    return cycle
+
+
+def get_cycle(session: Session, year: int) -> Cycle:
+    cycle = session.scalar(select(Cycle).where(Cycle.year == year))
+    if cycle is None:
+        raise NotFound(f"Chưa mở kỳ đánh giá năm {year}.")
+    return cycle
+
+
+def fire_due(session: Session, now: datetime | None = None) -> int:
+    """One timer pass: fire due BPMN timers, and wake cycles whose reports are all in. Returns instances moved.
+
+    Each instance is its own transaction; on PostgreSQL, SKIP LOCKED lets several workers share the work.
+    """
+    ctx = runtime.Context.create(session, None, now)
+    moved = 0
+    query = (
+        select(ProcessInstance.id)
+        .where(ProcessInstance.status == InstanceStatus.RUNNING, ProcessInstance.next_timer_at <= ctx.now)
+        .order_by(ProcessInstance.next_timer_at)
+    )
+    for instance_id in list(session.scalars(query)):
+        instance = session.scalar(
+            select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update(skip_locked=True)
+        )
+        if instance is None or instance.next_timer_at is None or _aware(instance.next_timer_at) > ctx.now:
+            session.rollback()
+            continue
+        run = runtime.load(ctx, instance)
+        runtime.audit(ctx, "timer_fired", "Đến hạn theo lịch của quy trình", instance)
+        run.advance(topics.dispatcher(ctx, instance), ctx.now)
+        runtime.save(ctx, instance, run)
+        session.commit()
+        moved += 1
+    for cycle_id in list(session.scalars(select(Cycle.id).where(Cycle.status == CycleStatus.REPORTING))):
+        if topics.notify_cycle_if_all_accepted(ctx, cycle_id):
+            session.commit()
+            moved += 1
+    return moved
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC.
+    from datetime import timezone
+
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def progress(session: Session, year: int) -> list[dict[str, Any]]:
+    """Each agency's report: its status and the step it waits at, since when, and for whom."""
+    cycle = get_cycle(session, year)
+    open_tasks = {
+        t.unit_code: t
+        for t in session.scalars(
+            select(HumanTask).where(HumanTask.year == year, HumanTask.state == TaskState.OPEN,
+                                    HumanTask.process_key == REPORT_PROCESS)
+        )
+    }
+    rows = []
+    for report in session.scalars(select(Report).where(Report.year == cycle.year).order_by(Report.unit_code)):
+        task = open_tasks.get(report.unit_code)
+        rows.append({
+            "unit_code": report.unit_code,
+            "unit_name": unit_name(session, report.unit_code, year),
+            "status": report.status.value,
+            "step": task.step_name if task else None,
+            "since": task.created_at if task else report.accepted_at,
+            "holder": task.candidate_group if task else None,
+            "instance_id": report.instance_id,
+            "revisions": report.revision_count,
+        })
+    return rows
+
+
+def results(session: Session, year: int) -> list[dict[str, Any]]:
+    """The year's outcome per unit, with reasons, articles and every override."""
+    rows = session.scalars(
+        select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False)).order_by(Evaluation.unit_code)
+    )
+    return [
+        {
+            "unit_code": e.unit_code,
+            "unit_name": unit_name(session, e.unit_code, year),
+            "block": e.block.value,
+            "ict_rank": e.ict_rank,
+            "ict_units": e.ict_units,
+            "sections_violated": e.sections_violated,
+            "late_report": e.late_report,
+            "proposed": {k: (e.proposed or {}).get(k) for k in ("rating", "sanction", "reward", "sanction_rule")},
+            "rating": e.rating,
+            "rating_vi": RATING_VI.get(e.rating or "", ""),
+            "sanction": e.sanction,
+            "sanction_vi": SANCTION_VI.get(e.sanction or "", ""),
+            "reward": e.reward,
+            "reasons": e.reasons,
+            "articles": e.articles,
+            "final": e.final,
+            "decision_number": e.decision_number,
+            "overrides": [
+                {"stage": o.stage, "field": o.field, "from": o.old_value, "to": o.new_value, "reason": o.reason,
+                 "by": o.by.username, "at": o.at.isoformat()}
+                for o in e.overrides
+            ],
+        }
+        for e in rows
+    ]
+
+
+def open_task_count(session: Session, year: int) -> int:
+    return session.scalar(
+        select(func.count(HumanTask.id)).where(HumanTask.year == year, HumanTask.state == TaskState.OPEN)
+    ) or 0

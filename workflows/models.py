@@ -1,0 +1,376 @@
+"""Database tables, as SQLAlchemy 2 typed mappings on one plain Base (no Flask here; webapp wraps this Base)."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    # Stable constraint names so Alembic migrations diff cleanly on SQLite and PostgreSQL alike.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Store the readable value, not the member name, and avoid native PG enums so adding a member is a plain migration.
+    return Enum(cls, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
+
+
+# --- organisation -----------------------------------------------------------------------------------------------
+
+
+class Block(enum.StrEnum):
+    DEPARTMENT = "department"
+    DISTRICT = "district"
+
+
+class Unit(Base):
+    """A unit evaluated under the Decision: a provincial department or a district-level People's Committee."""
+
+    __tablename__ = "unit"
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    history: Mapped[list[UnitHistory]] = relationship(
+        back_populates="unit", order_by="UnitHistory.valid_from", cascade="all, delete-orphan"
+    )
+
+
+class UnitHistory(Base):
+    """Effective-dated facts about a unit (A26): names, block and existence change with mergers and upgrades."""
+
+    __tablename__ = "unit_history"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(ForeignKey("unit.code"), index=True)
+    name_vi: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    block: Mapped[Block] = mapped_column(_enum(Block))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    successor_code: Mapped[str | None] = mapped_column(String(20))
+    source: Mapped[str | None] = mapped_column(String(200))
+    unit: Mapped[Unit] = relationship(back_populates="history")
+
+
+class Role(enum.StrEnum):
+    AGENCY_OFFICER = "agency_officer"
+    AGENCY_HEAD = "agency_head"
+    DEPUTY = "deputy"
+    DIC_OFFICER = "dic_officer"
+    DIC_LEADER = "dic_leader"
+    HOME_AFFAIRS = "home_affairs"
+    COMMITTEE = "committee"
+    SUPERVISOR = "supervisor"
+    PROCESS_OWNER = "process_owner"
+    ADMIN = "admin"
+
+
+class User(Base):
+    __tablename__ = "user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"), index=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    roles: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    # Flask-Login's protocol, written out so this module needs no Flask import.
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def role_set(self) -> set[Role]:
+        return {r.role for r in self.roles}
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.role_set
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+class UserRole(Base):
+    __tablename__ = "user_role"
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    role: Mapped[Role] = mapped_column(_enum(Role), primary_key=True)
+
+
+class DeputyAssignment(Base):
+    """A head's written assignment of a deputy to answer for IT application (Điều 2.3)."""
+
+    __tablename__ = "deputy_assignment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    head_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    unit_code: Mapped[str] = mapped_column(ForeignKey("unit.code"))
+    document_number: Mapped[str] = mapped_column(String(100))
+    document_date: Mapped[date] = mapped_column(Date)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date] = mapped_column(Date)
+    # Step ids of the process the deputy may act on; the head's approval step by default.
+    scope: Mapped[list[Any]] = mapped_column(JSON, default=lambda: ["approve_report"])
+    deputy: Mapped[User] = relationship(foreign_keys=[deputy_id])
+    head: Mapped[User] = relationship(foreign_keys=[head_id])
+
+
+# --- process definitions and instances --------------------------------------------------------------------------
+
+
+class ProcessDefinition(Base):
+    __tablename__ = "process_definition"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)  # the BPMN process id
+    name: Mapped[str] = mapped_column(String(300))
+    versions: Mapped[list[DefinitionVersion]] = relationship(
+        back_populates="definition", order_by="DefinitionVersion.version"
+    )
+
+
+class DefinitionVersion(Base):
+    """An immutable, numbered deployment of one process with the files it needs; instances stay on their version."""
+
+    __tablename__ = "definition_version"
+    __table_args__ = (UniqueConstraint("definition_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    files: Mapped[dict[str, Any]] = mapped_column(JSON)  # file name -> text exactly as deployed
+    spec_json: Mapped[str] = mapped_column(Text)  # serialized SpiffWorkflow spec + subprocess specs
+    comment: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    definition: Mapped[ProcessDefinition] = relationship(back_populates="versions", lazy="joined")
+
+
+class InstanceStatus(enum.StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+    __table_args__ = (Index("ix_instance_cycle_status", "cycle_id", "process_key", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("definition_version.id"))
+    process_key: Mapped[str] = mapped_column(String(100))
+    business_key: Mapped[str] = mapped_column(String(100), index=True)
+    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("cycle.id", use_alter=True))
+    year: Mapped[int] = mapped_column(Integer)
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"))
+    status: Mapped[InstanceStatus] = mapped_column(_enum(InstanceStatus), default=InstanceStatus.RUNNING)
+    state: Mapped[bytes] = mapped_column(LargeBinary)  # engine state, JSON bytes; the spec lives on the version
+    next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    version: Mapped[DefinitionVersion] = relationship()
+
+    # Optimistic lock: two transactions that loaded the same state cannot both save it (StaleDataError).
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class TaskState(enum.StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class HumanTask(Base):
+    """One row per human task: what inboxes query, without loading engine state."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_task_inbox", "state", "candidate_group", "unit_code", "due_on"),
+        Index("ix_task_assignee", "assignee_id", "state"),
+        Index("ix_task_instance", "instance_id", "state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    task_uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    process_key: Mapped[str] = mapped_column(String(100))
+    step_id: Mapped[str] = mapped_column(String(100))
+    step_name: Mapped[str] = mapped_column(String(300))
+    lane: Mapped[str | None] = mapped_column(String(200))
+    candidate_group: Mapped[str] = mapped_column(String(100))
+    form_key: Mapped[str | None] = mapped_column(String(200))
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"))
+    year: Mapped[int] = mapped_column(Integer)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    state: Mapped[TaskState] = mapped_column(_enum(TaskState), default=TaskState.OPEN)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    due_source: Mapped[str | None] = mapped_column(String(200))  # where the deadline came from
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    acting_for_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # the head a deputy acted for
+    return_reason: Mapped[str | None] = mapped_column(Text)  # shown on top of a task re-opened after a return
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    instance: Mapped[ProcessInstance] = relationship()
+    completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class AuditEvent(Base):
+    """Append-only history: who did what, when, with the data submitted."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    acting_for_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    kind: Mapped[str] = mapped_column(String(50))
+    step_id: Mapped[str | None] = mapped_column(String(100))
+    message: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+
+
+# --- the annual cycle and its results ---------------------------------------------------------------------------
+
+
+class CycleStatus(enum.StrEnum):
+    REPORTING = "reporting"
+    EVALUATING = "evaluating"
+    DECIDED = "decided"
+
+
+class Cycle(Base):
+    __tablename__ = "cycle"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    status: Mapped[CycleStatus] = mapped_column(_enum(CycleStatus), default=CycleStatus.REPORTING)
+    report_due: Mapped[date] = mapped_column(Date)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", use_alter=True))
+    # Versions pinned at opening, so a deployment mid-year never changes this year's agency reports or rules.
+    report_version_id: Mapped[int] = mapped_column(ForeignKey("definition_version.id"))
+    evaluation_version_id: Mapped[int] = mapped_column(ForeignKey("definition_version.id"))
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decision_number: Mapped[str | None] = mapped_column(String(50))
+    decision_date: Mapped[date | None] = mapped_column(Date)
+
+
+class ReportStatus(enum.StrEnum):
+    DRAFTING = "drafting"
+    AWAITING_HEAD = "awaiting_head"
+    AWAITING_DIC = "awaiting_dic"
+    ACCEPTED = "accepted"
+
+
+class Report(Base):
+    """An agency's annual IT-application report and self-assessment (Điều 19)."""
+
+    __tablename__ = "report"
+    __table_args__ = (UniqueConstraint("year", "unit_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("unit.code"))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    status: Mapped[ReportStatus] = mapped_column(_enum(ReportStatus), default=ReportStatus.DRAFTING)
+    criteria: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # id -> {status, note, evidence}
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # staff, e-document rates, difficulties
+    budget: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # category -> amount (VND)
+    revision_count: Mapped[int] = mapped_column(Integer, default=0)
+    submitted_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+
+
+class Evaluation(Base):
+    """Per year and unit: the inputs, the proposal of the decision tables, and the final outcome."""
+
+    __tablename__ = "evaluation"
+    __table_args__ = (UniqueConstraint("year", "unit_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("unit.code"))
+    block: Mapped[Block] = mapped_column(_enum(Block))
+    ict_rank: Mapped[int | None] = mapped_column(Integer)
+    ict_units: Mapped[int | None] = mapped_column(Integer)  # the size of the unit's ranking block
+    sections_violated: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    appraisal: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # DIC's verdict per criterion
+    late_report: Mapped[bool] = mapped_column(Boolean, default=False)
+    slow_conclusions: Mapped[bool | None] = mapped_column(Boolean)
+    superior_requires_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    lacks_responsibility: Mapped[bool] = mapped_column(Boolean, default=False)
+    special_achievement: Mapped[bool] = mapped_column(Boolean, default=False)
+    proposed: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # decision-table output
+    rating: Mapped[str | None] = mapped_column(String(30))
+    sanction: Mapped[str | None] = mapped_column(String(30))
+    reward: Mapped[str | None] = mapped_column(String(30))
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    articles: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    imported: Mapped[bool] = mapped_column(Boolean, default=False)  # a prior year's rank brought in from CSV
+    decision_number: Mapped[str | None] = mapped_column(String(50))
+    decision_date: Mapped[date | None] = mapped_column(Date)
+    overrides: Mapped[list[Override]] = relationship(order_by="Override.at", cascade="all, delete-orphan")
+
+
+class Override(Base):
+    """A change a human made to a proposed outcome, always with a reason."""
+
+    __tablename__ = "override"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(40))  # evaluate, dic_self_review, home_affairs, committee
+    field: Mapped[str] = mapped_column(String(30))
+    old_value: Mapped[str | None] = mapped_column(String(30))
+    new_value: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(Text)
+    by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    by: Mapped[User] = relationship()
+
+
+class CalendarDay(Base):
+    """A per-year override of the working-day calendar, from the Government's annual notice."""
+
+    __tablename__ = "calendar_day"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # holiday, compensatory, swap_off, swap_workday
+    name_vi: Mapped[str] = mapped_column(String(200))
+    source_doc: Mapped[str | None] = mapped_column(String(200))

@@ -1,0 +1,150 @@
+"""The results store: per year and unit, the inputs, the decision-table proposal, overrides and the final outcome."""
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.errors import InvalidInput
+from workflows.models import Block, Evaluation, Override, User
+from workflows.rules import RATINGS, REWARDS, SANCTIONS
+from workflows.units import units_of_year
+
+OVERRIDABLE = {"rating": RATINGS, "sanction": SANCTIONS, "reward": REWARDS}
+
+
+def evaluations_of_year(session: Session, year: int) -> dict[str, Evaluation]:
+    rows = session.scalars(select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False)))
+    return {e.unit_code: e for e in rows}
+
+
+def previous_ranks(session: Session, year: int) -> dict[str, tuple[int | None, int | None]]:
+    """Each unit's ICT rank and block size in YEAR, from a recorded cycle or an import."""
+    rows = session.execute(select(Evaluation.unit_code, Evaluation.ict_rank, Evaluation.ict_units)
+                           .where(Evaluation.year == year))
+    return {code: (rank, units) for code, rank, units in rows}
+
+
+def parse_rank_csv(text: str) -> dict[str, tuple[int, int | None]]:
+    """Read `code,rank[,units]` lines (a header row is allowed); raise InvalidInput naming each bad line."""
+    ranks: dict[str, tuple[int, int | None]] = {}
+    errors: dict[str, str] = {}
+    for number, row in enumerate(csv.reader(io.StringIO(text.strip())), start=1):
+        if not row or not row[0].strip():
+            continue
+        if number == 1 and (len(row) < 2 or not row[1].strip().isdigit()):
+            continue  # a header row
+        code = row[0].strip().upper()
+        try:
+            rank = int(row[1])
+            units = int(row[2]) if len(row) > 2 and row[2].strip() else None
+        except (IndexError, ValueError):
+            errors[f"line {number}"] = "expected code,rank[,units] with whole numbers"
+            continue
+        if rank < 1 or (units is not None and rank > units):
+            errors[f"line {number}"] = f"rank {rank} is outside 1..{units or '∞'}"
+        elif code in ranks:
+            errors[f"line {number}"] = f"unit {code} appears twice"
+        else:
+            ranks[code] = (rank, units)
+    if errors:
+        raise InvalidInput("Tệp xếp hạng có dòng không hợp lệ.", errors)
+    return ranks
+
+
+def import_prior_ranks(session: Session, year: int, csv_text: str) -> int:
+    """Store a past year's ICT ranks (for the 'two consecutive years' rule); block sizes default to the block count."""
+    ranks = parse_rank_csv(csv_text)
+    units = {u.code: u for u in units_of_year(session, year)}
+    unknown = sorted(set(ranks) - set(units))
+    if unknown:
+        raise InvalidInput("Mã đơn vị không tồn tại trong năm này.", {code: "unknown unit" for code in unknown})
+    block_sizes = _block_sizes(units[c].block for c in ranks)
+    existing = {e.unit_code: e for e in session.scalars(select(Evaluation).where(Evaluation.year == year))}
+    for code, (rank, size) in ranks.items():
+        row = existing.get(code)
+        if row is not None and not row.imported:
+            raise InvalidInput("Năm này đã có kết quả đánh giá; không nhập đè.", {code: "already evaluated"})
+        if row is None:
+            row = Evaluation(year=year, unit_code=code, block=units[code].block, imported=True)
+            session.add(row)
+        row.ict_rank, row.ict_units = rank, size or block_sizes[units[code].block]
+    session.flush()
+    return len(ranks)
+
+
+def _block_sizes(blocks: Iterable[Block]) -> dict[Block, int]:
+    sizes: dict[Block, int] = defaultdict(int)
+    for block in blocks:
+        sizes[block] += 1
+    return sizes
+
+
+def rank_ties(ranks: Mapping[str, tuple[int | None, int | None]], top_share: float, bottom_share: float) -> set[str]:
+    """Units whose tied rank straddles the top-20% or bottom-15% boundary of their block (RANK_TIE)."""
+    by_rank: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for code, (rank, units) in ranks.items():
+        if rank is not None and units is not None:
+            by_rank[(units, rank)].append(code)
+    tied: set[str] = set()
+    for (units, rank), codes in by_rank.items():
+        if len(codes) < 2:
+            continue
+        last = rank + len(codes) - 1  # tied units occupy positions rank..last
+        top = max(1, int(top_share * units))
+        bottom_start = units - max(1, int(bottom_share * units))
+        if rank <= top < last or rank <= bottom_start < last:
+            tied.update(codes)
+    return tied
+
+
+def apply_overrides(
+    session: Session,
+    evaluations: Mapping[str, Evaluation],
+    overrides: Any,
+    stage: str,
+    actor: User,
+    allowed_units: set[str] | None = None,
+) -> list[Override]:
+    """Change proposed outcomes; every change needs a written reason and is recorded with who and why."""
+    if overrides in (None, ""):
+        return []
+    if not isinstance(overrides, list):
+        raise InvalidInput("Danh sách điều chỉnh không hợp lệ.", {"overrides": "expected a list"})
+    errors: dict[str, str] = {}
+    changes = []
+    for index, item in enumerate(overrides):
+        key = f"overrides[{index}]"
+        if not isinstance(item, Mapping):
+            errors[key] = "expected an object"
+            continue
+        code, field, value = str(item.get("unit_code", "")).upper(), item.get("field"), item.get("value")
+        reason = str(item.get("reason") or "").strip()
+        if code not in evaluations or (allowed_units is not None and code not in allowed_units):
+            errors[f"{key}.unit_code"] = "Đơn vị không thuộc phạm vi điều chỉnh ở bước này."
+        elif field not in OVERRIDABLE:
+            errors[f"{key}.field"] = "Chỉ điều chỉnh được xếp loại, hình thức xử lý hoặc khen thưởng."
+        elif value not in OVERRIDABLE[field] or value == "manual_review":
+            errors[f"{key}.value"] = "Giá trị không hợp lệ."
+        elif not reason:
+            errors[f"{key}.reason"] = "Phải ghi rõ lý do điều chỉnh."
+        else:
+            changes.append((evaluations[code], field, value, reason))
+    if errors:
+        raise InvalidInput("Điều chỉnh chưa hợp lệ.", errors)
+    recorded = []
+    for evaluation, field, value, reason in changes:
+        old = getattr(evaluation, field)
+        if old == value:
+            continue
+        setattr(evaluation, field, value)
+        override = Override(stage=stage, field=field, old_value=old, new_value=value, reason=reason, by_id=actor.id)
+        evaluation.overrides.append(override)
+        recorded.append(override)
+    session.flush()
+    return recorded

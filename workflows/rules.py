@@ -1,0 +1,155 @@
+"""The decision tables of Điều 15–17 applied to one case, through the deployed unit_evaluation process and its DMN."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from workflows import engine
+from workflows.definitions import latest_version
+from workflows.errors import EngineError, InvalidInput
+from workflows.models import DefinitionVersion
+from workflows.runtime import spec_json
+
+EVALUATION_PROCESS = "unit_evaluation"
+RATINGS = ("excellent", "complete", "incomplete", "manual_review")
+SANCTIONS = ("none", "criticism", "reprimand", "warning", "manual_review")
+REWARDS = ("eligible", "ad_hoc_eligible", "none")
+RATING_VI = {
+    "excellent": "Hoàn thành xuất sắc nhiệm vụ",
+    "complete": "Hoàn thành nhiệm vụ",
+    "incomplete": "Không hoàn thành nhiệm vụ",
+    "manual_review": "Cần xem xét thủ công",
+}
+SANCTION_VI = {
+    "none": "Không xử lý",
+    "criticism": "Phê bình",
+    "reprimand": "Khiển trách",
+    "warning": "Cảnh cáo",
+    "manual_review": "Cần xem xét thủ công",
+}
+REWARD_VI = {"eligible": "Đủ điều kiện đề nghị khen thưởng", "ad_hoc_eligible": "Đề nghị khen thưởng đột xuất",
+             "none": "Không đề nghị"}
+REASONS_VI = {
+    "BOT15_BUT_NO_VIOLATION": "Thuộc nhóm 15% thấp nhất nhưng không vi phạm mục nào",
+    "NOT_RANKED": "Đơn vị không có xếp hạng ICT Index",
+    "RANK_TIE": "Đồng hạng tại ranh giới nhóm xếp hạng",
+    "TOP20_BUT_VIOLATION": "Thuộc nhóm 20% cao nhất nhưng có vi phạm",
+    "OR_READING_ONLY": "Chỉ thỏa Điều 17.1a nếu hiểu điều kiện theo nghĩa 'hoặc'",
+    "MISSING_INPUT:slow_conclusions": "Thiếu dữ liệu: chậm triển khai kết luận của UBND tỉnh",
+    "MISSING_INPUT:ict_rank": "Thiếu dữ liệu: xếp hạng ICT Index năm đánh giá",
+    "MISSING_INPUT:prev_ict_rank": "Thiếu dữ liệu: xếp hạng ICT Index năm trước",
+    "KHT_NO_SANCTION_RULE": "Không hoàn thành nhiệm vụ nhưng không có quy định xử lý tương ứng",
+    "BOT15_2Y_NOT_USED": "Hai năm liền thuộc nhóm 15% thấp nhất nhưng không đủ điều kiện Điều 17.1b",
+    "OVERLAP_A_B": "Điều 17.1a và 17.1b chồng lấn; áp dụng quy định cụ thể hơn",
+    "GAP_THREE_SECTIONS": "Vi phạm 3 mục: Quy định không có hình thức xử lý",
+    "N4_NO_SUPERIOR_REQUEST": "Vi phạm cả 4 mục nhưng cấp trên chưa yêu cầu kiểm điểm",
+    "SPECIAL_ACHIEVEMENT": "Có thành tích đặc biệt xuất sắc",
+    "RATING_PENDING_REVIEW": "Xếp loại đang chờ xem xét",
+    "LATE_REPORT": "Báo cáo nộp muộn hoặc không nộp (Điều 19)",
+}
+_CASE_FIELDS = {
+    "block": str,
+    "sections_violated": list,
+    "ict_rank": int,
+    "ict_units": int,
+    "prev_ict_rank": int,
+    "prev_ict_units": int,
+    "slow_conclusions": bool,
+    "superior_requires_review": bool,
+    "lacks_responsibility": bool,
+    "special_achievement": bool,
+}
+_NULLABLE = {"ict_rank", "ict_units", "prev_ict_rank", "prev_ict_units", "slow_conclusions"}
+
+
+def validate_case(case: Any) -> dict[str, Any]:
+    """Check a case against the input schema of `rules evaluate`; raise InvalidInput naming each bad field."""
+    if not isinstance(case, Mapping):
+        raise InvalidInput("The case must be a JSON object.", {"": "expected an object"})
+    errors: dict[str, str] = {}
+    for name, kind in _CASE_FIELDS.items():
+        if name not in case:
+            errors[name] = "missing"
+            continue
+        value = case[name]
+        if value is None and name in _NULLABLE:
+            continue
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            errors[name] = f"must be {'null or ' if name in _NULLABLE else ''}{kind.__name__}"
+    for name in sorted(set(case) - set(_CASE_FIELDS) - {"rank_tie"}):
+        errors[name] = "unknown field"
+    if errors:
+        raise InvalidInput(_describe(errors), errors)
+    if case["block"] not in ("department", "district"):
+        errors["block"] = "must be 'department' or 'district'"
+    sections = case["sections_violated"]
+    if any(not isinstance(s, int) or isinstance(s, bool) or not 1 <= s <= 4 for s in sections):
+        errors["sections_violated"] = "sections are numbers 1 to 4"
+    elif len(set(sections)) != len(sections):
+        errors["sections_violated"] = "a section is listed twice"
+    for rank, units in (("ict_rank", "ict_units"), ("prev_ict_rank", "prev_ict_units")):
+        r, n = case[rank], case[units]
+        if (r is None) != (n is None):
+            errors[rank if r is None else units] = f"{rank} and {units} are given together or not at all"
+        elif n is not None and n < 1:
+            errors[units] = "must be at least 1"
+        elif r is not None and not 1 <= r <= n:
+            errors[rank] = f"must be between 1 and {units} ({n})"
+    if "rank_tie" in case and not isinstance(case["rank_tie"], bool):
+        errors["rank_tie"] = "must be bool"
+    if errors:
+        raise InvalidInput(_describe(errors), errors)
+    return {**case, "sections_violated": sorted(sections), "rank_tie": bool(case.get("rank_tie", False))}
+
+
+def _describe(errors: Mapping[str, str]) -> str:
+    return "Invalid case: " + "; ".join(f"{field}: {problem}" for field, problem in errors.items())
+
+
+def evaluate(
+    session: Session,
+    case: Mapping[str, Any],
+    version: DefinitionVersion | None = None,
+    top_share: float = 0.20,
+    bottom_share: float = 0.15,
+) -> dict[str, Any]:
+    """Propose rating, sanction and reward for CASE with the decision tables of VERSION (default: the latest)."""
+    valid = validate_case(case)
+    version = version or latest_version(session, EVALUATION_PROCESS)
+    data = engine.run_straight_through(
+        spec_json(session, version.id), {**valid, "top_share": top_share, "bottom_share": bottom_share}
+    )
+    return outcome_from(data)
+
+
+def outcome_from(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Shape the unit_evaluation output as the documented result; refuse anything outside the known values."""
+    rating, sanction, reward = data.get("rating"), data.get("sanction"), data.get("reward")
+    if rating not in RATINGS or sanction not in SANCTIONS or reward not in REWARDS:
+        raise EngineError(
+            f"The decision tables gave an unknown outcome (rating={rating!r}, sanction={sanction!r}, reward={reward!r})"
+        )
+    reasons: list[str] = []
+    articles: list[str] = []
+    for prefix in ("rating", "sanction", "reward"):
+        for code in data.get(f"{prefix}_reasons") or []:
+            if code not in reasons:
+                reasons.append(code)
+        for article in data.get(f"{prefix}_articles") or []:
+            if article not in articles:
+                articles.append(article)
+    return {
+        "rating": rating,
+        "sanction": sanction,
+        "reward": reward,
+        "reasons": reasons,
+        "articles": articles,
+        "rating_vi": RATING_VI[rating],
+        "sanction_vi": SANCTION_VI[sanction],
+        "sanction_rule": data.get("sanction_rule"),
+        "ict_class": data.get("ict_class"),
+        "prev_ict_class": data.get("prev_ict_class"),
+        "decision_trace": data.get("decision_trace", {}),
+    }

@@ -1,0 +1,209 @@
+"""Human tasks: who may act on them, completing them, claiming, drafts and inbox queries."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from workflows import forms, runtime, steps, topics
+from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from workflows.models import DeputyAssignment, HumanTask, Role, TaskState, User
+
+AGENCY_GROUPS = {"agency_officer", "agency_head"}
+
+
+def get_task(session: Session, task_id: int) -> HumanTask:
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"Không tìm thấy công việc #{task_id}.")
+    return task
+
+
+@dataclass(frozen=True)
+class Authority:
+    """Why ACTOR may act on a task: directly, or as a deputy for a head (Điều 2.3)."""
+
+    rule: str
+    acting_for: User | None = None
+
+
+def authority(session: Session, actor: User, task: HumanTask, today: date) -> Authority | None:
+    """The rule that lets ACTOR act on TASK today, or None."""
+    group = task.candidate_group
+    if task.unit_code is not None and group in AGENCY_GROUPS:
+        if actor.has_role(Role(group)) and actor.unit_code == task.unit_code:
+            return Authority(f"{group} của đơn vị {task.unit_code}")
+        if group == "agency_head" and actor.has_role(Role.DEPUTY):
+            assignment = _deputy_assignment(session, actor, task, today)
+            if assignment is not None:
+                return Authority(
+                    f"cấp phó được phân công theo văn bản {assignment.document_number} "
+                    f"({assignment.valid_from:%d/%m/%Y}–{assignment.valid_to:%d/%m/%Y})",
+                    acting_for=assignment.head,
+                )
+        return None
+    try:
+        role = Role(group)
+    except ValueError:
+        return None
+    return Authority(f"vai trò {group}") if actor.has_role(role) else None
+
+
+def _deputy_assignment(session: Session, actor: User, task: HumanTask, today: date) -> DeputyAssignment | None:
+    for assignment in session.scalars(
+        select(DeputyAssignment).where(
+            DeputyAssignment.deputy_id == actor.id,
+            DeputyAssignment.unit_code == task.unit_code,
+            DeputyAssignment.valid_from <= today,
+            DeputyAssignment.valid_to >= today,
+        )
+    ):
+        if task.step_id in (assignment.scope or []):
+            return assignment
+    return None
+
+
+def _authorize(ctx: runtime.Context, task: HumanTask) -> Authority:
+    assert ctx.actor is not None
+    found = authority(ctx.session, ctx.actor, task, ctx.today)
+    if found is None:
+        raise NotAllowed(f"Bạn không có quyền xử lý công việc '{task.step_name}'.")
+    if task.assignee_id is not None and task.assignee_id != ctx.actor.id:
+        raise NotAllowed(f"Công việc đã được {task.assignee.full_name if task.assignee else 'người khác'} nhận xử lý.")
+    return found
+
+
+def _ensure_open(task: HumanTask) -> None:
+    if task.state != TaskState.OPEN:
+        who = task.completed_by.full_name if task.completed_by else "người khác"
+        when = f" lúc {task.completed_at:%H:%M %d/%m/%Y}" if task.completed_at else ""
+        raise Conflict(f"Công việc '{task.step_name}' đã được {who} xử lý{when}; không thể gửi lại.")
+
+
+def complete_task(
+    session: Session, task_id: int, actor: User, data: Mapping[str, Any], now: datetime | None = None
+) -> HumanTask:
+    """Validate DATA, complete ACTOR's task and run the engine to the next wait state; one transaction."""
+    ctx = runtime.Context.create(session, actor, now)
+    task = get_task(session, task_id)
+    granted = _authorize(ctx, task)
+    ctx.acting_for = granted.acting_for
+    _ensure_open(task)
+    instance = task.instance
+    run = runtime.load(ctx, instance)
+    view = run.task_view(task.task_uuid)
+    field_ids = {f.id for f in view.form_fields}
+    extra = {k: v for k, v in data.items() if k not in field_ids}
+    step_handler = steps.HANDLERS.get(view.form_key or "")
+    if extra and step_handler is None:
+        raise InvalidInput("Dữ liệu có trường lạ.", {k: "Trường này không có trong biểu mẫu của bước." for k in extra})
+    values = forms.validate(view.form_fields, {k: v for k, v in data.items() if k in field_ids}, view.data)
+    engine_values = dict(values)
+    if step_handler is not None:
+        engine_values.update(step_handler(steps.StepContext(ctx, task, instance, values), extra) or {})
+    run.complete(task.task_uuid, engine_values)
+    run.advance(topics.dispatcher(ctx, instance), ctx.now)
+    task.state = TaskState.COMPLETED
+    task.completed_at = ctx.now
+    task.completed_by_id = actor.id
+    task.acting_for_id = granted.acting_for.id if granted.acting_for else None
+    task.draft = None
+    acting = f" (cấp phó {actor.full_name} thay mặt {granted.acting_for.full_name})" if granted.acting_for else ""
+    runtime.audit(ctx, "task_completed", f"Hoàn thành '{task.step_name}'{acting}", instance, task,
+                  data={**data, "_authority": granted.rule})
+    runtime.save(ctx, instance, run, return_reason=_return_reason(view.form_fields, values))
+    topics.after_save(ctx, instance, run)
+    _commit(session)
+    return task
+
+
+def _return_reason(fields: list, values: Mapping[str, Any]) -> str | None:
+    """When a decision field sends work back ('return…'), the reason travels to the re-opened task."""
+    if not any(f.type == "enum" and str(values.get(f.id) or "").startswith("return") for f in fields):
+        return None
+    for f in fields:
+        if f.properties.get("requiredWhen") and values.get(f.id):
+            return str(values[f.id])
+    return None
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        raise Conflict("Công việc vừa được người khác xử lý; dữ liệu của bạn chưa được lưu, vui lòng tải lại.") from None
+
+
+def save_draft(session: Session, task_id: int, actor: User, data: Mapping[str, Any]) -> HumanTask:
+    """Keep what ACTOR typed so far, unvalidated; submitting later validates it."""
+    ctx = runtime.Context.create(session, actor)
+    task = get_task(session, task_id)
+    _authorize(ctx, task)
+    _ensure_open(task)
+    task.draft = dict(data)
+    runtime.audit(ctx, "draft_saved", f"Lưu nháp '{task.step_name}'", task.instance, task)
+    _commit(session)
+    return task
+
+
+def claim(session: Session, task_id: int, actor: User, reason: str = "") -> HumanTask:
+    """Take a group task into ACTOR's own inbox."""
+    ctx = runtime.Context.create(session, actor)
+    task = get_task(session, task_id)
+    _authorize(ctx, task)
+    _ensure_open(task)
+    task.assignee_id = actor.id
+    runtime.audit(ctx, "task_claimed", f"{actor.full_name} nhận xử lý '{task.step_name}'", task.instance, task,
+                  data={"reason": reason} if reason else None)
+    _commit(session)
+    return task
+
+
+def unclaim(session: Session, task_id: int, actor: User, reason: str = "") -> HumanTask:
+    """Put ACTOR's claimed task back in the group's inbox."""
+    ctx = runtime.Context.create(session, actor)
+    task = get_task(session, task_id)
+    if task.assignee_id != actor.id:
+        raise NotAllowed("Chỉ người đang nhận xử lý mới có thể trả công việc về nhóm.")
+    _ensure_open(task)
+    task.assignee_id = None
+    runtime.audit(ctx, "task_unclaimed", f"{actor.full_name} trả '{task.step_name}' về nhóm", task.instance, task,
+                  data={"reason": reason} if reason else None)
+    _commit(session)
+    return task
+
+
+def inbox(session: Session, user: User, today: date, state: TaskState = TaskState.OPEN, limit: int = 50) -> list[HumanTask]:
+    """Open tasks USER may act on: their role's tasks (their own agency's for agency roles) and deputy tasks."""
+    conditions = []
+    for role in user.role_set:
+        if role.value in AGENCY_GROUPS:
+            conditions.append(and_(HumanTask.candidate_group == role.value, HumanTask.unit_code == user.unit_code))
+        elif role is not Role.DEPUTY:
+            conditions.append(HumanTask.candidate_group == role.value)
+    for assignment in session.scalars(
+        select(DeputyAssignment).where(
+            DeputyAssignment.deputy_id == user.id, DeputyAssignment.valid_from <= today,
+            DeputyAssignment.valid_to >= today,
+        )
+    ):
+        conditions.append(
+            and_(HumanTask.candidate_group == "agency_head", HumanTask.unit_code == assignment.unit_code,
+                 HumanTask.step_id.in_(assignment.scope or []))
+        )
+    if not conditions:
+        return []
+    query = (
+        select(HumanTask)
+        .where(HumanTask.state == state, or_(*conditions),
+               or_(HumanTask.assignee_id.is_(None), HumanTask.assignee_id == user.id))
+        .order_by(HumanTask.due_on.is_(None), HumanTask.due_on, HumanTask.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
