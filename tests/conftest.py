@@ -46,3 +46,37 @@ def db_engine() -> Iterator[Engine]:
 def session(db_engine: Engine) -> Iterator[Session]:
     with Session(db_engine, expire_on_commit=False) as s:
         yield s
+
+
+@pytest.fixture
+def app(db_engine: Engine):
+    """The Flask app on the test database (TEST_DATABASE_URL or in-memory SQLite), with bpmn/ deployed."""
+    from config import TestConfig
+    from webapp import create_app
+    from webapp.extensions import db
+    from workflows import definitions
+    from workflows.units import load_units
+
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = str(db_engine.url.render_as_string(hide_password=False))
+        SQLALCHEMY_ENGINE_OPTIONS = (
+            {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+            if db_engine.url.get_backend_name() == "sqlite" else {}
+        )
+
+    app = create_app(Config)
+    with app.app_context():
+        if db_engine.url.get_backend_name() == "sqlite":
+            # in-memory SQLite lives in one connection: share the fixture's so both see the same tables
+            db.engines[None] = db_engine  # type: ignore[index]
+        load_units(db.session)
+        definitions.deploy_directory(db.session)
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

@@ -1,6 +1,7 @@
 """The Vietnamese working-day calendar (DOMAIN.md §6): weekends, Labour Code holidays, per-year overrides."""
 from __future__ import annotations
 
+import time as _time
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -36,6 +37,19 @@ class WorkingCalendar:
             extra_workdays={d for d, kind in rows if kind == "swap_workday"},
         )
 
+    @classmethod
+    def cached(cls, session: Session, max_age_seconds: float = 300.0) -> WorkingCalendar:
+        """The calendar, re-read at most every MAX_AGE_SECONDS: overrides change once a year, tasks every second.
+
+        An administrator's edit reaches every app server within that time (call `forget_cached` to apply it at once
+        in this process).
+        """
+        global _cached
+        now = _time.monotonic()
+        if _cached is None or now - _cached[0] > max_age_seconds:
+            _cached = (now, cls.load(session))
+        return _cached[1]
+
     def is_working_day(self, day: date) -> bool:
         if day in self.extra_workdays:
             return True
@@ -63,6 +77,14 @@ class WorkingCalendar:
         if end < start:
             return -self.working_days_between(end, start)
         return sum(1 for n in range(1, (end - start).days + 1) if self.is_working_day(start + timedelta(days=n)))
+
+
+_cached: tuple[float, WorkingCalendar] | None = None
+
+
+def forget_cached() -> None:
+    global _cached
+    _cached = None
 
 
 def local_today(now: datetime | None = None) -> date:

@@ -81,7 +81,7 @@ def open_cycle(
         handler=topics.dispatcher(ctx),
     )
     cycle.instance_id = instance.id
-    session.commit()
+    runtime.commit(ctx)
     return cycle
 
 
@@ -115,11 +115,11 @@ def fire_due(session: Session, now: datetime | None = None) -> int:
         runtime.audit(ctx, "timer_fired", "Đến hạn theo lịch của quy trình", instance)
         run.advance(topics.dispatcher(ctx, instance), ctx.now)
         runtime.save(ctx, instance, run)
-        session.commit()
+        runtime.commit(ctx)
         moved += 1
     for cycle_id in list(session.scalars(select(Cycle.id).where(Cycle.status == CycleStatus.REPORTING))):
         if topics.notify_cycle_if_all_accepted(ctx, cycle_id):
-            session.commit()
+            runtime.commit(ctx)
             moved += 1
     return moved
 
@@ -131,8 +131,11 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
+REPORT_STAGES = {"draft_report": "drafting", "approve_report": "awaiting_head", "review_report": "awaiting_dic"}
+
+
 def progress(session: Session, year: int) -> list[dict[str, Any]]:
-    """Each agency's report: its status and the step it waits at, since when, and for whom."""
+    """Each agency's report: where it stands, the step it waits at, since when, for which role, how often returned."""
     cycle = get_cycle(session, year)
     open_tasks = {
         t.unit_code: t
@@ -141,18 +144,30 @@ def progress(session: Session, year: int) -> list[dict[str, Any]]:
                                     HumanTask.process_key == REPORT_PROCESS)
         )
     }
+    drafts = dict(session.execute(
+        select(HumanTask.unit_code, func.count(HumanTask.id))
+        .where(HumanTask.year == year, HumanTask.step_id == "draft_report").group_by(HumanTask.unit_code)
+    ).all())
     rows = []
-    for report in session.scalars(select(Report).where(Report.year == cycle.year).order_by(Report.unit_code)):
+    query = (select(Report, ProcessInstance).join(ProcessInstance, Report.instance_id == ProcessInstance.id)
+             .where(Report.year == cycle.year).order_by(Report.unit_code))
+    for report, instance in session.execute(query):
         task = open_tasks.get(report.unit_code)
+        if instance.status == InstanceStatus.COMPLETED:
+            stage = "accepted"
+        elif task is not None:
+            stage = REPORT_STAGES.get(task.step_id, task.step_id)
+        else:
+            stage = instance.status.value
         rows.append({
             "unit_code": report.unit_code,
             "unit_name": unit_name(session, report.unit_code, year),
-            "status": report.status.value,
+            "status": stage,
             "step": task.step_name if task else None,
-            "since": task.created_at if task else report.accepted_at,
+            "since": task.created_at if task else instance.updated_at,
             "holder": task.candidate_group if task else None,
             "instance_id": report.instance_id,
-            "revisions": report.revision_count,
+            "revisions": max(0, drafts.get(report.unit_code, 0) - 1),
         })
     return rows
 

@@ -250,6 +250,8 @@ def _make_serializer() -> BpmnWorkflowSerializer:
 
 
 _serializer = _make_serializer()
+# The converter behind BpmnWorkflow, to restore and dump instance state around a spec we already hold in memory.
+_workflow_converter = _serializer.registry.convert_from_dict["BpmnWorkflow"].args[0].__self__
 
 
 @dataclass
@@ -390,9 +392,24 @@ def evaluate_expression(expression: str, data: Mapping[str, Any]) -> Any:
     return expressions.evaluate(expression, data)
 
 
-def _load_spec_dict(spec_json: str) -> dict:
-    # from_dict mutates its input (converters pop keys), so each load gets a fresh parse of the cached text.
-    return json.loads(spec_json)
+_spec_objects: dict[str, tuple[Any, dict[str, Any]]] = {}
+
+
+def _specs(spec_json: str) -> tuple[Any, dict[str, Any]]:
+    """Spec objects for a stored spec; shared between instances unless the spec mutates itself at run time.
+
+    Spiff's multi-instance tasks rewrite their own spec while running (notes §4), so such specs are rebuilt per load.
+    """
+    cached = _spec_objects.get(spec_json)
+    if cached is not None:
+        return cached
+    spec_dict = json.loads(spec_json)
+    spec = _serializer.from_dict(spec_dict["spec"])
+    subprocess_specs = {k: _serializer.from_dict(v) for k, v in spec_dict["subprocess_specs"].items()}
+    every_task = [*spec.task_specs.values(), *(t for sub in subprocess_specs.values() for t in sub.task_specs.values())]
+    if not any("MultiInstance" in type(t).__name__ for t in every_task):
+        _spec_objects[spec_json] = (spec, subprocess_specs)
+    return spec, subprocess_specs
 
 
 @contextmanager
@@ -419,12 +436,13 @@ class Run:
 
     def __init__(self, workflow: BpmnWorkflow) -> None:
         self._wf = workflow
+        # What was waiting for people when this run began; the task table holds exactly these as open rows.
+        self.ready_at_start: set[str] = {str(t.id) for t in self._ready_user_task_objects()}
+        self.completed_here: set[str] = set()
 
     @classmethod
     def start(cls, spec_json: str, data: Mapping[str, Any]) -> Run:
-        spec_dict = _load_spec_dict(spec_json)
-        spec = _serializer.from_dict(spec_dict["spec"])
-        subprocess_specs = {k: _serializer.from_dict(v) for k, v in spec_dict["subprocess_specs"].items()}
+        spec, subprocess_specs = _specs(spec_json)
         wf = BpmnWorkflow(spec, subprocess_specs, script_engine=_script_engine)
         wf.data.update(data)
         for task in wf.get_tasks(state=TaskState.READY):
@@ -433,16 +451,26 @@ class Run:
 
     @classmethod
     def load(cls, spec_json: str, state: bytes) -> Run:
-        dct = {**json.loads(state), **_load_spec_dict(spec_json)}
+        dct = json.loads(state)
         _serializer.migrate(dct)
-        wf = _serializer.from_dict(dct)
+        spec, subprocess_specs = _specs(spec_json)
+        # BpmnWorkflowConverter.from_dict, minus re-reading the spec that we keep in memory per version.
+        wf = BpmnWorkflow(spec, subprocess_specs, deserializing=True)
+        wf.tasks = _workflow_converter.mapping_from_dict(dct["tasks"], UUID, workflow=wf)
+        wf.task_tree = wf.tasks.get(UUID(dct["root"]))
+        _workflow_converter.set_default_attributes(wf, dct)
+        _workflow_converter.subprocesses_from_dict(dct["subprocesses"], wf)
+        wf.bpmn_events = _serializer.registry.restore(dct.pop("bpmn_events", []))
         wf.script_engine = _script_engine  # not serialised
         return cls(wf)
 
     def dumps(self) -> bytes:
-        dct = _serializer.to_dict(self._wf)
-        dct.pop("spec", None)
-        dct.pop("subprocess_specs", None)
+        """Instance state only: the spec is stored once per definition version."""
+        wf, conv = self._wf, _workflow_converter
+        dct = super(type(conv), conv).to_dict(wf)
+        dct["subprocesses"] = conv.mapping_to_dict(wf.subprocesses)
+        dct["bpmn_events"] = conv.registry.convert(wf.bpmn_events)
+        dct["typename"] = "BpmnWorkflow"
         dct["serializer_version"] = _serializer.VERSION
         return json.dumps(dct, separators=(",", ":"), default=_json_default).encode()
 
@@ -468,12 +496,12 @@ class Run:
             data=task.data,
         )
 
+    def _ready_user_task_objects(self) -> list[Any]:
+        return [t for t in self._wf.get_tasks(state=TaskState.READY, manual=True)
+                if not isinstance(t.task_spec, ExternalTask)]
+
     def ready_user_tasks(self) -> list[TaskView]:
-        return [
-            self._view(t)
-            for t in self._wf.get_tasks(state=TaskState.READY, manual=True)
-            if not isinstance(t.task_spec, ExternalTask)
-        ]
+        return [self._view(t) for t in self._ready_user_task_objects()]
 
     def _ready_external_tasks(self) -> list[Any]:
         return [t for t in self._wf.get_tasks(state=TaskState.READY, manual=True) if isinstance(t.task_spec, ExternalTask)]
@@ -498,6 +526,7 @@ class Run:
         view = self._view(task)
         task.data.update(data)
         self._guard(task.run)
+        self.completed_here.add(task_uuid)
         return view
 
     def task_view(self, task_uuid: str) -> TaskView:

@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
 
 
 def utcnow() -> datetime:
@@ -28,17 +28,20 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    # Stable constraint names so Alembic migrations diff cleanly on SQLite and PostgreSQL alike.
-    metadata = MetaData(
-        naming_convention={
-            "ix": "ix_%(column_0_label)s",
-            "uq": "uq_%(table_name)s_%(column_0_name)s",
-            "ck": "ck_%(table_name)s_%(constraint_name)s",
-            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-            "pk": "pk_%(table_name)s",
-        }
+    # Stable constraint names so Alembic migrations diff cleanly on SQLite and PostgreSQL alike; the type map is on
+    # the registry because Flask-SQLAlchemy copies this class body and refuses a per-class type_annotation_map.
+    registry = registry(
+        metadata=MetaData(
+            naming_convention={
+                "ix": "ix_%(column_0_label)s",
+                "uq": "uq_%(table_name)s_%(column_0_name)s",
+                "ck": "ck_%(table_name)s_%(constraint_name)s",
+                "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+                "pk": "pk_%(table_name)s",
+            }
+        ),
+        type_annotation_map={datetime: DateTime(timezone=True), dict[str, Any]: JSON, list[Any]: JSON},
     )
-    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON, list[Any]: JSON}
 
 
 def _enum(cls: type[enum.Enum]) -> Enum:
@@ -294,29 +297,24 @@ class Cycle(Base):
     decision_date: Mapped[date | None] = mapped_column(Date)
 
 
-class ReportStatus(enum.StrEnum):
-    DRAFTING = "drafting"
-    AWAITING_HEAD = "awaiting_head"
-    AWAITING_DIC = "awaiting_dic"
-    ACCEPTED = "accepted"
-
-
 class Report(Base):
-    """An agency's annual IT-application report and self-assessment (Điều 19)."""
+    """An agency's annual IT-application report and self-assessment (Điều 19).
+
+    Where the report stands (drafting, with the head, with DIC, accepted) is not stored here: the task table and
+    the instance status already say it.
+    """
 
     __tablename__ = "report"
     __table_args__ = (UniqueConstraint("year", "unit_code"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(Integer)
     unit_code: Mapped[str] = mapped_column(ForeignKey("unit.code"))
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
-    status: Mapped[ReportStatus] = mapped_column(_enum(ReportStatus), default=ReportStatus.DRAFTING)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
     criteria: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # id -> {status, note, evidence}
     figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # staff, e-document rates, difficulties
     budget: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # category -> amount (VND)
-    revision_count: Mapped[int] = mapped_column(Integer, default=0)
     submitted_at: Mapped[datetime | None]
-    accepted_at: Mapped[datetime | None]
+    instance: Mapped[ProcessInstance] = relationship()
 
 
 class Evaluation(Base):

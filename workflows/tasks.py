@@ -7,8 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm import Session, joinedload
 
 from workflows import forms, runtime, steps, topics
 from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -18,7 +17,7 @@ AGENCY_GROUPS = {"agency_officer", "agency_head"}
 
 
 def get_task(session: Session, task_id: int) -> HumanTask:
-    task = session.get(HumanTask, task_id)
+    task = session.get(HumanTask, task_id, options=[joinedload(HumanTask.instance)])
     if task is None:
         raise NotFound(f"Không tìm thấy công việc #{task_id}.")
     return task
@@ -108,17 +107,16 @@ def complete_task(
         engine_values.update(step_handler(steps.StepContext(ctx, task, instance, values), extra) or {})
     run.complete(task.task_uuid, engine_values)
     run.advance(topics.dispatcher(ctx, instance), ctx.now)
-    task.state = TaskState.COMPLETED
-    task.completed_at = ctx.now
-    task.completed_by_id = actor.id
-    task.acting_for_id = granted.acting_for.id if granted.acting_for else None
-    task.draft = None
+    runtime.write_row(ctx, task, {
+        "state": TaskState.COMPLETED, "completed_at": ctx.now, "completed_by_id": actor.id,
+        "acting_for_id": granted.acting_for.id if granted.acting_for else None, "draft": None,
+    }, only_if_open=True)
     acting = f" (cấp phó {actor.full_name} thay mặt {granted.acting_for.full_name})" if granted.acting_for else ""
     runtime.audit(ctx, "task_completed", f"Hoàn thành '{task.step_name}'{acting}", instance, task,
                   data={**data, "_authority": granted.rule})
     runtime.save(ctx, instance, run, return_reason=_return_reason(view.form_fields, values))
     topics.after_save(ctx, instance, run)
-    _commit(session)
+    runtime.commit(ctx)
     return task
 
 
@@ -132,14 +130,6 @@ def _return_reason(fields: list, values: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _commit(session: Session) -> None:
-    try:
-        session.commit()
-    except StaleDataError:
-        session.rollback()
-        raise Conflict("Công việc vừa được người khác xử lý; dữ liệu của bạn chưa được lưu, vui lòng tải lại.") from None
-
-
 def save_draft(session: Session, task_id: int, actor: User, data: Mapping[str, Any]) -> HumanTask:
     """Keep what ACTOR typed so far, unvalidated; submitting later validates it."""
     ctx = runtime.Context.create(session, actor)
@@ -148,7 +138,7 @@ def save_draft(session: Session, task_id: int, actor: User, data: Mapping[str, A
     _ensure_open(task)
     task.draft = dict(data)
     runtime.audit(ctx, "draft_saved", f"Lưu nháp '{task.step_name}'", task.instance, task)
-    _commit(session)
+    runtime.commit(ctx)
     return task
 
 
@@ -161,7 +151,7 @@ def claim(session: Session, task_id: int, actor: User, reason: str = "") -> Huma
     task.assignee_id = actor.id
     runtime.audit(ctx, "task_claimed", f"{actor.full_name} nhận xử lý '{task.step_name}'", task.instance, task,
                   data={"reason": reason} if reason else None)
-    _commit(session)
+    runtime.commit(ctx)
     return task
 
 
@@ -175,7 +165,7 @@ def unclaim(session: Session, task_id: int, actor: User, reason: str = "") -> Hu
     task.assignee_id = None
     runtime.audit(ctx, "task_unclaimed", f"{actor.full_name} trả '{task.step_name}' về nhóm", task.instance, task,
                   data={"reason": reason} if reason else None)
-    _commit(session)
+    runtime.commit(ctx)
     return task
 
 

@@ -18,7 +18,6 @@ from workflows.models import (
     InstanceStatus,
     ProcessInstance,
     Report,
-    ReportStatus,
 )
 from workflows.results import evaluations_of_year, previous_ranks, rank_ties
 from workflows.units import units_of_year
@@ -76,12 +75,16 @@ def prepare_consolidation(ctx: runtime.Context, view: engine.TaskView) -> dict[s
     blocks = {u.code: u.block for u in units_of_year(ctx.session, cycle.year)}
     existing = evaluations_of_year(ctx.session, cycle.year)
     late = 0
-    for report in ctx.session.scalars(select(Report).where(Report.year == cycle.year)):
-        evaluation = existing.get(report.unit_code)
+    reports = ctx.session.execute(
+        select(Report.unit_code, ProcessInstance.status).join(ProcessInstance, Report.instance_id == ProcessInstance.id)
+        .where(Report.year == cycle.year)
+    )
+    for unit_code, status in reports:
+        evaluation = existing.get(unit_code)
         if evaluation is None:
-            evaluation = Evaluation(year=cycle.year, unit_code=report.unit_code, block=blocks[report.unit_code])
+            evaluation = Evaluation(year=cycle.year, unit_code=unit_code, block=blocks[unit_code])
             ctx.session.add(evaluation)
-        evaluation.late_report = report.status != ReportStatus.ACCEPTED
+        evaluation.late_report = status != InstanceStatus.COMPLETED
         late += evaluation.late_report
     return {"late_reports": late}
 
@@ -148,31 +151,10 @@ HANDLERS: dict[str, Callable[[runtime.Context, engine.TaskView], dict[str, Any]]
     "record-results": record_results,
 }
 
-_REPORT_STATUS_BY_STEP = {
-    "draft_report": ReportStatus.DRAFTING,
-    "approve_report": ReportStatus.AWAITING_HEAD,
-    "review_report": ReportStatus.AWAITING_DIC,
-}
-
-
 def after_save(ctx: runtime.Context, instance: ProcessInstance, run: engine.Run) -> None:
-    """Keep the agency's report status in step, and wake the cycle when the last report is accepted."""
-    if instance.process_key != "agency_report":
-        return
-    report = ctx.session.scalar(select(Report).where(Report.instance_id == instance.id))
-    if report is None:
-        return
-    if run.is_completed:
-        report.status, report.accepted_at = ReportStatus.ACCEPTED, ctx.now
-        ctx.session.flush()
+    """Wake the cycle when the last agency report is accepted."""
+    if instance.process_key == "agency_report" and run.is_completed:
         notify_cycle_if_all_accepted(ctx, instance.cycle_id)
-        return
-    steps = [v.step_id for v in run.ready_user_tasks()]
-    status = _REPORT_STATUS_BY_STEP.get(steps[0]) if steps else None
-    if status is ReportStatus.DRAFTING and report.status != ReportStatus.DRAFTING:
-        report.revision_count += 1
-    if status is not None:
-        report.status = status
 
 
 def notify_cycle_if_all_accepted(ctx: runtime.Context, cycle_id: int | None) -> bool:
