@@ -5,11 +5,12 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
+from config import database_url
 from workflows import users
 from workflows.models import Base
 
@@ -18,13 +19,17 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
 def make_engine(url: str | None = None) -> Engine:
     """A fresh, empty database: in-memory SQLite, or the PostgreSQL test database emptied first."""
-    url = url or TEST_DATABASE_URL or "sqlite://"
+    url = database_url(url or TEST_DATABASE_URL or "sqlite://")
     if url.startswith("sqlite"):
         engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA foreign_keys=ON"))
-    else:
-        engine = create_engine(url)
-    Base.metadata.drop_all(engine)
+        Base.metadata.create_all(engine)
+        return engine
+    engine = create_engine(url)
+    # Start from an empty schema, whatever an earlier (maybe interrupted) run or migration test left behind.
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
     Base.metadata.create_all(engine)
     return engine
 
@@ -75,6 +80,9 @@ def app(db_engine: Engine):
     yield app
     with app.app_context():
         db.session.remove()
+        for engine in db.engines.values():
+            if engine is not db_engine:
+                engine.dispose()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import event
 
 from config import CONFIGS, Config
 from webapp.extensions import csrf, db, login_manager, migrate
@@ -20,6 +21,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         raise RuntimeError("SECRET_KEY must be set (environment variable SECRET_KEY)")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
+    with app.app_context():
+        if db.engine.url.get_backend_name() == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -30,3 +34,11 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     errors.register(app)
     cli.register(app)
     return app
+
+
+def _sqlite_pragmas(connection, _record) -> None:  # noqa: ANN001 - DB-API objects
+    """WAL lets readers work while one action writes; NORMAL sync is safe with WAL; wait rather than fail on a lock."""
+    cursor = connection.cursor()
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()

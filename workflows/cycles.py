@@ -1,7 +1,7 @@
 """The annual cycle: opening a year, its progress, its results; and the timer pass that moves waiting cycles on."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -30,6 +30,7 @@ CYCLE_PROCESS, REPORT_PROCESS, EVALUATION_PROCESS = "annual_cycle", "agency_repo
 OPENING_ROLES = {Role.DIC_LEADER, Role.DIC_OFFICER, Role.ADMIN}
 
 
+@runtime.atomic
 def open_cycle(
     session: Session,
     year: Any,
@@ -126,9 +127,8 @@ def fire_due(session: Session, now: datetime | None = None) -> int:
 
 def _aware(value: datetime) -> datetime:
     # SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC.
-    from datetime import timezone
 
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 REPORT_STAGES = {"draft_report": "drafting", "approve_report": "awaiting_head", "review_report": "awaiting_dic"}

@@ -4,7 +4,8 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as dtime, timedelta
+from datetime import date, datetime
+from datetime import time as dtime
 from typing import Any
 
 from sqlalchemy import select

@@ -22,9 +22,11 @@ from typing import Any
 from unittest import mock
 from uuid import UUID
 
+import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module  # type: ignore[import-untyped]
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator, full_tag  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.script_engine.python_environment import (  # type: ignore[import-untyped]
@@ -35,7 +37,6 @@ from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverte
 from SpiffWorkflow.bpmn.specs.defaults import ScriptTask, ServiceTask  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition  # type: ignore[import-untyped]
-from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser  # type: ignore[import-untyped]
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser  # type: ignore[import-untyped]
 from SpiffWorkflow.camunda.parser.task_spec import (  # type: ignore[import-untyped]
     CAMUNDA_MODEL_NS,
@@ -49,7 +50,6 @@ from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine  # type: ignore[import-
 from SpiffWorkflow.dmn.serializer.task_spec import BaseBusinessRuleTaskConverter  # type: ignore[import-untyped]
 from SpiffWorkflow.exceptions import SpiffWorkflowException  # type: ignore[import-untyped]
 from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
-import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module  # type: ignore[import-untyped]
 
 from workflows import expressions, feel
 from workflows.errors import DefinitionInvalid, EngineError
@@ -516,7 +516,7 @@ class Run:
                     moment = _dt.datetime.fromisoformat(value)
                 except ValueError:
                     continue  # a message correlation or a cycle expression, not a moment
-                due.append(moment if moment.tzinfo else moment.replace(tzinfo=_dt.timezone.utc))
+                due.append(moment if moment.tzinfo else moment.replace(tzinfo=_dt.UTC))
         return min(due) if due else None
 
     # -- actions --

@@ -4,13 +4,14 @@ Nothing here commits: callers (the use-case functions in tasks.py, cycles.py, ti
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from datetime import date, datetime, timezone
-from typing import Any
+from datetime import UTC, date, datetime
+from functools import lru_cache, wraps
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -70,7 +71,7 @@ class Context:
     @classmethod
     def create(cls, session: Session, actor: User | None, now: datetime | None = None) -> Context:
         # Always UTC inside: SQLite keeps a datetime's wall clock and drops its zone.
-        return cls(session, actor, (now or utcnow()).astimezone(timezone.utc))
+        return cls(session, actor, (now or utcnow()).astimezone(UTC))
 
 
 def audit(
@@ -96,8 +97,32 @@ def audit(
     })
 
 
+CONFLICT_MESSAGE = "Công việc vừa được người khác xử lý; dữ liệu của bạn chưa được lưu, vui lòng tải lại."
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def atomic(action: Callable[Concatenate[Session, P], R]) -> Callable[Concatenate[Session, P], R]:
+    """Make a use case all-or-nothing: any failure rolls back everything it did; a lost race becomes a Conflict."""
+
+    @wraps(action)
+    def run(session: Session, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return action(session, *args, **kwargs)
+        except (StaleDataError, OperationalError) as exc:
+            session.rollback()
+            if isinstance(exc, OperationalError) and "locked" not in str(exc).lower():
+                raise
+            raise Conflict(CONFLICT_MESSAGE) from None
+        except BaseException:
+            session.rollback()
+            raise
+
+    return run
+
+
 def commit(ctx: Context) -> None:
-    """Write everything this unit of work did in one transaction; a lost optimistic-lock race is a Conflict."""
+    """Write everything this unit of work did in one transaction."""
     session = ctx.session
     try:
         session.flush()
@@ -113,9 +138,6 @@ def commit(ctx: Context) -> None:
                 rows.append(event)
             session.execute(insert(AuditEvent), rows)
         session.commit()
-    except StaleDataError:
-        session.rollback()
-        raise Conflict("Công việc vừa được người khác xử lý; dữ liệu của bạn chưa được lưu, vui lòng tải lại.") from None
     finally:
         ctx._new_tasks.clear()
         ctx._audit.clear()
@@ -169,7 +191,7 @@ def save(ctx: Context, instance: ProcessInstance, run: engine.Run, return_reason
     next_timer = run.next_timer_at()
     values: dict[str, Any] = {
         "state": run.dumps(),
-        "next_timer_at": next_timer.astimezone(timezone.utc) if next_timer else None,
+        "next_timer_at": next_timer.astimezone(UTC) if next_timer else None,
         "updated_at": ctx.now,
         "status": instance.status,
     }
@@ -193,7 +215,7 @@ def write_row(ctx: Context, obj: ProcessInstance | HumanTask, values: dict[str, 
     if only_if_open:
         params["_open"] = TaskState.OPEN
     if ctx.session.execute(statement, params).rowcount != 1:
-        raise Conflict("Công việc vừa được người khác xử lý; dữ liệu của bạn chưa được lưu, vui lòng tải lại.")
+        raise Conflict(CONFLICT_MESSAGE)
     for key in (*values, "lock_version"):
         set_committed_value(obj, key, params[key])
 

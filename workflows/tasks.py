@@ -84,6 +84,7 @@ def _ensure_open(task: HumanTask) -> None:
         raise Conflict(f"Công việc '{task.step_name}' đã được {who} xử lý{when}; không thể gửi lại.")
 
 
+@runtime.atomic
 def complete_task(
     session: Session, task_id: int, actor: User, data: Mapping[str, Any], now: datetime | None = None
 ) -> HumanTask:
@@ -130,6 +131,7 @@ def _return_reason(fields: list, values: Mapping[str, Any]) -> str | None:
     return None
 
 
+@runtime.atomic
 def save_draft(session: Session, task_id: int, actor: User, data: Mapping[str, Any]) -> HumanTask:
     """Keep what ACTOR typed so far, unvalidated; submitting later validates it."""
     ctx = runtime.Context.create(session, actor)
@@ -142,6 +144,7 @@ def save_draft(session: Session, task_id: int, actor: User, data: Mapping[str, A
     return task
 
 
+@runtime.atomic
 def claim(session: Session, task_id: int, actor: User, reason: str = "") -> HumanTask:
     """Take a group task into ACTOR's own inbox."""
     ctx = runtime.Context.create(session, actor)
@@ -155,6 +158,7 @@ def claim(session: Session, task_id: int, actor: User, reason: str = "") -> Huma
     return task
 
 
+@runtime.atomic
 def unclaim(session: Session, task_id: int, actor: User, reason: str = "") -> HumanTask:
     """Put ACTOR's claimed task back in the group's inbox."""
     ctx = runtime.Context.create(session, actor)
