@@ -23,7 +23,7 @@ from workflows.models import (
     TaskState,
     User,
 )
-from workflows.rules import RATING_VI, SANCTION_VI
+from workflows.rules import RATING_VI, REWARD_VI, SANCTION_VI
 from workflows.units import unit_name
 
 CYCLE_PROCESS, REPORT_PROCESS, EVALUATION_PROCESS = "annual_cycle", "agency_report", "unit_evaluation"
@@ -192,6 +192,7 @@ def results(session: Session, year: int) -> list[dict[str, Any]]:
             "sanction": e.sanction,
             "sanction_vi": SANCTION_VI.get(e.sanction or "", ""),
             "reward": e.reward,
+            "reward_vi": REWARD_VI.get(e.reward or "", ""),
             "reasons": e.reasons,
             "articles": e.articles,
             "final": e.final,

@@ -344,14 +344,14 @@ def _settle_manual_reviews(session: Session, year: int, scenarios: dict[str, Sce
 
 def format_summary(result: SimulationResult) -> str:
     lines = [f"Năm {result.year}: {result.units} đơn vị; cả chu trình {result.cycle_seconds:.2f} s",
-             f"{'Mã':<9} {'Mục VP':<8} {'Hạng':<7} {'Xếp loại':<28} {'Xử lý':<20} {'Khen thưởng':<16} Căn cứ / lý do"]
+             f"{'Mã':<9} {'Mục VP':<8} {'Hạng':<7} {'Xếp loại':<28} {'Xử lý':<20} {'Khen thưởng':<31} Căn cứ / lý do"]
     for row in result.results:
         rank = f"{row['ict_rank']}/{row['ict_units']}" if row["ict_rank"] else "-"
         sections = ",".join(str(s) for s in row["sections_violated"]) or "-"
         changed = " *" if row["overrides"] else ""
         lines.append(
             f"{row['unit_code']:<9} {sections:<8} {rank:<7} {row['rating_vi']:<28} {row['sanction_vi']:<20} "
-            f"{row['reward']:<16} {', '.join(row['articles'])}"
+            f"{row['reward_vi']:<31} {', '.join(row['articles'])}"
             f"{' | ' + ', '.join(row['reasons']) if row['reasons'] else ''}{changed}"
         )
     lines.append("* = đã điều chỉnh, có lý do (xem kết quả chi tiết)")

@@ -160,6 +160,13 @@ def evaluation(step: StepContext, payload: Mapping[str, Any]) -> dict[str, Any]:
         for code, e in sorted(evaluations.items())
         if "manual_review" in (e.rating, e.sanction)
     }
+    # A rating settled by hand to 'excellent' was never seen by the reward table (A22: eligibility is not automatic).
+    unresolved.update({
+        f"units.{code}.reward": "Xếp loại đã được điều chỉnh thành Hoàn thành xuất sắc: cần quyết định khen thưởng."
+        for code, e in sorted(evaluations.items())
+        if e.rating == "excellent" and "RATING_PENDING_REVIEW" in (e.reasons or []) and e.reward == "none"
+        and not any(o.field == "reward" for o in e.overrides)
+    })
     if unresolved:
         raise InvalidInput("Còn đơn vị cần xem xét thủ công chưa được quyết định.", unresolved)
     return {"evaluated_units": len(evaluations)}
