@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 import os
+from datetime import date, datetime
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request, session
+from flask_babel import Babel
 from sqlalchemy import event
 
 from config import CONFIGS, Config
 from webapp.extensions import csrf, db, login_manager, migrate
+from workflows.calendar import LOCAL_TZ
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+LANGUAGES = ("vi", "en")
 
 
 def create_app(config_class: type[Config] | None = None) -> Flask:
@@ -20,20 +24,64 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set (environment variable SECRET_KEY)")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.setdefault("UPLOAD_DIR", str(Path(app.instance_path) / "evidence"))
     db.init_app(app)
     with app.app_context():
         if db.engine.url.get_backend_name() == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+    login_manager.session_protection = "strong"
     csrf.init_app(app)
+    Babel(app, locale_selector=_locale, default_locale="vi", default_timezone="Asia/Ho_Chi_Minh")
 
-    from webapp import cli, errors, main
+    from webapp import admin, api, auth, cli, cycles, errors, tasks
 
-    app.register_blueprint(main.bp)
+    for module in (auth, tasks, cycles, admin):
+        app.register_blueprint(module.bp)
+    api.init_app(app)
     errors.register(app)
     cli.register(app)
+    app.jinja_env.filters["vndate"] = format_date
+    app.jinja_env.filters["vndatetime"] = format_datetime
+    app.after_request(_security_headers)
     return app
+
+
+def _locale() -> str:
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES:
+        session["lang"] = chosen
+    return session.get("lang", "vi")
+
+
+def format_date(value: date | str | None) -> str:
+    """Dates as Vietnamese civil servants write them: dd/mm/yyyy."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return value.strftime("%d/%m/%Y")
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        from datetime import timezone
+
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y")
+
+
+def _security_headers(response):  # noqa: ANN001, ANN202 - Flask response object
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'")
+    return response
 
 
 def _sqlite_pragmas(connection, _record) -> None:  # noqa: ANN001 - DB-API objects

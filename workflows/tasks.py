@@ -201,3 +201,44 @@ def inbox(session: Session, user: User, today: date, state: TaskState = TaskStat
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+@dataclass
+class TaskPage:
+    """What a task's page shows: the task, its form as drawn, the values so far, and what the viewer may do."""
+
+    task: HumanTask
+    fields: list
+    values: dict[str, Any]
+    data: dict[str, Any]
+    may_act: bool
+    why: str
+    acting_for: User | None
+
+
+VIEWER_ROLES = {Role.SUPERVISOR, Role.ADMIN, Role.PROCESS_OWNER}
+
+
+def task_page(session: Session, task_id: int, viewer: User, today: date) -> TaskPage:
+    """Load TASK for VIEWER: those who may act, who completed it, or who supervise; anyone else gets NotAllowed."""
+    task = get_task(session, task_id)
+    granted = authority(session, viewer, task, today)
+    may_view = (granted is not None or task.completed_by_id == viewer.id or task.assignee_id == viewer.id
+                or bool(viewer.role_set & VIEWER_ROLES))
+    if not may_view:
+        raise NotAllowed(f"Bạn không có quyền xem công việc '{task.step_name}'.")
+    ctx = runtime.Context.create(session, viewer)
+    fields: list = []
+    data: dict[str, Any] = {}
+    if task.state == TaskState.OPEN:
+        view = runtime.load(ctx, task.instance).task_view(task.task_uuid)
+        fields, data = view.form_fields, dict(view.data)
+    values = {f.id: data.get(f.id, f.default) for f in fields}
+    if task.draft:
+        values.update({k: v for k, v in task.draft.items() if k in values})
+    from workflows.inbox import why
+
+    return TaskPage(task, fields, values, data,
+                    may_act=granted is not None and task.state == TaskState.OPEN
+                    and task.assignee_id in (None, viewer.id),
+                    why=why(session, viewer, task, today), acting_for=granted.acting_for if granted else None)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -78,3 +79,16 @@ def unit_name(session: Session, code: str, year: int) -> str:
         )
     )
     return name or code
+
+
+_names_cache: tuple[float, dict[str, str]] | None = None
+
+
+def all_unit_names(session: Session, max_age_seconds: float = 60.0) -> dict[str, str]:
+    """Each unit's current name, re-read at most once a minute (inbox pages ask on every request)."""
+    global _names_cache
+    now = time.monotonic()
+    if _names_cache is None or now - _names_cache[0] > max_age_seconds:
+        rows = session.execute(select(UnitHistory.code, UnitHistory.name_vi).order_by(UnitHistory.valid_from))
+        _names_cache = (now, dict(rows.all()))  # later periods overwrite earlier ones
+    return _names_cache[1]

@@ -5,13 +5,14 @@ import base64
 import hashlib
 import hmac
 import os
-from datetime import date
+import secrets
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.errors import InvalidInput, NotFound
-from workflows.models import DeputyAssignment, Role, User, UserRole
+from workflows.errors import InvalidInput, NotAllowed, NotFound
+from workflows.models import ApiToken, DeputyAssignment, Role, User, UserRole, utcnow
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
@@ -95,3 +96,67 @@ def assign_deputy(
     session.add(assignment)
     session.flush()
     return assignment
+
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+TOKEN_LIFETIME = timedelta(hours=12)
+
+
+def authenticate(session: Session, username: str, password: str, now: datetime | None = None) -> User:
+    """Check a login; after MAX_FAILED_LOGINS failures the account is locked for LOCKOUT. Commits the counters."""
+    now = now or utcnow()
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is not None and user.locked_until is not None and _aware(user.locked_until) > now:
+        minutes = max(1, int((_aware(user.locked_until) - now).total_seconds() // 60) + 1)
+        raise NotAllowed(f"Tài khoản tạm khóa do đăng nhập sai nhiều lần; thử lại sau {minutes} phút.")
+    if user is None or not user.is_active or not check_password(user.password_hash, password):
+        if user is not None:
+            user.failed_logins += 1
+            if user.failed_logins >= MAX_FAILED_LOGINS:
+                user.locked_until, user.failed_logins = now + LOCKOUT, 0
+            session.commit()
+        raise InvalidInput("Tên đăng nhập hoặc mật khẩu không đúng.", {"password": "Tên đăng nhập hoặc mật khẩu không đúng."})
+    if user.failed_logins or user.locked_until:
+        user.failed_logins, user.locked_until = 0, None
+        session.commit()
+    return user
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def issue_token(session: Session, user: User, now: datetime | None = None) -> str:
+    """A new random API bearer token for USER; only its SHA-256 is stored."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                         created_at=now, expires_at=now + TOKEN_LIFETIME))
+    session.commit()
+    return token
+
+
+def user_for_token(session: Session, token: str, now: datetime | None = None) -> User | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hashlib.sha256(token.encode()).hexdigest()))
+    if row is None or _aware(row.expires_at) <= (now or utcnow()) or not row.user.is_active:
+        return None
+    return row.user
+
+
+def reset_password(session: Session, user: User, new_password: str) -> None:
+    if len(new_password) < 8:
+        raise InvalidInput("Mật khẩu cần ít nhất 8 ký tự.", {"password": "Mật khẩu cần ít nhất 8 ký tự."})
+    user.password_hash = hash_password(new_password)
+    user.failed_logins, user.locked_until = 0, None
+    session.commit()
+
+
+def set_roles(session: Session, user: User, roles: list[Role], unit_code: str | None) -> None:
+    """Replace USER's roles and agency; agency roles need an agency."""
+    agency_roles = {Role.AGENCY_OFFICER, Role.AGENCY_HEAD, Role.DEPUTY}
+    if set(roles) & agency_roles and not unit_code:
+        raise InvalidInput("Vai trò của cơ quan cần chọn cơ quan.", {"unit_code": "Chọn cơ quan."})
+    user.roles = [UserRole(role=r) for r in dict.fromkeys(roles)]
+    user.unit_code = unit_code
+    session.commit()

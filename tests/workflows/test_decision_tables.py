@@ -323,16 +323,16 @@ BOUNDARIES = [
 
 @pytest.mark.parametrize(("units", "top", "bottom"), BOUNDARIES)
 def test_rank_classes_follow_the_floored_shares_for_both_years(session, deployed, units, top, bottom):
-    # this year's ranks run backwards so that a table reading the other year's rank would be caught
-    this_year, last_year = [], []
-    for rank in range(1, units + 1):
-        case = {**unit(0), "ict_rank": units + 1 - rank, "ict_units": units, "prev_ict_rank": rank,
-                "prev_ict_units": units}
-        outcome = rules.evaluate(session, case)
-        this_year.append(outcome["ict_class"])
-        last_year.append(outcome["prev_ict_class"])
+    # the other year is a block of 1, so a table that read the other year's rank or block size would be caught
+    alone = {"ict_rank": 1, "ict_units": 1, "prev_ict_rank": 1, "prev_ict_units": 1}
+    this_year = [rules.evaluate(session, {**unit(0), **alone, "ict_rank": rank, "ict_units": units})["ict_class"]
+                 for rank in range(1, units + 1)]
+    last_year = [
+        rules.evaluate(session, {**unit(0), **alone, "prev_ict_rank": rank, "prev_ict_units": units})["prev_ict_class"]
+        for rank in range(1, units + 1)
+    ]
+    assert this_year == classes(units, top, bottom)
     assert last_year == classes(units, top, bottom)
-    assert this_year == classes(units, top, bottom)[::-1]
 
 
 def test_the_real_blocks_of_bac_ninh_split_as_domain_md_says(session, deployed):

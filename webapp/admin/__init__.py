@@ -1,0 +1,3 @@
+from webapp.admin.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from webapp.cycles.views import bp
+
+__all__ = ["bp"]

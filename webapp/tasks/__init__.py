@@ -1,0 +1,3 @@
+from webapp.tasks.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,121 @@
+"""Task inbox and task pages: thin views over workflows.inbox and workflows.tasks."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from webapp.extensions import db
+from webapp.tasks.pages import page_for
+from workflows import inbox as inbox_service
+from workflows import tasks
+from workflows.calendar import local_today
+from workflows.errors import Conflict, InvalidInput
+from workflows.units import all_unit_names
+
+bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+
+
+def parse_inbox_query(args: Any) -> inbox_service.InboxQuery:
+    """Inbox filters from a query string; anything unreadable falls back to the default."""
+
+    def number(name: str, default: int | None) -> int | None:
+        try:
+            return int(args.get(name)) if args.get(name) not in (None, "") else default
+        except ValueError:
+            return default
+
+    return inbox_service.InboxQuery(
+        tab=args.get("tab", "mine"),
+        step=args.get("step") or None,
+        unit_code=args.get("unit") or None,
+        year=number("year", None),
+        overdue=args.get("overdue") in ("1", "true", "on"),
+        search=args.get("q") or None,
+        sort=args.get("sort") if args.get("sort") in inbox_service.SORTS else "due",
+        page=number("page", 1) or 1,
+        per_page=number("per_page", 25) or 25,
+    )
+
+
+@bp.get("/")
+@login_required
+def inbox():
+    """The three tabs of the user's inbox, with filters, search and paging."""
+    query = parse_inbox_query(request.args)
+    page = inbox_service.list_inbox(db.session, current_user, query, local_today())
+    return render_template("tasks/inbox.html", page=page, units=all_unit_names(db.session))
+
+
+@bp.get("/<int:task_id>")
+@login_required
+def show(task_id: int):
+    return _render_task(task_id)
+
+
+def _render_task(task_id: int, submitted: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+                 message: str | None = None, status: int = 200):
+    view = tasks.task_page(db.session, task_id, current_user, local_today())
+    page = page_for(view.task.form_key)
+    values = {**view.values, **(submitted or {})}
+    extra = page.context(db.session, view.task, current_user) if page else {}
+    if submitted is None and view.task.draft:
+        extra["draft"] = view.task.draft
+    elif submitted is not None:
+        extra["draft"] = submitted
+    return render_template("tasks/task.html", view=view, values=values, errors=errors or {}, message=message,
+                           form_template=page.template if page else "tasks/forms/_generic.html", **extra), status
+
+
+def _generic_values(fields: list, form: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for field in fields:
+        if "readonly" in field.constraints:
+            continue
+        if field.type == "boolean":
+            values[field.id] = field.id in form and form.get(field.id) not in ("", "false", "0")
+        elif field.id in form:
+            values[field.id] = form.get(field.id)
+    return values
+
+
+@bp.post("/<int:task_id>")
+@login_required
+def submit(task_id: int):
+    """Save a draft or submit the task; invalid input comes back with every field's problem and nothing lost."""
+    view = tasks.task_page(db.session, task_id, current_user, local_today())
+    data = _generic_values(view.fields, request.form)
+    page = page_for(view.task.form_key)
+    if page is not None:
+        data.update(page.parse(db.session, view.task, current_user, request.form, request.files))
+    try:
+        if request.form.get("action") == "draft":
+            tasks.save_draft(db.session, task_id, current_user, data)
+            flash(_("Đã lưu nháp."))
+            return redirect(url_for("tasks.show", task_id=task_id))
+        tasks.complete_task(db.session, task_id, current_user, data)
+    except InvalidInput as error:
+        return _render_task(task_id, submitted=data, errors=error.fields, message=error.message, status=422)
+    except Conflict as error:
+        flash(error.message, "error")
+        return redirect(url_for("tasks.show", task_id=task_id), code=303)
+    flash(_("Đã hoàn thành: %(step)s.", step=view.task.step_name))
+    return redirect(url_for("tasks.inbox"))
+
+
+@bp.post("/<int:task_id>/claim")
+@login_required
+def claim(task_id: int):
+    tasks.claim(db.session, task_id, current_user, request.form.get("reason", ""))
+    flash(_("Bạn đã nhận xử lý công việc."))
+    return redirect(url_for("tasks.show", task_id=task_id))
+
+
+@bp.post("/<int:task_id>/unclaim")
+@login_required
+def unclaim(task_id: int):
+    tasks.unclaim(db.session, task_id, current_user, request.form.get("reason", ""))
+    flash(_("Công việc đã được trả về nhóm."))
+    return redirect(url_for("tasks.inbox", tab="group"))

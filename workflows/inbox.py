@@ -1,0 +1,183 @@
+"""Task inboxes: the three tabs, filters, search without diacritics, paging; straight from the task table."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from workflows.calendar import WorkingCalendar
+from workflows.models import DeputyAssignment, HumanTask, Role, TaskState, User
+from workflows.tasks import AGENCY_GROUPS, authority
+from workflows.text import fold, sort_key
+from workflows.units import all_unit_names
+
+TABS = ("mine", "group", "done")
+SORTS = ("due", "-due", "created", "-created", "unit", "step")
+
+
+@dataclass
+class InboxQuery:
+    tab: str = "mine"
+    step: str | None = None
+    unit_code: str | None = None
+    year: int | None = None
+    overdue: bool = False
+    search: str | None = None
+    sort: str = "due"
+    page: int = 1
+    per_page: int = 25
+
+
+@dataclass
+class InboxRow:
+    id: int
+    step_id: str
+    step_name: str
+    unit_code: str | None
+    unit_name: str
+    year: int
+    created_at: datetime
+    due_on: date | None
+    days_left: int | None  # working days; negative when late
+    state: str
+    assignee: str | None
+    process_key: str
+    instance_id: int
+
+
+@dataclass
+class InboxPage:
+    rows: list[InboxRow]
+    total: int
+    counts: dict[str, int]
+    page: int
+    pages: int
+    query: InboxQuery
+    steps: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _actionable(session: Session, user: User, today: date) -> ColumnElement[bool]:
+    """Open tasks USER may act on: their role (and agency, for agency roles), and a deputy's assigned scope."""
+    conditions: list[ColumnElement[bool]] = []
+    for role in user.role_set:
+        if role.value in AGENCY_GROUPS:
+            conditions.append(and_(HumanTask.candidate_group == role.value, HumanTask.unit_code == user.unit_code))
+        elif role is not Role.DEPUTY:
+            conditions.append(HumanTask.candidate_group == role.value)
+    for assignment in session.scalars(select(DeputyAssignment).where(
+            DeputyAssignment.deputy_id == user.id, DeputyAssignment.valid_from <= today,
+            DeputyAssignment.valid_to >= today)):
+        conditions.append(and_(HumanTask.candidate_group == "agency_head",
+                               HumanTask.unit_code == assignment.unit_code,
+                               HumanTask.step_id.in_(assignment.scope or [])))
+    return or_(*conditions) if conditions else false()
+
+
+def _tab_condition(tab: str, user: User, actionable: ColumnElement[bool]) -> ColumnElement[bool]:
+    if tab == "mine":
+        return and_(HumanTask.state == TaskState.OPEN, HumanTask.assignee_id == user.id)
+    if tab == "group":
+        return and_(HumanTask.state == TaskState.OPEN, HumanTask.assignee_id.is_(None), actionable)
+    return and_(HumanTask.state == TaskState.COMPLETED, HumanTask.completed_by_id == user.id)
+
+
+def matching_units(search: str, names: dict[str, str]) -> list[str]:
+    """Unit codes whose name or code contains SEARCH, ignoring case and diacritics."""
+    needle = fold(search.strip())
+    return [code for code, name in names.items() if needle in fold(name) or needle in code.lower()]
+
+
+def list_inbox(session: Session, user: User, query: InboxQuery, today: date,
+               calendar: WorkingCalendar | None = None) -> InboxPage:
+    """One page of USER's inbox tab with its filters, plus the count of every tab."""
+    actionable = _actionable(session, user, today)
+    names = all_unit_names(session)
+    filters: list[Any] = []
+    if query.step:
+        filters.append(HumanTask.step_id == query.step)
+    if query.unit_code:
+        filters.append(HumanTask.unit_code == query.unit_code)
+    if query.year:
+        filters.append(HumanTask.year == query.year)
+    if query.overdue:
+        filters.append(and_(HumanTask.due_on.is_not(None), HumanTask.due_on < today))
+    if query.search and query.search.strip():
+        filters.append(HumanTask.unit_code.in_(matching_units(query.search, names)))
+    counts = {
+        tab: session.scalar(select(func.count(HumanTask.id)).where(_tab_condition(tab, user, actionable), *filters))
+        or 0
+        for tab in TABS
+    }
+    tab = query.tab if query.tab in TABS else "mine"
+    order = _order(query.sort, names)
+    per_page = max(1, min(query.per_page, 100))
+    pages = max(1, -(-counts[tab] // per_page))
+    page = max(1, min(query.page, pages))
+    rows = session.execute(
+        select(HumanTask.id, HumanTask.step_id, HumanTask.step_name, HumanTask.unit_code, HumanTask.year,
+               HumanTask.created_at, HumanTask.due_on, HumanTask.state, HumanTask.assignee_id,
+               HumanTask.process_key, HumanTask.instance_id)
+        .where(_tab_condition(tab, user, actionable), *filters)
+        .order_by(*order)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    calendar = calendar or WorkingCalendar.cached(session)
+    assignees = _names(session, {r.assignee_id for r in rows if r.assignee_id})
+    result = [
+        InboxRow(
+            id=r.id, step_id=r.step_id, step_name=r.step_name, unit_code=r.unit_code,
+            unit_name=names.get(r.unit_code, r.unit_code) if r.unit_code else "Toàn tỉnh",
+            year=r.year, created_at=r.created_at, due_on=r.due_on,
+            days_left=calendar.working_days_between(today, r.due_on) if r.due_on else None,
+            state=r.state.value, assignee=assignees.get(r.assignee_id), process_key=r.process_key,
+            instance_id=r.instance_id,
+        )
+        for r in rows
+    ]
+    steps = session.execute(
+        select(HumanTask.step_id, func.min(HumanTask.step_name)).where(
+            or_(and_(HumanTask.state == TaskState.OPEN, actionable), HumanTask.completed_by_id == user.id,
+                HumanTask.assignee_id == user.id))
+        .group_by(HumanTask.step_id)
+    ).all()
+    return InboxPage(result, counts[tab], counts, page, pages,
+                     InboxQuery(**{**query.__dict__, "tab": tab, "page": page, "per_page": per_page}),
+                     sorted((s, n) for s, n in steps))
+
+
+def _order(sort: str, names: dict[str, str]) -> list[Any]:
+    if sort == "-due":
+        return [HumanTask.due_on.is_(None), HumanTask.due_on.desc(), HumanTask.id]
+    if sort == "created":
+        return [HumanTask.created_at, HumanTask.id]
+    if sort == "-created":
+        return [HumanTask.created_at.desc(), HumanTask.id]
+    if sort == "step":
+        return [HumanTask.step_name, HumanTask.due_on, HumanTask.id]
+    if sort == "unit":
+        # Vietnamese alphabetical order of unit names, which no database collation here gives us.
+        ranked = sorted(names, key=lambda code: sort_key(names[code]))
+        rank = case({code: index for index, code in enumerate(ranked)}, value=HumanTask.unit_code, else_=len(ranked))
+        return [rank, HumanTask.due_on, HumanTask.id]
+    return [HumanTask.due_on.is_(None), HumanTask.due_on, HumanTask.id]
+
+
+def _names(session: Session, user_ids: set[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    return dict(session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids))).all())
+
+
+def why(session: Session, user: User, task: HumanTask, today: date) -> str:
+    """Why TASK is in USER's inbox: the lane and role, the agency, and the assignment rule that routed it."""
+    granted = authority(session, user, task, today)
+    where = f"làn '{task.lane}'" if task.lane else "bước"
+    agency = f", cơ quan {task.unit_code}" if task.unit_code else ""
+    if granted is None:
+        return f"Bước thuộc {where}, nhóm '{task.candidate_group}'{agency}; bạn không có quyền xử lý."
+    return f"Bước thuộc {where}, nhóm '{task.candidate_group}'{agency}; bạn được giao theo {granted.rule}."
