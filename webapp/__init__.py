@@ -6,7 +6,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from flask import Flask, request, session
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 from sqlalchemy import event
 
 from config import CONFIGS, Config
@@ -44,6 +44,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     api.init_app(app)
     errors.register(app)
     cli.register(app)
+    app.context_processor(lambda: {"current_locale": str(get_locale())})
     app.jinja_env.filters["vndate"] = format_date
     app.jinja_env.filters["vndatetime"] = format_datetime
     app.after_request(_security_headers)

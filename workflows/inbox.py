@@ -181,3 +181,17 @@ def why(session: Session, user: User, task: HumanTask, today: date) -> str:
     if granted is None:
         return f"Bước thuộc {where}, nhóm '{task.candidate_group}'{agency}; bạn không có quyền xử lý."
     return f"Bước thuộc {where}, nhóm '{task.candidate_group}'{agency}; bạn được giao theo {granted.rule}."
+
+
+CENTRAL_ROLES = {Role.DIC_OFFICER, Role.DIC_LEADER, Role.HOME_AFFAIRS, Role.COMMITTEE, Role.SUPERVISOR, Role.ADMIN,
+                 Role.PROCESS_OWNER}
+
+
+def visible_units(session: Session, user: User) -> dict[str, str]:
+    """The units USER's inbox filter offers: all for central roles, their own (and deputised) units otherwise."""
+    names = all_unit_names(session)
+    if user.role_set & CENTRAL_ROLES:
+        return names
+    own = {user.unit_code} | set(session.scalars(
+        select(DeputyAssignment.unit_code).where(DeputyAssignment.deputy_id == user.id)))
+    return {code: name for code, name in names.items() if code in own}

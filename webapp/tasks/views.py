@@ -13,7 +13,6 @@ from workflows import inbox as inbox_service
 from workflows import tasks
 from workflows.calendar import local_today
 from workflows.errors import Conflict, InvalidInput
-from workflows.units import all_unit_names
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
@@ -46,7 +45,7 @@ def inbox():
     """The three tabs of the user's inbox, with filters, search and paging."""
     query = parse_inbox_query(request.args)
     page = inbox_service.list_inbox(db.session, current_user, query, local_today())
-    return render_template("tasks/inbox.html", page=page, units=all_unit_names(db.session))
+    return render_template("tasks/inbox.html", page=page, units=inbox_service.visible_units(db.session, current_user))
 
 
 @bp.get("/<int:task_id>")
