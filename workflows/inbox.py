@@ -21,7 +21,7 @@ SORTS = ("due", "-due", "created", "-created", "unit", "step")
 
 @dataclass
 class InboxQuery:
-    tab: str = "mine"
+    tab: str = ""  # "" lets the inbox choose: mine when I hold tasks, else my group's
     step: str | None = None
     unit_code: str | None = None
     year: int | None = None
@@ -112,7 +112,8 @@ def list_inbox(session: Session, user: User, query: InboxQuery, today: date,
         or 0
         for tab in TABS
     }
-    tab = query.tab if query.tab in TABS else "mine"
+    # With no tab chosen, open where the work is: my own tasks, else my group's.
+    tab = query.tab if query.tab in TABS else ("group" if counts["group"] and not counts["mine"] else "mine")
     order = _order(query.sort, names)
     per_page = max(1, min(query.per_page, 100))
     pages = max(1, -(-counts[tab] // per_page))

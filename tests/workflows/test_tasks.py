@@ -5,10 +5,10 @@ import threading
 from datetime import date
 
 import pytest
-from conftest import TEST_DATABASE_URL, make_engine
 from factories import at, open_small_cycle, open_task, report_payload, submit_report
 from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.orm import Session
+from testdb import TEST_DATABASE_URL, make_engine
 
 from workflows import tasks, users
 from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound

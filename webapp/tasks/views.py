@@ -27,7 +27,7 @@ def parse_inbox_query(args: Any) -> inbox_service.InboxQuery:
             return default
 
     return inbox_service.InboxQuery(
-        tab=args.get("tab", "mine"),
+        tab=args.get("tab", ""),
         step=args.get("step") or None,
         unit_code=args.get("unit") or None,
         year=number("year", None),
