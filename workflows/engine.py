@@ -556,12 +556,16 @@ class Run:
         raise EngineError("The process did not reach a wait state after 1000 steps")
 
     def send_message(self, name: str, payload: Mapping[str, Any] | None = None) -> bool:
-        """Deliver message NAME if the instance waits for it; return whether it did."""
+        """Deliver message NAME if the instance waits for it (alone or behind an event-based gateway)."""
         for task in self._wf.get_tasks(state=TaskState.WAITING):
             definition = getattr(task.task_spec, "event_definition", None)
-            if isinstance(definition, MessageEventDefinition) and definition.name == name:
-                self._guard(lambda: self._wf.send_event(BpmnEvent(definition, dict(payload or {}))))
-                return True
+            candidates = getattr(definition, "event_definitions", None) or [definition]
+            for candidate in candidates:
+                if isinstance(candidate, MessageEventDefinition) and candidate.name == name:
+                    # Camunda-flavoured message definitions expect their payload wrapped this way.
+                    event = BpmnEvent(candidate, {"payload": dict(payload or {}), "result_var": f"{name}_payload"})
+                    self._guard(lambda: self._wf.send_event(event))
+                    return True
         return False
 
     def cancel(self) -> None:

@@ -131,8 +131,11 @@ def _check_unit_entry(code: str, entry: Mapping[str, Any]) -> dict[str, str]:
         value = entry.get(name)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
             errors[f"units.{code}.{name}"] = "Phải là số nguyên dương."
-    if entry.get("ict_units") is not None and entry.get("ict_rank") is None:
+    rank, units = entry.get("ict_rank"), entry.get("ict_units")
+    if units is not None and rank is None:
         errors[f"units.{code}.ict_rank"] = "Có số đơn vị của khối thì phải có thứ hạng."
+    elif isinstance(rank, int) and isinstance(units, int) and rank > units and f"units.{code}.ict_rank" not in errors:
+        errors[f"units.{code}.ict_rank"] = f"Thứ hạng vượt quá số đơn vị của khối ({units})."
     appraisal = entry.get("appraisal") or {}
     if not isinstance(appraisal, Mapping):
         errors[f"units.{code}.appraisal"] = "Thẩm định phải theo từng tiêu chí."
