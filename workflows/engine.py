@@ -587,10 +587,12 @@ class Run:
 
 
 def _engine_message(exc: Exception) -> str:
+    # str(exc) of a SpiffWorkflowException already ends with its notes; take the head once and the notes once.
     notes = getattr(exc, "notes", None) or getattr(exc, "__notes__", None) or []
     inner = getattr(exc, "error", None) or getattr(exc, "exception", None)
     detail = f": {inner}" if inner else ""
-    return " ".join([str(exc).split("\n")[0] + detail, *notes])
+    head = str(exc.args[0]) if exc.args else str(exc)
+    return ". ".join([head.split("\n")[0].rstrip(".") + detail, *(str(n).rstrip(".") for n in notes)]) + "."
 
 
 def _json_default(value: Any) -> Any:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -96,8 +97,9 @@ def rank_ties(ranks: Mapping[str, tuple[int | None, int | None]], top_share: flo
         if len(codes) < 2:
             continue
         last = rank + len(codes) - 1  # tied units occupy positions rank..last
-        top = max(1, int(top_share * units))
-        bottom_start = units - max(1, int(bottom_share * units))
+        # Decimal: 0.29 * 100 in binary floating point is 28.999…, one unit short of the boundary.
+        top = max(1, int(Decimal(str(top_share)) * units))
+        bottom_start = units - max(1, int(Decimal(str(bottom_share)) * units))
         if rank <= top < last or rank <= bottom_start < last:
             tied.update(codes)
     return tied

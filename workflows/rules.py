@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -41,7 +42,7 @@ REASONS_VI = {
     "MISSING_INPUT:ict_rank": "Thiếu dữ liệu: xếp hạng ICT Index năm đánh giá",
     "MISSING_INPUT:prev_ict_rank": "Thiếu dữ liệu: xếp hạng ICT Index năm trước",
     "KHT_NO_SANCTION_RULE": "Không hoàn thành nhiệm vụ nhưng không có quy định xử lý tương ứng",
-    "BOT15_2Y_NOT_USED": "Hai năm liền thuộc nhóm 15% thấp nhất nhưng không đủ điều kiện Điều 17.1b",
+    "BOT15_2Y_NOT_USED": "Hai năm liền thuộc nhóm 15% thấp nhất nhưng không vi phạm đúng hai mục (Điều 17.1b không áp dụng)",
     "OVERLAP_A_B": "Điều 17.1a và 17.1b chồng lấn; áp dụng quy định cụ thể hơn",
     "GAP_THREE_SECTIONS": "Vi phạm 3 mục: Quy định không có hình thức xử lý",
     "N4_NO_SUPERIOR_REQUEST": "Vi phạm cả 4 mục nhưng cấp trên chưa yêu cầu kiểm điểm",
@@ -118,10 +119,33 @@ def evaluate(
     """Propose rating, sanction and reward for CASE with the decision tables of VERSION (default: the latest)."""
     valid = validate_case(case)
     version = version or latest_version(session, EVALUATION_PROCESS)
-    data = engine.run_straight_through(
-        spec_json(session, version.id), {**valid, "top_share": top_share, "bottom_share": bottom_share}
-    )
+    data = engine.run_straight_through(spec_json(session, version.id), with_shares(valid, top_share, bottom_share))
     return outcome_from(data)
+
+
+def with_shares(case: Mapping[str, Any], top_share: float, bottom_share: float) -> dict[str, Any]:
+    """The case plus the rank-class shares, as decimals: floor(0.29 × 100) must be 29, not binary float's 28."""
+    return {**case, "top_share": Decimal(str(top_share)), "bottom_share": Decimal(str(bottom_share))}
+
+
+def _cross_checks(data: Mapping[str, Any], sanction: str, rule: str | None, reasons: list[str],
+                  articles: list[str]) -> tuple[str, str | None]:
+    """Flags that span the tables, so that no contested reading is decided silently (DOMAIN.md §3).
+
+    - Bottom 15% two years running is only used by Điều 17.1b with exactly two violated sections: say so otherwise.
+    - A tie across a block boundary makes 'bottom 15%' uncertain, so Khiển trách, which rests on it (R3), goes to a
+      human with RANK_TIE.
+    """
+    both_bottom = data.get("ict_class") == "bot15" and data.get("prev_ict_class") == "bot15"
+    if both_bottom and len(data.get("sections_violated") or []) != 2 and "BOT15_2Y_NOT_USED" not in reasons:
+        reasons.append("BOT15_2Y_NOT_USED")
+    if data.get("rank_tie") and rule == "R3":
+        if "RANK_TIE" not in reasons:
+            reasons.append("RANK_TIE")
+        if "Điều 17.1b" not in articles:
+            articles.append("Điều 17.1b")
+        return "manual_review", rule
+    return sanction, rule
 
 
 def outcome_from(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -140,6 +164,7 @@ def outcome_from(data: Mapping[str, Any]) -> dict[str, Any]:
         for article in data.get(f"{prefix}_articles") or []:
             if article not in articles:
                 articles.append(article)
+    sanction, rule = _cross_checks(data, sanction, data.get("sanction_rule"), reasons, articles)
     return {
         "rating": rating,
         "sanction": sanction,
@@ -148,7 +173,7 @@ def outcome_from(data: Mapping[str, Any]) -> dict[str, Any]:
         "articles": articles,
         "rating_vi": RATING_VI[rating],
         "sanction_vi": SANCTION_VI[sanction],
-        "sanction_rule": data.get("sanction_rule"),
+        "sanction_rule": rule,
         "ict_class": data.get("ict_class"),
         "prev_ict_class": data.get("prev_ict_class"),
         "decision_trace": data.get("decision_trace", {}),

@@ -4,6 +4,7 @@ Nothing here commits: callers (the use-case functions in tasks.py, cycles.py, ti
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -30,17 +31,19 @@ from workflows.models import (
     utcnow,
 )
 
-_spec_cache: dict[int, str] = {}
+# Per database engine: version ids are only unique within one database (tests open many in one process).
+_spec_cache: weakref.WeakKeyDictionary[Any, dict[int, str]] = weakref.WeakKeyDictionary()
 
 
 def spec_json(session: Session, version_id: int) -> str:
-    """A version's spec, cached per process: versions are immutable, so the cache never goes stale."""
-    cached = _spec_cache.get(version_id)
+    """A version's spec, cached per process and database: versions are immutable, so the cache never goes stale."""
+    cache = _spec_cache.setdefault(session.get_bind(), {})
+    cached = cache.get(version_id)
     if cached is None:
         cached = session.scalar(select(DefinitionVersion.spec_json).where(DefinitionVersion.id == version_id))
         if cached is None:
             raise EngineError(f"Definition version {version_id} does not exist")
-        _spec_cache[version_id] = cached
+        cache[version_id] = cached
     return cached
 
 

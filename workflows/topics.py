@@ -112,9 +112,7 @@ def propose_outcomes(ctx: runtime.Context, view: engine.TaskView) -> dict[str, A
             "special_achievement": evaluation.special_achievement,
             "rank_tie": code in ties,
         }
-        data = engine.run_straight_through(
-            spec, {**rules.validate_case(case), "top_share": TOP_SHARE, "bottom_share": BOTTOM_SHARE}
-        )
+        data = engine.run_straight_through(spec, rules.with_shares(rules.validate_case(case), TOP_SHARE, BOTTOM_SHARE))
         outcome = rules.outcome_from(data)
         if evaluation.late_report:
             outcome["reasons"].append("LATE_REPORT")
