@@ -105,6 +105,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"), index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    email_digest: Mapped[bool] = mapped_column(Boolean, default=True)  # opt-out of the daily e-mail digest
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -299,6 +300,31 @@ class Evidence(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notification(Base):
+    """A message to one person (reminder, overdue, escalation, return…), shown in the app and sent in the digest.
+
+    The unique key makes sending idempotent: however many workers run, a person gets one reminder of a kind for a
+    task and deadline.
+    """
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        UniqueConstraint("user_id", "task_id", "kind", "due_on"),
+        Index("ix_notification_unread", "user_id", "read_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
+    kind: Mapped[str] = mapped_column(String(40))  # remind_5, remind_1, overdue, escalate_head, escalate_supervisor…
+    due_on: Mapped[date | None] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+    emailed_at: Mapped[datetime | None]
 
 
 class ApiToken(Base):
