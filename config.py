@@ -18,6 +18,22 @@ class Config:
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL", "sqlite:///bacninh.sqlite"))
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     TIMEZONE = "Asia/Ho_Chi_Minh"
+    # Deadlines and the timer worker (DOMAIN.md §6): reminders N working days before, escalation N working days late.
+    REMINDER_WORKING_DAYS = tuple(int(d) for d in os.environ.get("REMINDER_WORKING_DAYS", "5,1").split(","))
+    ESCALATION_LADDER = tuple(  # (working days late, who): "1:agency_head,5:supervisor"
+        (int(days), role) for days, role in
+        (step.split(":") for step in os.environ.get("ESCALATION_LADDER", "1:agency_head,5:supervisor").split(","))
+    )
+    WORKER_INTERVAL_SECONDS = int(os.environ.get("WORKER_INTERVAL_SECONDS", "60"))
+    # E-mail: SMTP in production; in development the messages are written to MAIL_OUTBOX_DIR instead of sent.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")  # unset: write to the outbox folder
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1") == "1"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "khong-tra-loi@bacninh.gov.vn")
+    MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR")  # default: <instance>/outbox
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")  # for links in e-mails
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

@@ -39,7 +39,8 @@ def upgrade():
         batch_op.create_index('ix_notification_unread', ['user_id', 'read_at'], unique=False)
 
     with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('email_digest', sa.Boolean(), nullable=False))
+        # existing users keep getting the digest; the model's default covers new rows
+        batch_op.add_column(sa.Column('email_digest', sa.Boolean(), nullable=False, server_default=sa.true()))
 
     # ### end Alembic commands ###
 
