@@ -69,10 +69,16 @@ def _latest(session: Session, definition_id: int) -> DefinitionVersion | None:
 
 
 def latest_version(session: Session, key: str) -> DefinitionVersion:
-    """The newest deployed version of process KEY; new cycles start on it."""
+    """The version new cycles start on: the one the process owner chose, else the newest deployed."""
+    chosen = session.scalar(
+        select(DefinitionVersion).join(ProcessDefinition, ProcessDefinition.current_version_id == DefinitionVersion.id)
+        .where(ProcessDefinition.key == key)
+    )
+    if chosen is not None:
+        return chosen
     version = session.scalar(
         select(DefinitionVersion)
-        .join(ProcessDefinition)
+        .join(ProcessDefinition, DefinitionVersion.definition_id == ProcessDefinition.id)
         .where(ProcessDefinition.key == key)
         .order_by(DefinitionVersion.version.desc())
         .limit(1)
@@ -84,5 +90,7 @@ def latest_version(session: Session, key: str) -> DefinitionVersion:
 
 def version_count(session: Session, key: str) -> int:
     return session.scalar(
-        select(func.count(DefinitionVersion.id)).join(ProcessDefinition).where(ProcessDefinition.key == key)
+        select(func.count(DefinitionVersion.id))
+        .join(ProcessDefinition, DefinitionVersion.definition_id == ProcessDefinition.id)
+        .where(ProcessDefinition.key == key)
     ) or 0

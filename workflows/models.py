@@ -161,8 +161,10 @@ class ProcessDefinition(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(100), unique=True)  # the BPMN process id
     name: Mapped[str] = mapped_column(String(300))
+    # The version new cycles start on, chosen by the process owner; None means the newest.
+    current_version_id: Mapped[int | None] = mapped_column(ForeignKey("definition_version.id", use_alter=True))
     versions: Mapped[list[DefinitionVersion]] = relationship(
-        back_populates="definition", order_by="DefinitionVersion.version"
+        back_populates="definition", order_by="DefinitionVersion.version", foreign_keys="DefinitionVersion.definition_id"
     )
 
 
@@ -180,7 +182,8 @@ class DefinitionVersion(Base):
     comment: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    definition: Mapped[ProcessDefinition] = relationship(back_populates="versions", lazy="joined")
+    definition: Mapped[ProcessDefinition] = relationship(back_populates="versions", lazy="joined",
+                                                         foreign_keys=[definition_id])
 
 
 class InstanceStatus(enum.StrEnum):
