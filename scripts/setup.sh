@@ -14,3 +14,7 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+# The English catalogue (Vietnamese is the source language of every message).
+if [ -d webapp/translations ]; then
+  .venv/bin/pybabel compile -q -d webapp/translations
+fi
