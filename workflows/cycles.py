@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workflows import runtime, topics
@@ -58,6 +59,7 @@ def open_cycle(
         raise InvalidInput("Không mở được kỳ đánh giá.", errors)
     if session.scalar(select(Cycle.id).where(Cycle.year == year)):
         raise Conflict(f"Kỳ đánh giá năm {year} đã được mở.")
+
     ctx = runtime.Context.create(session, actor, now)
     report_due = ctx.calendar.roll_forward(report_due)
     cycle = Cycle(
@@ -69,7 +71,11 @@ def open_cycle(
         opened_at=ctx.now,
     )
     session.add(cycle)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # two people opened the same year at the same moment: the unique year caught it
+        session.rollback()
+        raise Conflict(f"Kỳ đánh giá năm {year} đã được mở.") from None
     data: dict[str, Any] = {
         "year": year,
         "report_due": report_due.isoformat(),
@@ -79,7 +85,7 @@ def open_cycle(
         data["unit_codes"] = sorted(unit_codes)
     instance, _ = runtime.start(
         ctx, latest_version(session, CYCLE_PROCESS), data, business_key=str(year), year=year, cycle_id=cycle.id,
-        handler=topics.dispatcher(ctx),
+        handler=lambda started: topics.dispatcher(ctx, started),
     )
     cycle.instance_id = instance.id
     runtime.commit(ctx)

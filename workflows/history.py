@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import weakref
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows import cycles, runtime
+from workflows import cycles, instances, runtime
 from workflows.calendar import LOCAL_TZ, local_today
 from workflows.criteria import BUDGET_CATEGORIES, CRITERIA, CRITERIA_BY_ID, SECTION_TITLES_VI, STATUSES
 from workflows.definitions import latest_version
@@ -69,8 +70,7 @@ KEY_VI = {
     "lacks_responsibility": "Thiếu trách nhiệm", "special_achievement": "Thành tích đặc biệt xuất sắc",
     "reason": "Lý do", "body": "Nội dung", "status": "Kết quả", "note": "Ghi chú", "evidence": "Minh chứng",
 }
-ALL_SEEING = {Role.DIC_OFFICER, Role.DIC_LEADER, Role.HOME_AFFAIRS, Role.COMMITTEE, Role.SUPERVISOR, Role.ADMIN,
-              Role.PROCESS_OWNER}
+ALL_SEEING = instances.READ_ALL_ROLES  # one rule for the pages and the API
 RESULT_VIEWERS = {Role.DIC_OFFICER, Role.DIC_LEADER, Role.HOME_AFFAIRS, Role.COMMITTEE, Role.SUPERVISOR, Role.ADMIN}
 AGENCY_ROLES = {Role.AGENCY_OFFICER, Role.AGENCY_HEAD, Role.DEPUTY}
 COMMENT_MAX = 4000
@@ -145,10 +145,7 @@ class InstancePage:
 
 def can_view(session: Session, viewer: User, instance: ProcessInstance) -> bool:
     """Central roles see every instance; an agency's people see only their own agency's."""
-    if viewer.role_set & ALL_SEEING:
-        return True
-    return bool(viewer.role_set & AGENCY_ROLES) and instance.unit_code is not None \
-        and viewer.unit_code == instance.unit_code
+    return instances.may_read(viewer, instance.unit_code)
 
 
 def _visible_instance(session: Session, instance_id: int, viewer: User) -> ProcessInstance:
@@ -433,12 +430,15 @@ def _user_names(session: Session, ids: set[int]) -> dict[int, str]:
     return dict(session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).all())
 
 
-_labels_cache: dict[int, tuple[dict[str, str], dict[str, dict[str, str]]]] = {}
+# Per database, like runtime's spec cache: version ids are only unique within one database.
+_labels_cache: weakref.WeakKeyDictionary[Any, dict[int, tuple[dict[str, str], dict[str, dict[str, str]]]]] = (
+    weakref.WeakKeyDictionary())
 
 
 def _vocabulary(session: Session, version_id: int) -> _Vocabulary:
     """Field labels and enum option names of a version's forms as drawn (camunda:formData), and unit names."""
-    if version_id not in _labels_cache:
+    cache = _labels_cache.setdefault(session.get_bind(), {})
+    if version_id not in cache:
         labels: dict[str, str] = {}
         options: dict[str, dict[str, str]] = {}
 
@@ -456,8 +456,8 @@ def _vocabulary(session: Session, version_id: int) -> _Vocabulary:
 
         # Versions never change, so neither do their forms: read the spec once per process.
         walk(json.loads(runtime.spec_json(session, version_id)))
-        _labels_cache[version_id] = (labels, options)
-    labels, options = _labels_cache[version_id]
+        cache[version_id] = (labels, options)
+    labels, options = cache[version_id]
     return _Vocabulary(labels, options, all_unit_names(session))
 
 

@@ -154,7 +154,7 @@ def start(
     year: int,
     unit_code: str | None = None,
     cycle_id: int | None = None,
-    handler: engine.TopicHandler | None = None,
+    handler: Callable[[ProcessInstance], engine.TopicHandler] | None = None,
 ) -> tuple[ProcessInstance, engine.Run]:
     """Create an instance of VERSION with DATA and run it to its first wait state (not committed)."""
     run = engine.Run.start(spec_json(ctx.session, version.id), data)
@@ -173,10 +173,7 @@ def start(
     ctx.session.flush()  # an id for its tasks, and a persisted row for save()'s conditional UPDATE
     audit(ctx, "instance_started", f"Bắt đầu {version.definition.name} (phiên bản {version.version})", instance,
           data=_jsonable(data))
-    if handler is not None:
-        run.advance(handler, ctx.now)
-    else:
-        run.advance(now=ctx.now)
+    run.advance(handler(instance) if handler else None, ctx.now)
     save(ctx, instance, run)
     return instance, run
 

@@ -14,6 +14,18 @@ from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from workflows.models import DeputyAssignment, HumanTask, Role, TaskState, User
 
 AGENCY_GROUPS = {"agency_officer", "agency_head"}
+ROLE_LABELS_VI = {
+    "agency_officer": "Cán bộ chuyên trách CNTT",
+    "agency_head": "Thủ trưởng cơ quan",
+    "deputy": "Cấp phó được phân công",
+    "dic_officer": "Chuyên viên Sở TT&TT",
+    "dic_leader": "Lãnh đạo Sở TT&TT",
+    "home_affairs": "Sở Nội vụ",
+    "committee": "UBND tỉnh",
+    "supervisor": "Giám sát",
+    "process_owner": "Chủ quy trình",
+    "admin": "Quản trị hệ thống",
+}
 
 
 def get_task(session: Session, task_id: int) -> HumanTask:
@@ -36,7 +48,7 @@ def authority(session: Session, actor: User, task: HumanTask, today: date) -> Au
     group = task.candidate_group
     if task.unit_code is not None and group in AGENCY_GROUPS:
         if actor.has_role(Role(group)) and actor.unit_code == task.unit_code:
-            return Authority(f"{group} của đơn vị {task.unit_code}")
+            return Authority(f"vai trò {ROLE_LABELS_VI.get(group, group)} của đơn vị {task.unit_code}")
         if group == "agency_head" and actor.has_role(Role.DEPUTY):
             assignment = _deputy_assignment(session, actor, task, today)
             if assignment is not None:
@@ -50,7 +62,7 @@ def authority(session: Session, actor: User, task: HumanTask, today: date) -> Au
         role = Role(group)
     except ValueError:
         return None
-    return Authority(f"vai trò {group}") if actor.has_role(role) else None
+    return Authority(f"vai trò {ROLE_LABELS_VI.get(group, group)}") if actor.has_role(role) else None
 
 
 def _deputy_assignment(session: Session, actor: User, task: HumanTask, today: date) -> DeputyAssignment | None:

@@ -149,7 +149,7 @@ def reset_password(session: Session, user: User, new_password: str) -> None:
         raise InvalidInput("Mật khẩu cần ít nhất 8 ký tự.", {"password": "Mật khẩu cần ít nhất 8 ký tự."})
     user.password_hash = hash_password(new_password)
     user.failed_logins, user.locked_until = 0, None
-    session.commit()
+    session.flush()
 
 
 def set_roles(session: Session, user: User, roles: list[Role], unit_code: str | None) -> None:
@@ -159,4 +159,4 @@ def set_roles(session: Session, user: User, roles: list[Role], unit_code: str | 
         raise InvalidInput("Vai trò của cơ quan cần chọn cơ quan.", {"unit_code": "Chọn cơ quan."})
     user.roles = [UserRole(role=r) for r in dict.fromkeys(roles)]
     user.unit_code = unit_code
-    session.commit()
+    session.flush()

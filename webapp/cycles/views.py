@@ -1,19 +1,88 @@
-"""Cycles and instances: progress of a year, an instance's history. (Filled in by the cycle pages work.)"""
+"""Cycles and instances: the years, one year's progress and results, an instance's data and history."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import login_required
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from webapp.cycles import forms
+from webapp.extensions import db
+from webapp.security import roles_required
+from workflows import cycles, history
+from workflows.calendar import local_today
+from workflows.errors import Conflict, InvalidInput
 
 bp = Blueprint("cycles", __name__, url_prefix="/cycles")
+
+
+def _may_open() -> bool:
+    return bool(current_user.role_set & cycles.OPENING_ROLES)
+
+
+def _render_index(values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+                  message: str | None = None, status: int = 200):
+    values = values or {"year": str(local_today().year), "report_due": ""}
+    return render_template("cycles/index.html", cycles=history.cycle_list(db.session), may_open=_may_open(),
+                           values=values, errors=errors or {}, message=message), status
 
 
 @bp.get("/")
 @login_required
 def index():
-    return render_template("cycles/index.html")
+    """Every opened year; DIC and administrators also get the form to open a new one."""
+    return _render_index()
+
+
+@bp.post("/")
+@roles_required(*cycles.OPENING_ROLES)
+def open_cycle():
+    """Open a year: the cycle and one agency report per unit; errors come back next to the fields."""
+    values = {"year": request.form.get("year", ""), "report_due": request.form.get("report_due", "")}
+    year, report_due, errors = forms.open_cycle_form(request.form)
+    if errors:
+        return _render_index(values, errors, _("Không mở được kỳ đánh giá."), 422)
+    try:
+        cycle = cycles.open_cycle(db.session, year, report_due, current_user)
+    except InvalidInput as error:
+        return _render_index(values, error.fields, error.message, 422)
+    except Conflict as error:
+        return _render_index(values, {}, error.message, 409)
+    flash(_("Đã mở kỳ đánh giá năm %(year)s; hạn nộp báo cáo %(due)s.", year=cycle.year,
+            due=cycle.report_due.strftime("%d/%m/%Y")))
+    return redirect(url_for("cycles.show", year=cycle.year), code=303)
+
+
+@bp.get("/<int:year>")
+@login_required
+def show(year: int):
+    """One year: each agency's progress (an agency sees its own row) and, for central roles, the results."""
+    page = history.cycle_page(db.session, year, current_user)
+    return render_template("cycles/show.html", page=page)
+
+
+def _render_instance(instance_id: int, body: str = "", task_id: str = "", errors: dict[str, str] | None = None,
+                     message: str | None = None, status: int = 200):
+    page = history.instance_page(db.session, instance_id, current_user, local_today())
+    return render_template("cycles/instance.html", page=page, body=body, task_id=task_id, errors=errors or {},
+                           message=message), status
 
 
 @bp.get("/instances/<int:instance_id>")
 @login_required
 def instance(instance_id: int):
-    return render_template("cycles/index.html")
+    """An instance: its data as it stands, the steps waiting, and its whole history with comments."""
+    return _render_instance(instance_id)
+
+
+@bp.post("/instances/<int:instance_id>/comments")
+@login_required
+def comment(instance_id: int):
+    """Add a comment to the instance's history."""
+    body = request.form.get("body", "")
+    task_id = request.form.get("task_id", "")
+    try:
+        history.add_comment(db.session, instance_id, current_user, body, forms.parse_int(task_id))
+    except InvalidInput as error:
+        return _render_instance(instance_id, body, task_id, error.fields, error.message, 422)
+    flash(_("Đã thêm bình luận."))
+    return redirect(url_for("cycles.instance", instance_id=instance_id, _anchor="lich-su"), code=303)
