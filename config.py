@@ -34,6 +34,8 @@ class Config:
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "khong-tra-loi@bacninh.gov.vn")
     MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR")  # default: <instance>/outbox
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")  # for links in e-mails
+    MAX_CONTENT_LENGTH = 50 * 1024 * 1024  # one request; each evidence file is limited to 10 MB on its own
+    MAX_FORM_PARTS = 5000  # the consolidation form for every unit, without JavaScript, is about 900 parts for 28
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

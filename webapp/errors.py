@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound, WorkflowError
 
-STATUS = {NotFound: 404, NotAllowed: 403, Conflict: 409, InvalidInput: 422}
+class PayloadTooLarge(WorkflowError):
+    code = "too_large"
+
+
+STATUS = {NotFound: 404, NotAllowed: 403, Conflict: 409, InvalidInput: 422, PayloadTooLarge: 413}
 
 
 def _status(error: WorkflowError) -> int:
@@ -23,5 +28,12 @@ def handle_workflow_error(error: WorkflowError):
     return render_template("errors/error.html", error=error, status=status), status
 
 
+def handle_too_large(error: RequestEntityTooLarge):
+    message = ("Dữ liệu gửi lên quá lớn (tối đa 50 MB mỗi lần, 10 MB mỗi tệp). "
+               "Hãy tải tệp lên nhiều lần bằng nút Lưu nháp.")
+    return handle_workflow_error(PayloadTooLarge(message))
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(WorkflowError, handle_workflow_error)
+    app.register_error_handler(RequestEntityTooLarge, handle_too_large)

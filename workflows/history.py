@@ -178,6 +178,12 @@ def instance_page(session: Session, instance_id: int, viewer: User, today: date 
     )
 
 
+def report_view(session: Session, instance_id: int) -> ReportView | None:
+    """The agency report of INSTANCE, for the head and DIC to read on their own steps (caller checks permission)."""
+    report = session.scalar(select(Report).where(Report.instance_id == instance_id))
+    return _report_view(session, report) if report is not None else None
+
+
 def timeline(session: Session, instance_id: int, viewer: User) -> list[TimelineEntry]:
     """The instance's history, oldest first: every audit event and every comment."""
     return list(_timeline(session, _visible_instance(session, instance_id, viewer)))

@@ -114,10 +114,24 @@ def complete_task(
     step_handler = steps.HANDLERS.get(view.form_key or "")
     if extra and step_handler is None:
         raise InvalidInput("Dữ liệu có trường lạ.", {k: "Trường này không có trong biểu mẫu của bước." for k in extra})
-    values = forms.validate(view.form_fields, {k: v for k, v in data.items() if k in field_ids}, view.data)
+    # Report the drawn fields' errors and the purpose-built part's errors together, so nothing needs two tries.
+    form_error: InvalidInput | None = None
+    try:
+        values = forms.validate(view.form_fields, {k: v for k, v in data.items() if k in field_ids}, view.data)
+    except InvalidInput as error:
+        if step_handler is None:
+            raise
+        form_error, values = error, {}
     engine_values = dict(values)
     if step_handler is not None:
-        engine_values.update(step_handler(steps.StepContext(ctx, task, instance, values), extra) or {})
+        try:
+            engine_values.update(step_handler(steps.StepContext(ctx, task, instance, values), extra) or {})
+        except InvalidInput as error:
+            if form_error is None:
+                raise
+            raise InvalidInput(error.message, {**form_error.fields, **error.fields}) from None
+    if form_error is not None:
+        raise form_error
     run.complete(task.task_uuid, engine_values)
     run.advance(topics.dispatcher(ctx, instance), ctx.now)
     runtime.write_row(ctx, task, {

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.extensions import db
 from webapp.tasks.pages import page_for
+from workflows import evidence as evidence_files
+from workflows import history
 from workflows import inbox as inbox_service
 from workflows import tasks
 from workflows.calendar import local_today
@@ -60,6 +62,8 @@ def _render_task(task_id: int, submitted: dict[str, Any] | None = None, errors: 
     page = page_for(view.task.form_key)
     values = {**view.values, **(submitted or {})}
     extra = page.context(db.session, view.task, current_user) if page else {}
+    if view.task.process_key == "agency_report" and view.task.step_id != "draft_report":
+        extra["report"] = history.report_view(db.session, view.task.instance_id)  # what the head or DIC judges
     if submitted is None and view.task.draft:
         extra["draft"] = view.task.draft
     elif submitted is not None:
@@ -118,3 +122,14 @@ def unclaim(task_id: int):
     tasks.unclaim(db.session, task_id, current_user, request.form.get("reason", ""))
     flash(_("Công việc đã được trả về nhóm."))
     return redirect(url_for("tasks.inbox", tab="group"))
+
+
+@bp.get("/evidence/<int:evidence_id>")
+@login_required
+def evidence(evidence_id: int):
+    """An evidence file, for anyone who may see the report it belongs to."""
+    path, filename, content_type = evidence_files.open_for_download(
+        db.session, evidence_id, current_user, current_app.config["UPLOAD_DIR"])
+    response = send_file(path, mimetype=content_type, as_attachment=True, download_name=filename)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
