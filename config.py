@@ -25,6 +25,8 @@ class Config:
         (step.split(":") for step in os.environ.get("ESCALATION_LADDER", "1:agency_head,5:supervisor").split(","))
     )
     WORKER_INTERVAL_SECONDS = int(os.environ.get("WORKER_INTERVAL_SECONDS", "60"))
+    WORKER_BATCH_SIZE = int(os.environ.get("WORKER_BATCH_SIZE", "200"))
+    DIGEST_HOUR = int(os.environ.get("DIGEST_HOUR", "7"))  # local hour from which the daily digest goes out
     # E-mail: SMTP in production; in development the messages are written to MAIL_OUTBOX_DIR instead of sent.
     MAIL_SERVER = os.environ.get("MAIL_SERVER")  # unset: write to the outbox folder
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))

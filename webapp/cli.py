@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 from datetime import date, datetime
+from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
 from webapp.extensions import db
-from workflows import cycles, definitions, demo, rules
+from workflows import cycles, definitions, demo, rules, worker
+from workflows.calendar import LOCAL_TZ
 from workflows.errors import WorkflowError
 
 
@@ -21,6 +26,21 @@ def _fail(error: WorkflowError) -> None:
     for problem in getattr(error, "problems", []):
         click.echo(f"  {problem}", err=True)
     sys.exit(2)
+
+
+def _parse_now(text: str | None) -> datetime | None:
+    """`--now`: an ISO datetime; one without a zone is local time (Asia/Ho_Chi_Minh)."""
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
+
+
+def _worker_settings(app: Flask) -> dict[str, Any]:
+    """The worker's configuration; e-mail goes to <instance>/outbox when neither SMTP nor a folder is set."""
+    settings = dict(app.config)
+    settings["MAIL_OUTBOX_DIR"] = app.config.get("MAIL_OUTBOX_DIR") or str(Path(app.instance_path) / "outbox")
+    return settings
 
 
 def register(app: Flask) -> None:
@@ -70,16 +90,55 @@ def register(app: Flask) -> None:
     app.cli.add_command(cycle_group)
 
     @app.cli.command("tick")
-    @click.option("--now", default=None, help="ISO datetime to use as the current time (tests, demos).")
+    @click.option("--now", default=None, help="ISO datetime to use as the current time (local if no zone).")
     def tick(now: str | None) -> None:
-        """One pass of the timer worker: fire due timers and move waiting cycles on."""
-        moment = datetime.fromisoformat(now) if now else None
-        if moment is not None and moment.tzinfo is None:
-            from workflows.calendar import LOCAL_TZ
+        """One pass of the timer worker: timers, reminders, overdue notices, escalation, the digest."""
+        try:
+            moment = _parse_now(now)
+        except ValueError:
+            click.echo(f"Error: --now is not an ISO datetime: {now}", err=True)
+            sys.exit(2)
+        counts = worker.run_pass(db.session, moment, _worker_settings(app))
+        click.echo(str(counts))
+        for problem in counts.errors:
+            click.echo(f"Error: {problem}", err=True)
 
-            moment = moment.replace(tzinfo=LOCAL_TZ)
-        moved = cycles.fire_due(db.session, moment)
-        click.echo(f"{moved} instance(s) moved on.")
+    @app.cli.command("worker")
+    @click.option("--interval", type=int, default=None, help="Seconds between passes [WORKER_INTERVAL_SECONDS].")
+    @click.option("--passes", type=int, default=0, help="Stop after this many passes (default: run until stopped).")
+    def worker_loop(interval: int | None, passes: int) -> None:
+        """Run the timer worker until SIGTERM or Ctrl-C: one pass every WORKER_INTERVAL_SECONDS."""
+        seconds = app.config["WORKER_INTERVAL_SECONDS"] if interval is None else interval
+        settings = _worker_settings(app)
+        stop = threading.Event()
+        restore = None
+        if threading.current_thread() is threading.main_thread():
+            restore = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+        click.echo(f"Worker started: a pass every {seconds} s.")
+        done = 0
+        try:
+            while not stop.is_set():
+                try:
+                    counts = worker.run_pass(db.session, None, settings)
+                except Exception as error:  # one bad pass (a lost connection…) must not stop the worker
+                    db.session.rollback()
+                    click.echo(f"{datetime.now():%Y-%m-%d %H:%M:%S} pass failed: {error!r}", err=True)
+                else:
+                    if any(v for k, v in counts.as_dict().items() if k != "tasks"):
+                        click.echo(f"{datetime.now():%Y-%m-%d %H:%M:%S} {counts}")
+                    for problem in counts.errors:
+                        click.echo(f"{datetime.now():%Y-%m-%d %H:%M:%S} {problem}", err=True)
+                done += 1
+                if passes and done >= passes:
+                    break
+                stop.wait(seconds)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if restore is not None:
+                signal.signal(signal.SIGTERM, restore)
+            db.session.remove()
+        click.echo("Worker stopped.")
 
     @app.cli.command("simulate")
     @click.option("--year", type=int, required=True)

@@ -22,6 +22,17 @@ def _statutory_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("VN", years=year).keys())
 
 
+@lru_cache(maxsize=64)
+def _statutory_workdays(year: int) -> frozenset[date]:
+    """Saturdays the Government made working days in exchange for a bridge day off (the holidays package's swaps)."""
+    from holidays.countries.vietnam import VietnamStaticHolidays
+
+    entries = VietnamStaticHolidays.special_public_holidays.get(year, ())
+    if entries and not isinstance(entries[0], tuple):
+        entries = (entries,)
+    return frozenset(date(e[4] if len(e) > 4 else year, e[2], e[3]) for e in entries)
+
+
 class WorkingCalendar:
     """Working days for deadline arithmetic; load once per unit of work with `WorkingCalendar.load(session)`."""
 
@@ -53,12 +64,18 @@ class WorkingCalendar:
     def is_working_day(self, day: date) -> bool:
         if day in self.extra_workdays:
             return True
-        if day in self.days_off or day.weekday() >= 5:
+        if day in self.days_off:
+            return False
+        if day in _statutory_workdays(day.year) | _statutory_workdays(day.year + 1):
+            return True  # the 2015 swap's worked Saturday fell in December 2014: look one year ahead too
+        if day.weekday() >= 5:
             return False
         return day not in _statutory_holidays(day.year)
 
     def add_working_days(self, trigger: date, days: int) -> date:
         """The Nth working day after TRIGGER: the period starts the day after the triggering event."""
+        if days == 0:
+            return self.roll_forward(trigger)
         current, counted = trigger, 0
         while counted < days:
             current += timedelta(days=1)

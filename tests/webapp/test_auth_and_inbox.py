@@ -5,8 +5,8 @@ import re
 from datetime import date
 
 import pytest
-
 from factories import at, open_small_cycle, open_task, report_payload
+
 from webapp.extensions import db
 from workflows import inbox, tasks
 from workflows.models import DeputyAssignment, User
@@ -159,3 +159,18 @@ def test_english_switch(client):
     login(client, "stc_officer")
     page = client.get("/tasks/?lang=en").get_data(as_text=True)
     assert 'lang="en"' in page
+
+
+def test_a_supervisor_moves_a_deadline_with_a_reason_and_an_officer_cannot(client):
+    login(client, "stc_officer")
+    task_id = re.search(r'href="/tasks/(\d+)"', client.get("/tasks/?tab=group").get_data(as_text=True)).group(1)
+    assert client.post(f"/tasks/{task_id}/due", data={"due_on": "22/12/2025", "reason": "x"}).status_code == 403
+    client.post("/logout")
+    login(client, "supervisor")
+    page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "Điều chỉnh hạn xử lý" in page
+    refused = client.post(f"/tasks/{task_id}/due", data={"due_on": "22/12/2025", "reason": " "}, follow_redirects=True)
+    assert "15/12/2025" in refused.get_data(as_text=True)
+    client.post(f"/tasks/{task_id}/due", data={"due_on": "19/12/2026", "reason": "Chờ số liệu quý IV"})
+    page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "21/12/2026" in page  # 19/12/2026 is a Saturday: the deadline moves to Monday

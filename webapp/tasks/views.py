@@ -9,6 +9,8 @@ from flask_login import current_user, login_required
 
 from webapp.extensions import db
 from webapp.tasks.pages import page_for
+from webapp.security import roles_required
+from workflows import deadlines
 from workflows import evidence as evidence_files
 from workflows import history
 from workflows import inbox as inbox_service
@@ -68,6 +70,7 @@ def _render_task(task_id: int, submitted: dict[str, Any] | None = None, errors: 
         extra["draft"] = view.task.draft
     elif submitted is not None:
         extra["draft"] = submitted
+    extra["may_change_due"] = bool(current_user.role_set & deadlines.DEADLINE_ROLES) and view.task.state.value == "open"
     return render_template("tasks/task.html", view=view, values=values, errors=errors or {}, message=message,
                            form_template=page.template if page else "tasks/forms/_generic.html", **extra), status
 
@@ -133,3 +136,30 @@ def evidence(evidence_id: int):
     response = send_file(path, mimetype=content_type, as_attachment=True, download_name=filename)
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.post("/<int:task_id>/due")
+@roles_required(*deadlines.DEADLINE_ROLES)
+def change_due(task_id: int):
+    """A supervisor moves an open task's deadline; the reason is required and the change is audited."""
+    try:
+        deadlines.change_due_date(db.session, task_id, _parse_day(request.form.get("due_on", "")),
+                                  request.form.get("reason", ""), current_user)
+    except InvalidInput as error:
+        flash(" ".join([error.message, *error.fields.values()]), "error")
+    else:
+        flash(_("Đã điều chỉnh hạn xử lý."))
+    return redirect(url_for("tasks.show", task_id=task_id), code=303)
+
+
+def _parse_day(text: str):
+    from datetime import date
+
+    text = text.strip()
+    try:
+        if "/" in text:
+            day, month, year = (int(part) for part in text.split("/"))
+            return date(year, month, day)
+        return date.fromisoformat(text)
+    except ValueError:
+        return None

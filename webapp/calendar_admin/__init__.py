@@ -1,0 +1,3 @@
+from webapp.calendar_admin.views import bp
+
+__all__ = ["bp"]

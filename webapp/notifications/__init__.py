@@ -1,0 +1,3 @@
+from webapp.notifications.views import bp
+
+__all__ = ["bp"]
