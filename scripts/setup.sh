@@ -18,3 +18,14 @@ fi
 if [ -d webapp/translations ]; then
   .venv/bin/pybabel compile -q -d webapp/translations
 fi
+# bpmn-js for the process diagrams, served from webapp/static/vendor/ (no CDN); needs Node.js 18+ and npm.
+if command -v npm >/dev/null 2>&1; then
+  npm_stamp=node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)
+  if [ ! -f "$npm_stamp" ]; then
+    npm ci --no-audit --no-fund --silent
+    touch "$npm_stamp"
+  fi
+  npm run --silent vendor
+else
+  echo "npm is missing: the process diagrams need Node.js 18+ and npm (apt-get install nodejs npm)" >&2
+fi

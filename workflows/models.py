@@ -125,6 +125,9 @@ class User(Base):
     def has_role(self, role: Role) -> bool:
         return role in self.role_set
 
+    def has_any_role(self, *names: str) -> bool:
+        return any(Role(name) in self.role_set for name in names)
+
     def __repr__(self) -> str:
         return f"<User {self.username}>"
 

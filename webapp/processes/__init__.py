@@ -1,0 +1,3 @@
+from webapp.processes.views import bp
+
+__all__ = ["bp"]
