@@ -37,9 +37,22 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     csrf.init_app(app)
     Babel(app, locale_selector=_locale, default_locale="vi", default_timezone="Asia/Ho_Chi_Minh")
 
-    from webapp import admin, api, auth, calendar_admin, cli, cycles, errors, notifications, processes, tasks
+    from webapp import (
+        admin,
+        api,
+        auth,
+        calendar_admin,
+        cli,
+        cycles,
+        definitions,
+        errors,
+        notifications,
+        processes,
+        supervise,
+        tasks,
+    )
 
-    for module in (auth, tasks, cycles, admin, notifications, calendar_admin, processes):
+    for module in (auth, tasks, cycles, admin, notifications, calendar_admin, processes, definitions, supervise):
         app.register_blueprint(module.bp)
     api.init_app(app)
     errors.register(app)

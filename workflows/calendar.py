@@ -33,6 +33,11 @@ def _statutory_workdays(year: int) -> frozenset[date]:
     return frozenset(date(e[4] if len(e) > 4 else year, e[2], e[3]) for e in entries)
 
 
+@lru_cache(maxsize=64)
+def _swapped_workdays(year: int) -> frozenset[date]:
+    return _statutory_workdays(year) | _statutory_workdays(year + 1)
+
+
 class WorkingCalendar:
     """Working days for deadline arithmetic; load once per unit of work with `WorkingCalendar.load(session)`."""
 
@@ -66,7 +71,7 @@ class WorkingCalendar:
             return True
         if day in self.days_off:
             return False
-        if day in _statutory_workdays(day.year) | _statutory_workdays(day.year + 1):
+        if day in _swapped_workdays(day.year):
             return True  # the 2015 swap's worked Saturday fell in December 2014: look one year ahead too
         if day.weekday() >= 5:
             return False
@@ -90,11 +95,23 @@ class WorkingCalendar:
         return day
 
     def working_days_between(self, start: date, end: date) -> int:
-        """Working days after START up to and including END (negative when END is before START)."""
+        """Working days after START up to and including END (negative when END is before START).
+
+        Counted as weekdays in the span, corrected by the few special days in it (holidays, swaps, overrides), so a
+        task two years late costs as little as one due tomorrow.
+        """
         if end < start:
             return -self.working_days_between(end, start)
-        return sum(1 for n in range(1, (end - start).days + 1) if self.is_working_day(start + timedelta(days=n)))
-
+        span = (end - start).days
+        weeks, rest = divmod(span, 7)
+        count = weeks * 5 + sum(1 for n in range(1, rest + 1) if (start + timedelta(days=n)).weekday() < 5)
+        special: set[date] = set(self.days_off) | set(self.extra_workdays)
+        for year in range(start.year, end.year + 2):
+            special |= _statutory_holidays(year) | _statutory_workdays(year)
+        for day in special:
+            if start < day <= end:
+                count += int(self.is_working_day(day)) - int(day.weekday() < 5)
+        return count
 
 _cached: tuple[float, WorkingCalendar] | None = None
 

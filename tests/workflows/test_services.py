@@ -11,7 +11,7 @@ from factories import at, open_small_cycle, open_task, report_payload, setup_peo
 from workflows import cycles, definitions, results, tasks, users
 from workflows.definitions import BPMN_DIR
 from workflows.errors import Conflict, DefinitionInvalid, InvalidInput, NotAllowed
-from workflows.models import DefinitionVersion, Evaluation, InstanceStatus, ProcessInstance, Role
+from workflows.models import DefinitionVersion, Evaluation, HumanTask, InstanceStatus, ProcessInstance, Role
 from workflows.units import load_units, units_of_year
 
 
@@ -226,3 +226,17 @@ def test_units_follow_their_effective_dated_history(session):
 def test_the_agencies_file_is_the_one_in_shared_domain():
     shipped = Path(__file__).resolve().parents[2] / "workflows" / "data" / "agencies.csv"
     assert shipped.read_text(encoding="utf-8").count("\n") >= 28
+
+
+def test_a_last_report_accepted_after_the_deadline_opens_consolidation_once(session):
+    people = open_small_cycle(session, ["STC", "SNV"])
+    for code in ("STC", "SNV"):
+        submit_report(session, people, code, when=date(2025, 12, 10))
+    tasks.complete_task(session, open_task(session, "review_report", "STC").id, people["dic"],
+                        {"dic_decision": "accept"}, at(date(2025, 12, 11)))
+    # the deadline (15/12) passes with no timer pass, then DIC accepts the last report
+    tasks.complete_task(session, open_task(session, "review_report", "SNV").id, people["dic"],
+                        {"dic_decision": "accept"}, at(date(2025, 12, 17)))
+    cycles.fire_due(session, at(date(2025, 12, 18)))
+    consolidations = session.scalars(select(HumanTask).where(HumanTask.step_id == "consolidate")).all()
+    assert len(consolidations) == 1

@@ -1,0 +1,60 @@
+"""Annual cycles: open a year, its status and report progress, its results."""
+from __future__ import annotations
+
+from datetime import MAXYEAR, MINYEAR, date
+from typing import Any
+
+from flask import url_for
+
+from webapp.api.base import caller, make_blueprint, require_roles
+from webapp.api.schemas import CycleDetailSchema, CycleSchema, OpenCycleSchema, ResultSchema
+from webapp.extensions import db
+from workflows import cycles
+from workflows.models import Cycle, Role
+
+bp = make_blueprint("cycles", "/cycles", "Annual evaluation cycles")
+
+# Who follows the whole province's cycle: DIC runs it, Home Affairs and the Committee decide, supervisors watch.
+CYCLE_READERS = {Role.DIC_OFFICER, Role.DIC_LEADER, Role.HOME_AFFAIRS, Role.COMMITTEE, Role.SUPERVISOR, Role.ADMIN}
+
+
+def _default_due(year: int) -> date | None:
+    # 15/12 of the year; an unrepresentable year is left for open_cycle to refuse, naming the field.
+    return date(year, 12, 15) if MINYEAR <= year <= MAXYEAR else None
+
+
+@bp.post("")
+@bp.arguments(OpenCycleSchema)
+@bp.response(201, CycleSchema)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(409, response="CONFLICT")
+def open_cycle(body: dict[str, Any]) -> tuple[Cycle, int, dict[str, str]]:
+    """DIC opens a year: the cycle starts and every unit (or the chosen ones) gets its report to draft."""
+    year = body["year"]
+    cycle = cycles.open_cycle(db.session, year, body.get("report_due") or _default_due(year), caller(),
+                              unit_codes=body.get("unit_codes"))
+    return cycle, 201, {"Location": url_for("api_cycles.get_cycle", year=year)}
+
+
+@bp.get("/<int:year>")
+@bp.response(200, CycleDetailSchema)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+def get_cycle(year: int) -> dict[str, Any]:
+    """The cycle's status, pinned versions and where each agency's report stands."""
+    require_roles(caller(), CYCLE_READERS, "Bạn không có quyền xem tiến độ kỳ đánh giá.")
+    return {"cycle": cycles.get_cycle(db.session, year), "progress": cycles.progress(db.session, year)}
+
+
+@bp.get("/<int:year>/results")
+@bp.response(200, ResultSchema(many=True))
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+def get_results(year: int) -> list[dict[str, Any]]:
+    """Each unit's proposed or decided outcome, with reasons, articles and every override."""
+    require_roles(caller(), CYCLE_READERS, "Bạn không có quyền xem kết quả đánh giá.")
+    cycles.get_cycle(db.session, year)  # 404 for a year never opened, rather than an empty list
+    return cycles.results(db.session, year)

@@ -1,0 +1,109 @@
+"""Process definitions: upload .bpmn/.dmn files as one set (new versions or a validation report), list versions."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields
+
+from webapp.api.base import caller, make_blueprint, require_roles
+from webapp.extensions import db
+from workflows import validation, versions
+from workflows.errors import DefinitionInvalid
+from workflows.models import Role
+
+bp = make_blueprint("definitions", "/definitions", "Process definitions: upload, validation report, versions")
+OWNERS = {Role.PROCESS_OWNER, Role.ADMIN}
+MAX_REQUEST_BYTES = validation.MAX_TOTAL_BYTES + 1_000_000
+
+
+@bp.before_request
+def _limit_upload_size() -> None:
+    request.max_content_length = MAX_REQUEST_BYTES
+
+
+class UploadSchema(Schema):
+    # The files are read from request.files: webargs reads one location per schema, and OpenAPI allows one request
+    # body, so this schema documents the whole multipart body and loads only its form fields.
+    files = fields.List(Upload(), load_default=list,
+                        metadata={"description": "One or more .bpmn/.dmn files saved by Camunda Modeler (Camunda 7)"})
+    comment = fields.String(required=True, metadata={"description": "What changed and why (kept with the version)"})
+    make_current = fields.Boolean(load_default=True,
+                                  metadata={"description": "Use the new versions for cycles opened from now on"})
+
+
+class ProblemSchema(Schema):
+    code = fields.String(metadata={"description": "Stable code of the check, e.g. script_task, unique_overlap"})
+    severity = fields.String(metadata={"description": "error (blocks the upload) or warning"})
+    file = fields.String(allow_none=True)
+    element = fields.String(allow_none=True, metadata={"description": "The BPMN/DMN element id"})
+    name = fields.String(allow_none=True, metadata={"description": "The element's name as drawn"})
+    line = fields.Integer(allow_none=True)
+    message = fields.String(metadata={"description": "The problem in Vietnamese"})
+    message_en = fields.String(metadata={"description": "The problem in English"})
+
+
+class DeploymentSchema(Schema):
+    process = fields.String(attribute="process_key")
+    version = fields.Integer()
+    created = fields.Boolean(metadata={"description": "False when the files equal the latest version's"})
+
+
+class UploadResultSchema(Schema):
+    versions = fields.List(fields.Nested(DeploymentSchema), attribute="deployments")
+    warnings = fields.List(fields.Nested(ProblemSchema))
+    completed_from = fields.Dict(keys=fields.String(), values=fields.String(),
+                                 metadata={"description": "Files not uploaded, taken from the current version"})
+
+
+class ReportErrorSchema(Schema):
+    error = fields.Dict(required=True, metadata={"description": '{"code": "definition_invalid", "message", "fields"}'})
+    problems = fields.List(fields.Nested(ProblemSchema), required=True)
+
+
+class VersionSchema(Schema):
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    created_by = fields.String(allow_none=True)
+    comment = fields.String(allow_none=True)
+    sha256 = fields.String()
+    files = fields.List(fields.String())
+    is_current = fields.Boolean(metadata={"description": "The version new cycles start on"})
+    running = fields.Integer()
+
+
+@bp.post("")
+@bp.arguments(UploadSchema, location="form", content_type="multipart/form-data")
+@bp.response(201, UploadResultSchema)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(422, schema=ReportErrorSchema, description="The files were refused; `problems` lists every one")
+def upload(form: dict[str, Any]) -> Any:
+    """Check the files as one set; deploy each process they change as a new version, or return the report."""
+    require_roles(caller(), OWNERS, "Chỉ chủ quy trình hoặc quản trị hệ thống được tải lên quy trình.")
+    contents: dict[str, bytes] = {}
+    for storage in request.files.getlist("files"):
+        if storage and storage.filename:
+            contents[storage.filename.replace("\\", "/").rsplit("/", 1)[-1]] = storage.read(
+                validation.MAX_TOTAL_BYTES + 1)
+    try:
+        result = versions.upload(db.session, contents, caller(), form["comment"], make_current=form["make_current"])
+    except DefinitionInvalid as error:
+        response = jsonify({"error": {"code": error.code, "message": error.message, "fields": {}},
+                            "problems": error.problems})
+        response.status_code = 422
+        return response
+    return {"deployments": result.deployments, "completed_from": result.completed_from,
+            "warnings": [p.as_dict() for p in result.report.warnings]}
+
+
+@bp.get("/<key>/versions")
+@bp.response(200, VersionSchema(many=True))
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+def list_versions(key: str) -> list[versions.VersionRow]:
+    """The versions of a process, newest first: who, when, comment, content hash, running instances."""
+    require_roles(caller(), OWNERS, "Chỉ chủ quy trình hoặc quản trị hệ thống xem các phiên bản quy trình.")
+    return versions.list_versions(db.session, key)

@@ -1,0 +1,3 @@
+from webapp.definitions.views import bp
+
+__all__ = ["bp"]

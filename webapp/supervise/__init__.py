@@ -1,0 +1,3 @@
+from webapp.supervise.views import bp
+
+__all__ = ["bp"]
