@@ -22,7 +22,6 @@ def live_app(live_app):
     past its due date."""
     from factories import report_payload
 
-    from webapp import processes
     from webapp.extensions import db
     from workflows import cycles, tasks, users
     from workflows.calendar import local_today
