@@ -1,6 +1,8 @@
 """Task inboxes: the three tabs, filters, search without diacritics, paging; straight from the task table."""
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -10,7 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from workflows.calendar import WorkingCalendar
-from workflows.models import DeputyAssignment, HumanTask, Role, TaskState, User
+from workflows.models import DefinitionVersion, DeputyAssignment, HumanTask, Role, TaskState, User
 from workflows.tasks import AGENCY_GROUPS, authority
 from workflows.text import fold, sort_key
 from workflows.units import all_unit_names
@@ -140,15 +142,11 @@ def list_inbox(session: Session, user: User, query: InboxQuery, today: date,
         )
         for r in rows
     ]
-    steps = session.execute(
-        select(HumanTask.step_id, func.min(HumanTask.step_name)).where(
-            or_(and_(HumanTask.state == TaskState.OPEN, actionable), HumanTask.completed_by_id == user.id,
-                HumanTask.assignee_id == user.id))
-        .group_by(HumanTask.step_id)
-    ).all()
+    groups = {r.value for r in user.role_set} | ({"agency_head"} if Role.DEPUTY in user.role_set else set())
+    steps = [(step_id, name) for step_id, (name, step_groups) in _deployed_steps(session).items() if step_groups & groups]
     return InboxPage(result, counts[tab], counts, page, pages,
                      InboxQuery(**{**query.__dict__, "tab": tab, "page": page, "per_page": per_page}),
-                     sorted((s, n) for s, n in steps))
+                     sorted(steps))
 
 
 def _order(sort: str, names: dict[str, str]) -> list[Any]:
@@ -196,3 +194,26 @@ def visible_units(session: Session, user: User) -> dict[str, str]:
     own = {user.unit_code} | set(session.scalars(
         select(DeputyAssignment.unit_code).where(DeputyAssignment.deputy_id == user.id)))
     return {code: name for code, name in names.items() if code in own}
+
+
+_steps_cache: tuple[float, dict[str, tuple[str, set[str]]]] | None = None
+
+
+def _deployed_steps(session: Session, max_age_seconds: float = 60.0) -> dict[str, tuple[str, set[str]]]:
+    """Every user step of the deployed definitions: id → (name, candidate groups). Read from the stored specs, which
+    is far cheaper than grouping the task table (45 ms at 100,000 rows) for the step filter of every inbox page."""
+    global _steps_cache
+    now = time.monotonic()
+    if _steps_cache is not None and now - _steps_cache[0] <= max_age_seconds:
+        return _steps_cache[1]
+    steps: dict[str, tuple[str, set[str]]] = {}
+    for (spec_json,) in session.execute(select(DefinitionVersion.spec_json)):
+        stored = json.loads(spec_json)
+        for spec in [stored["spec"], *stored.get("subprocess_specs", {}).values()]:
+            for task in spec.get("task_specs", {}).values():
+                raw = (task.get("extensions") or {}).get("camunda:candidateGroups")
+                if raw and task.get("bpmn_id"):
+                    groups = {g.strip() for g in raw.split(",") if g.strip()}
+                    steps[task["bpmn_id"]] = (task.get("bpmn_name") or task["bpmn_id"], groups)
+    _steps_cache = (now, steps)
+    return steps
