@@ -3,7 +3,6 @@ figures its charts draw. Read from the task table only (never engine state); lat
 from __future__ import annotations
 
 import enum
-import json
 import weakref
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -16,6 +15,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
+from workflows import engine
 from workflows.calendar import LOCAL_TZ, WorkingCalendar
 from workflows.cycles import CYCLE_PROCESS, REPORT_PROCESS, get_cycle
 from workflows.errors import NotAllowed
@@ -479,22 +479,7 @@ def _drawn_steps(session: Session, version_id: int) -> list[tuple[str, str, str]
 
     The walk of history.user_steps, for a given version rather than the latest: a year keeps its diagrams.
     """
-    steps: list[tuple[str, str, str]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            extensions = node.get("extensions")
-            if isinstance(extensions, dict) and "camunda:candidateGroups" in extensions and node.get("bpmn_id"):
-                group = str(extensions["camunda:candidateGroups"]).split(",")[0].strip()
-                steps.append((node["bpmn_id"], node.get("bpmn_name") or node["bpmn_id"], group))
-            for child in node.values():
-                walk(child)
-        elif isinstance(node, list):
-            for child in node:
-                walk(child)
-
-    walk(json.loads(spec_json(session, version_id)))
-    return list(dict.fromkeys(steps))
+    return [(step_id, name, groups[0]) for step_id, name, groups in engine.user_steps(spec_json(session, version_id))]
 
 
 def _count(column: Column, cells: list[Cell]) -> None:

@@ -1074,6 +1074,29 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def user_steps(spec_json: str) -> list[tuple[str, str, list[str]]]:
+    """(step id, name, candidate groups) of each user task of a stored spec, in the order the spec lists them."""
+    steps: list[tuple[str, str, list[str]]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            extensions = node.get("extensions")
+            if isinstance(extensions, dict) and extensions.get("camunda:candidateGroups") and node.get("bpmn_id"):
+                groups = [g.strip() for g in str(extensions["camunda:candidateGroups"]).split(",") if g.strip()]
+                steps.append((node["bpmn_id"], node.get("bpmn_name") or node["bpmn_id"], groups))
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(json.loads(spec_json))
+    seen: dict[str, tuple[str, str, list[str]]] = {}
+    for step in steps:
+        seen.setdefault(step[0], step)
+    return list(seen.values())
+
+
 def run_straight_through(spec_json: str, data: Mapping[str, Any]) -> dict[str, Any]:
     """Run a process with no wait states (e.g. unit_evaluation) in memory and return its final data."""
     run = Run.start(spec_json, data)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows import cycles, instances, runtime
+from workflows import cycles, engine, instances, runtime
 from workflows.calendar import LOCAL_TZ, local_today
 from workflows.criteria import BUDGET_CATEGORIES, CRITERIA, CRITERIA_BY_ID, SECTION_TITLES_VI, STATUSES
 from workflows.definitions import latest_version
@@ -402,22 +402,8 @@ def _result_row(session: Session, r: Mapping[str, Any]) -> ResultRow:
 
 def user_steps(session: Session, process_key: str) -> list[tuple[str, str, str]]:
     """(step id, name, candidate group) of each user task in the latest version of PROCESS_KEY, as drawn."""
-    steps: list[tuple[str, str, str]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            extensions = node.get("extensions")
-            if isinstance(extensions, dict) and "camunda:candidateGroups" in extensions and node.get("bpmn_id"):
-                group = str(extensions["camunda:candidateGroups"]).split(",")[0].strip()
-                steps.append((node["bpmn_id"], node.get("bpmn_name") or node["bpmn_id"], group))
-            for child in node.values():
-                walk(child)
-        elif isinstance(node, list):
-            for child in node:
-                walk(child)
-
-    walk(json.loads(runtime.spec_json(session, latest_version(session, process_key).id)))
-    return list(dict.fromkeys(steps))
+    spec = runtime.spec_json(session, latest_version(session, process_key).id)
+    return [(step_id, name, groups[0]) for step_id, name, groups in engine.user_steps(spec)]
 
 
 # --- labels and readable values -----------------------------------------------------------------------------------

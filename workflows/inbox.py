@@ -1,7 +1,6 @@
 """Task inboxes: the three tabs, filters, search without diacritics, paging; straight from the task table."""
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -11,6 +10,7 @@ from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from workflows import engine
 from workflows.calendar import WorkingCalendar
 from workflows.models import DefinitionVersion, DeputyAssignment, HumanTask, Role, TaskState, User
 from workflows.tasks import AGENCY_GROUPS, authority
@@ -207,13 +207,8 @@ def _deployed_steps(session: Session, max_age_seconds: float = 60.0) -> dict[str
     if _steps_cache is not None and now - _steps_cache[0] <= max_age_seconds:
         return _steps_cache[1]
     steps: dict[str, tuple[str, set[str]]] = {}
-    for (spec_json,) in session.execute(select(DefinitionVersion.spec_json)):
-        stored = json.loads(spec_json)
-        for spec in [stored["spec"], *stored.get("subprocess_specs", {}).values()]:
-            for task in spec.get("task_specs", {}).values():
-                raw = (task.get("extensions") or {}).get("camunda:candidateGroups")
-                if raw and task.get("bpmn_id"):
-                    groups = {g.strip() for g in raw.split(",") if g.strip()}
-                    steps[task["bpmn_id"]] = (task.get("bpmn_name") or task["bpmn_id"], groups)
+    for (spec,) in session.execute(select(DefinitionVersion.spec_json)):
+        for step_id, name, groups in engine.user_steps(spec):
+            steps[step_id] = (name, set(groups))
     _steps_cache = (now, steps)
     return steps

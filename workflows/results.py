@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import csv
-from decimal import Decimal
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
