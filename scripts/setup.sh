@@ -16,7 +16,7 @@ if [ ! -f "$stamp" ]; then
 fi
 # The English catalogue (Vietnamese is the source language of every message).
 if [ -d webapp/translations ]; then
-  .venv/bin/pybabel compile -q -d webapp/translations
+  .venv/bin/pybabel compile -d webapp/translations >/dev/null
 fi
 # bpmn-js for the process diagrams, served from webapp/static/vendor/ (no CDN); needs Node.js 18+ and npm.
 if command -v npm >/dev/null 2>&1; then
