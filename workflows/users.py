@@ -9,7 +9,7 @@ import secrets
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from workflows.errors import InvalidInput, NotAllowed, NotFound
 from workflows.models import ApiToken, DeputyAssignment, Role, User, UserRole, utcnow
@@ -138,7 +138,11 @@ def issue_token(session: Session, user: User, now: datetime | None = None) -> st
 
 
 def user_for_token(session: Session, token: str, now: datetime | None = None) -> User | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hashlib.sha256(token.encode()).hexdigest()))
+    # One query for the token, its user and the user's roles: it runs on every API request.
+    row = session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == hashlib.sha256(token.encode()).hexdigest())
+        .options(joinedload(ApiToken.user).selectinload(User.roles))
+    ).first()
     if row is None or _aware(row.expires_at) <= (now or utcnow()) or not row.user.is_active:
         return None
     return row.user
