@@ -32,7 +32,7 @@ from workflows.models import (
     User,
 )
 from workflows.rules import RATING_VI, REASONS_VI, REWARD_VI, SANCTION_VI
-from workflows.tasks import VIEWER_ROLES, authority
+from workflows.tasks import may_view
 from workflows.units import all_unit_names, unit_name
 
 ROLE_VI = {
@@ -293,7 +293,7 @@ def _open_steps(session: Session, instance: ProcessInstance, viewer: User, today
     return tuple(
         OpenStep(t.id, t.step_name, _role_label(t.candidate_group), names.get(t.assignee_id) if t.assignee_id else None,
                  _utc(t.created_at), t.due_on, t.due_on is not None and t.due_on < today,
-                 bool(viewer.role_set & VIEWER_ROLES) or authority(session, viewer, t, today) is not None)
+                 may_view(session, viewer, t, today))
         for t in rows
     )
 

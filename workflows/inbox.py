@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, false, func, or_, select
@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from workflows import engine
-from workflows.calendar import WorkingCalendar
-from workflows.models import DefinitionVersion, DeputyAssignment, HumanTask, Role, TaskState, User
+from workflows.calendar import WorkingCalendar, local_today
+from workflows.models import AuditEvent, DefinitionVersion, DeputyAssignment, HumanTask, Role, TaskState, User
 from workflows.tasks import AGENCY_GROUPS, authority
 from workflows.text import fold, sort_key
 from workflows.units import all_unit_names
@@ -143,7 +143,8 @@ def list_inbox(session: Session, user: User, query: InboxQuery, today: date,
         for r in rows
     ]
     groups = {r.value for r in user.role_set} | ({"agency_head"} if Role.DEPUTY in user.role_set else set())
-    steps = [(step_id, name) for step_id, (name, step_groups) in _deployed_steps(session).items() if step_groups & groups]
+    steps = [(step_id, name) for step_id, (name, step_groups) in _deployed_steps(session).items()
+             if step_groups & groups]
     return InboxPage(result, counts[tab], counts, page, pages,
                      InboxQuery(**{**query.__dict__, "tab": tab, "page": page, "per_page": per_page}),
                      sorted(steps))
@@ -179,7 +180,17 @@ def why(session: Session, user: User, task: HumanTask, today: date) -> str:
     agency = f", cơ quan {task.unit_code}" if task.unit_code else ""
     if granted is None:
         return f"Bước thuộc {where}, nhóm '{task.candidate_group}'{agency}; bạn không có quyền xử lý."
-    return f"Bước thuộc {where}, nhóm '{task.candidate_group}'{agency}; bạn được giao theo {granted.rule}."
+    routed = f"Bước thuộc {where}, nhóm '{task.candidate_group}'{agency}; bạn được giao theo {granted.rule}."
+    if task.assignee_id == user.id:
+        handed = session.execute(
+            select(AuditEvent.at, User.full_name, AuditEvent.data).join(User, User.id == AuditEvent.actor_id)
+            .where(AuditEvent.task_id == task.id, AuditEvent.kind == "task_reassigned")
+            .order_by(AuditEvent.id.desc()).limit(1)).first()
+        if handed is not None:
+            reason = (handed.data or {}).get("reason", "")
+            day = local_today(handed.at if handed.at.tzinfo else handed.at.replace(tzinfo=UTC))
+            routed += f" {handed.full_name} đã giao lại việc này cho bạn ngày {day:%d/%m/%Y}: {reason}"
+    return routed
 
 
 CENTRAL_ROLES = {Role.DIC_OFFICER, Role.DIC_LEADER, Role.HOME_AFFAIRS, Role.COMMITTEE, Role.SUPERVISOR, Role.ADMIN,

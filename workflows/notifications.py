@@ -36,6 +36,8 @@ KIND_VI = {
     "overdue": "Quá hạn",
     "escalate": "Báo cáo quá hạn",
     "due_changed": "Điều chỉnh hạn",
+    "reassigned": "Được giao việc",
+    "reassigned_away": "Việc đã giao người khác",
 }
 
 

@@ -199,7 +199,8 @@ def unclaim(session: Session, task_id: int, actor: User, reason: str = "") -> Hu
     return task
 
 
-def inbox(session: Session, user: User, today: date, state: TaskState = TaskState.OPEN, limit: int = 50) -> list[HumanTask]:
+def inbox(session: Session, user: User, today: date, state: TaskState = TaskState.OPEN,
+          limit: int = 50) -> list[HumanTask]:
     """Open tasks USER may act on: their role's tasks (their own agency's for agency roles) and deputy tasks."""
     conditions = []
     for role in user.role_set:
@@ -240,18 +241,43 @@ class TaskPage:
     may_act: bool
     why: str
     acting_for: User | None
+    may_reassign: bool = False
 
 
 VIEWER_ROLES = {Role.SUPERVISOR, Role.ADMIN, Role.PROCESS_OWNER}
+# Candidate group → the role that leads it and may hand its tasks to another member (workflows/assignment.py).
+# Supervisors lead every group: chasing late work is their job.
+GROUP_LEADERS: dict[str, Role] = {
+    Role.AGENCY_OFFICER.value: Role.AGENCY_HEAD,  # the head of the same agency
+    Role.DIC_OFFICER.value: Role.DIC_LEADER,
+    Role.DIC_LEADER.value: Role.DIC_LEADER,
+}
+
+
+def may_reassign(actor: User, task: HumanTask) -> bool:
+    """Whether ACTOR leads TASK's group: a supervisor, or the group's leader (of the same agency, for agency work)."""
+    if task.state != TaskState.OPEN:
+        return False
+    if actor.has_role(Role.SUPERVISOR):
+        return True
+    leader = GROUP_LEADERS.get(task.candidate_group)
+    if leader is None or not actor.has_role(leader):
+        return False
+    return task.candidate_group not in AGENCY_GROUPS or actor.unit_code == task.unit_code
+
+
+def may_view(session: Session, viewer: User, task: HumanTask, today: date, granted: Authority | None = None) -> bool:
+    """Who may open a task's page: those who may act on it, hold or completed it, lead its group, or supervise."""
+    return (granted is not None or authority(session, viewer, task, today) is not None
+            or viewer.id in (task.completed_by_id, task.assignee_id)
+            or bool(viewer.role_set & VIEWER_ROLES) or may_reassign(viewer, task))
 
 
 def task_page(session: Session, task_id: int, viewer: User, today: date) -> TaskPage:
     """Load TASK for VIEWER: those who may act, who completed it, or who supervise; anyone else gets NotAllowed."""
     task = get_task(session, task_id)
     granted = authority(session, viewer, task, today)
-    may_view = (granted is not None or task.completed_by_id == viewer.id or task.assignee_id == viewer.id
-                or bool(viewer.role_set & VIEWER_ROLES))
-    if not may_view:
+    if not may_view(session, viewer, task, today, granted):
         raise NotAllowed(f"Bạn không có quyền xem công việc '{task.step_name}'.")
     ctx = runtime.Context.create(session, viewer)
     fields: list = []
@@ -267,4 +293,5 @@ def task_page(session: Session, task_id: int, viewer: User, today: date) -> Task
     return TaskPage(task, fields, values, data,
                     may_act=granted is not None and task.state == TaskState.OPEN
                     and task.assignee_id in (None, viewer.id),
-                    why=why(session, viewer, task, today), acting_for=granted.acting_for if granted else None)
+                    why=why(session, viewer, task, today), acting_for=granted.acting_for if granted else None,
+                    may_reassign=may_reassign(viewer, task))

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from webapp.extensions import db
 from workflows import users
 from workflows.calendar import local_today
-from workflows.models import AuditEvent, HumanTask, ProcessInstance, TaskState, utcnow
+from workflows.models import AuditEvent, HumanTask, ProcessInstance, Role, TaskState, utcnow
 
 PASSWORD = "simulation-only"  # every login that factories create
 YEAR = 2025  # the year open_small_cycle opens
@@ -114,6 +114,8 @@ PROTECTED = [
     ("POST", "/api/v1/tasks/1/claim"),
     ("POST", "/api/v1/tasks/1/unclaim"),
     ("POST", "/api/v1/tasks/1/complete"),
+    ("GET", "/api/v1/tasks/1/candidates"),
+    ("POST", "/api/v1/tasks/1/reassign"),
     ("POST", "/api/v1/cycles"),
     ("GET", "/api/v1/cycles/2025"),
     ("GET", "/api/v1/cycles/2025/results"),
@@ -457,3 +459,45 @@ def test_a_whole_cycle_runs_through_the_api_alone_from_opening_to_the_committees
     assert history["status"] == "completed" and history["current"] == []
     assert [h["step_id"] for h in history["history"] if h["kind"] == "task_completed"] == [
         "consolidate", "evaluate", "review_dic_self_evaluation", "home_affairs_proposal", "committee_decision"]
+
+
+# --- reassigning within the role ----------------------------------------------------------------------------------
+
+
+def test_a_head_lists_candidates_and_reassigns_an_officers_task_through_the_api(api):
+    with api.client.application.app_context():
+        users.create_user(db.session, "stc_officer2", PASSWORD, "Đỗ Thị Bình", [Role.AGENCY_OFFICER], "STC")
+        db.session.commit()
+    task = api.task_id("stc_officer", "draft_report")
+    detail = api.get(f"/tasks/{task}", "stc_head").get_json()
+    assert detail["may_reassign"] is True and detail["may_act"] is False
+    candidates = api.get(f"/tasks/{task}/candidates", "stc_head").get_json()
+    assert [c["username"] for c in candidates] == ["stc_officer", "stc_officer2"]
+    assert "STC" in candidates[1]["rule"]
+
+    response = api.post(f"/tasks/{task}/reassign", "stc_head", {"assignee": "stc_officer2", "reason": "Phân công lại"})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["assignee_id"] is not None
+    mine = api.get("/tasks", "stc_officer2", query_string={"tab": "mine"}).get_json()["items"]
+    assert [t["id"] for t in mine] == [task]
+    assert api.get("/tasks", "stc_officer", query_string={"tab": "group"}).get_json()["items"] == []
+
+
+def test_reassigning_without_a_reason_or_to_an_outsider_is_422_naming_the_field(api):
+    task = api.task_id("stc_officer", "draft_report")
+    before = db_state(api.client.application, task)
+    missing = error_of(api.post(f"/tasks/{task}/reassign", "stc_head", {"assignee": "stc_officer"}), 422)
+    assert "reason" in missing["fields"]
+    outsider = error_of(api.post(f"/tasks/{task}/reassign", "stc_head",
+                                 {"assignee": "snv_officer", "reason": "Nhờ đơn vị khác"}), 422)
+    assert set(outsider["fields"]) == {"assignee"}
+    assert db_state(api.client.application, task) == before
+
+
+@pytest.mark.parametrize("user", ["stc_officer", "snv_head", "dic", "committee"])
+def test_someone_who_does_not_lead_the_role_gets_403_and_nothing_changes(api, user):
+    task = api.task_id("stc_officer", "draft_report")
+    before = db_state(api.client.application, task)
+    error_of(api.get(f"/tasks/{task}/candidates", user), 403)
+    error_of(api.post(f"/tasks/{task}/reassign", user, {"assignee": "stc_officer", "reason": "Thử"}), 403)
+    assert db_state(api.client.application, task) == before

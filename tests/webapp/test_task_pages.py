@@ -540,3 +540,62 @@ def test_budget_amounts_are_read_as_people_write_them():
     assert [_vnd_value(v) for v in ("1.000.000", "1,000,000", "2 500 000đ", "750000")] == [
         1_000_000, 1_000_000, 2_500_000, 750_000]
     assert [_vnd_value(v) for v in ("1,5", "1.00", "nhiều")] == ["1,5", "1.00", "nhiều"]  # left for the step to refuse
+
+
+# --- reassigning within the role ----------------------------------------------------------------------------------
+
+
+def test_a_head_reassigns_an_officers_task_from_its_page_with_a_reason(app, client):
+    with app.app_context():
+        from workflows import users
+        from workflows.models import Role
+        users.create_user(db.session, "stc_officer2", PASSWORD, "Đỗ Thị Bình", [Role.AGENCY_OFFICER], "STC")
+        db.session.commit()
+    task = task_id(app, "draft_report", "STC")
+    login(client, "stc_head")
+    page = client.get(f"/tasks/{task}").get_data(as_text=True)
+    assert "Giao lại cho người khác cùng vai trò" in page
+    assert 'value="stc_officer2"' in page and "Đỗ Thị Bình" in page
+
+    refused = client.post(f"/tasks/{task}/reassign", data={"assignee": "stc_officer2", "reason": " "})
+    assert refused.status_code == 422
+    body = refused.get_data(as_text=True)
+    assert "Nhập lý do giao lại." in body
+    assert re.search(r'<option value="stc_officer2" selected>', body)  # the choice survives the error
+
+    done = client.post(f"/tasks/{task}/reassign", data={"assignee": "stc_officer2", "reason": "Chị An nghỉ phép"})
+    assert done.status_code == 303
+    shown = client.get(f"/tasks/{task}").get_data(as_text=True)
+    assert "Đã giao công việc cho Đỗ Thị Bình." in shown
+    assert "Đang giao cho: Đỗ Thị Bình." in shown
+    history_page = client.get(f"/cycles/instances/{_instance_of(app, task)}").get_data(as_text=True)
+    assert "Chị An nghỉ phép" in history_page
+
+
+def test_an_officer_sees_no_reassign_form_and_a_forged_post_is_403(app, client):
+    task = task_id(app, "draft_report", "STC")
+    login(client, "stc_officer")
+    assert "Giao lại cho người khác" not in client.get(f"/tasks/{task}").get_data(as_text=True)
+    response = client.post(f"/tasks/{task}/reassign", data={"assignee": "stc_officer", "reason": "Tự giao"})
+    assert response.status_code == 403
+    with app.app_context():
+        assert db.session.get(HumanTask, task).assignee_id is None
+
+
+def test_claim_and_unclaim_from_the_page_record_the_reason(app, client):
+    task = task_id(app, "draft_report", "STC")
+    login(client, "stc_officer")
+    client.post(f"/tasks/{task}/claim", data={"reason": "Tôi làm phần này"})
+    client.post(f"/tasks/{task}/unclaim", data={"reason": "Chuyển cho đồng nghiệp"})
+    with app.app_context():
+        from workflows.models import AuditEvent
+        events = db.session.execute(select(AuditEvent.kind, AuditEvent.data).where(
+            AuditEvent.task_id == task, AuditEvent.kind.in_(["task_claimed", "task_unclaimed"]))
+            .order_by(AuditEvent.id)).all()
+    assert [(k, d["reason"]) for k, d in events] == [("task_claimed", "Tôi làm phần này"),
+                                                     ("task_unclaimed", "Chuyển cho đồng nghiệp")]
+
+
+def _instance_of(app, task: int) -> int:
+    with app.app_context():
+        return db.session.get(HumanTask, task).instance_id

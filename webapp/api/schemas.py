@@ -145,6 +145,7 @@ class TaskSchema(Schema):
 class TaskDetailSchema(TaskSchema):
     why = fields.String(metadata={"description": "Why the task is in the caller's inbox (lane, role, agency, rule)"})
     may_act = fields.Boolean()
+    may_reassign = fields.Boolean(metadata={"description": "Whether the caller leads the task's role and may reassign"})
     acting_for = fields.String(allow_none=True, metadata={"description": "The head a deputy acts for"})
     draft = fields.Dict(allow_none=True)
     fields = fields.List(fields.Nested(FormFieldSchema))
@@ -156,7 +157,7 @@ class TaskDetailSchema(TaskSchema):
         data = {name: getattr(task, name) for name in TaskSchema._declared_fields if name != "due"}
         data["due_on"] = task.due_on
         data.update(
-            why=page.why, may_act=page.may_act, draft=task.draft,
+            why=page.why, may_act=page.may_act, may_reassign=page.may_reassign, draft=task.draft,
             acting_for=page.acting_for.username if page.acting_for else None,
             fields=[{"id": f.id, "label": f.label, "type": f.type, "constraints": f.constraints,
                      "properties": f.properties, "options": [{"id": i, "label": label} for i, label in f.options],
@@ -167,6 +168,17 @@ class TaskDetailSchema(TaskSchema):
 
 class ReasonSchema(Schema):
     reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ReassignSchema(Schema):
+    assignee = fields.String(required=True, metadata={"description": "Username of the new holder; see /candidates"})
+    reason = fields.String(required=True, metadata={"description": "Why, for the audit log and the new holder"})
+
+
+class ReassignCandidateSchema(Schema):
+    username = fields.String()
+    full_name = fields.String()
+    rule = fields.String(metadata={"description": "The rule that lets this person act on the task"})
 
 
 class CompleteSchema(Schema):

@@ -1,4 +1,4 @@
-"""The caller's tasks: inbox, one task with its form, claim, unclaim, complete."""
+"""The caller's tasks: inbox, one task with its form, claim, unclaim, complete; a leader's reassignment."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,12 +9,15 @@ from webapp.api.schemas import (
     InboxArgsSchema,
     InboxPageSchema,
     ReasonSchema,
+    ReassignCandidateSchema,
+    ReassignSchema,
     TaskDetailSchema,
     TaskSchema,
 )
 from webapp.extensions import db
-from workflows import inbox, tasks
+from workflows import assignment, inbox, tasks
 from workflows.calendar import local_today
+from workflows.errors import NotAllowed
 from workflows.models import HumanTask
 
 bp = make_blueprint("tasks", "/tasks", "The caller's inbox and task actions")
@@ -79,3 +82,29 @@ def unclaim(body: dict[str, Any], task_id: int) -> HumanTask:
 def complete(body: dict[str, Any], task_id: int) -> HumanTask:
     """Validate the data, complete the task and run the process to its next wait state, all or nothing."""
     return tasks.complete_task(db.session, task_id, caller(), body["data"])
+
+
+@bp.get("/<int:task_id>/candidates")
+@bp.response(200, ReassignCandidateSchema(many=True))
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+def reassign_candidates(task_id: int) -> list[assignment.Candidate]:
+    """Who a leader may hand the task to: active members of its role (and agency), with the rule that lets them act."""
+    task = tasks.get_task(db.session, task_id)
+    if not tasks.may_reassign(caller(), task):
+        raise NotAllowed(f"Chỉ lãnh đạo phụ trách hoặc người giám sát được giao lại công việc '{task.step_name}'.")
+    return assignment.candidates(db.session, task, local_today())
+
+
+@bp.post("/<int:task_id>/reassign")
+@bp.arguments(ReassignSchema)
+@bp.response(200, TaskSchema)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def reassign(body: dict[str, Any], task_id: int) -> HumanTask:
+    """Hand the task to another member of its role (leaders of the role and supervisors); the reason is required."""
+    return assignment.reassign(db.session, task_id, caller(), body["assignee"], body["reason"])

@@ -8,13 +8,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.extensions import db
-from webapp.tasks.pages import page_for
 from webapp.security import roles_required
-from workflows import deadlines
+from webapp.tasks.pages import page_for
+from workflows import assignment, deadlines, history, tasks
 from workflows import evidence as evidence_files
-from workflows import history
 from workflows import inbox as inbox_service
-from workflows import tasks
 from workflows.calendar import local_today
 from workflows.errors import Conflict, InvalidInput
 
@@ -59,7 +57,7 @@ def show(task_id: int):
 
 
 def _render_task(task_id: int, submitted: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-                 message: str | None = None, status: int = 200):
+                 message: str | None = None, status: int = 200, reassign: dict[str, Any] | None = None):
     view = tasks.task_page(db.session, task_id, current_user, local_today())
     page = page_for(view.task.form_key)
     values = {**view.values, **(submitted or {})}
@@ -71,6 +69,9 @@ def _render_task(task_id: int, submitted: dict[str, Any] | None = None, errors: 
     elif submitted is not None:
         extra["draft"] = submitted
     extra["may_change_due"] = bool(current_user.role_set & deadlines.DEADLINE_ROLES) and view.task.state.value == "open"
+    if view.may_reassign:
+        extra["reassign"] = {"candidates": assignment.candidates(db.session, view.task, local_today()),
+                             "values": {}, "errors": {}, **(reassign or {})}
     return render_template("tasks/task.html", view=view, values=values, errors=errors or {}, message=message,
                            form_template=page.template if page else "tasks/forms/_generic.html", **extra), status
 
@@ -125,6 +126,20 @@ def unclaim(task_id: int):
     tasks.unclaim(db.session, task_id, current_user, request.form.get("reason", ""))
     flash(_("Công việc đã được trả về nhóm."))
     return redirect(url_for("tasks.inbox", tab="group"))
+
+
+@bp.post("/<int:task_id>/reassign")
+@login_required
+def reassign(task_id: int):
+    """A leader hands the task to another member of its role; the reason is required and audited."""
+    values = {"assignee": request.form.get("assignee", ""), "reason": request.form.get("reason", "")}
+    try:
+        task = assignment.reassign(db.session, task_id, current_user, values["assignee"], values["reason"])
+    except InvalidInput as error:
+        return _render_task(task_id, message=error.message, status=422,
+                            reassign={"values": values, "errors": error.fields})
+    flash(_("Đã giao công việc cho %(name)s.", name=task.assignee.full_name if task.assignee else values["assignee"]))
+    return redirect(url_for("tasks.show", task_id=task_id), code=303)
 
 
 @bp.get("/evidence/<int:evidence_id>")
