@@ -25,7 +25,7 @@ from workflows.models import (
     User,
 )
 from workflows.rules import RATING_VI, REWARD_VI, SANCTION_VI
-from workflows.units import unit_name
+from workflows.units import unit_name, units_of_year
 
 CYCLE_PROCESS, REPORT_PROCESS, EVALUATION_PROCESS = "annual_cycle", "agency_report", "unit_evaluation"
 OPENING_ROLES = {Role.DIC_LEADER, Role.DIC_OFFICER, Role.ADMIN}
@@ -55,6 +55,10 @@ def open_cycle(
         errors["report_due"] = "Hạn nộp báo cáo phải là ngày (yyyy-mm-dd)."
     if not errors and not date(year, 1, 1) <= report_due <= date(year + 1, 12, 31):
         errors["report_due"] = f"Hạn nộp báo cáo phải trong năm {year} hoặc {year + 1}."
+    if unit_codes is not None and "year" not in errors:
+        problem = _unit_codes_problem(session, year, unit_codes)
+        if problem:
+            errors["unit_codes"] = problem
     if errors:
         raise InvalidInput("Không mở được kỳ đánh giá.", errors)
     if session.scalar(select(Cycle.id).where(Cycle.year == year)):
@@ -90,6 +94,19 @@ def open_cycle(
     cycle.instance_id = instance.id
     runtime.commit(ctx)
     return cycle
+
+
+def _unit_codes_problem(session: Session, year: int, unit_codes: Any) -> str | None:
+    """Why a pilot's unit list cannot be used, or None: a unit that did not exist that year would get no report."""
+    if not isinstance(unit_codes, list | tuple) or not all(isinstance(c, str) for c in unit_codes):
+        return "Danh sách đơn vị phải là các mã đơn vị."
+    if not unit_codes:
+        return "Chọn ít nhất một đơn vị."
+    known = {u.code for u in units_of_year(session, year)}
+    unknown = sorted(set(unit_codes) - known)
+    if unknown:
+        return f"Không có đơn vị mã {', '.join(unknown)} trong năm {year}."
+    return None
 
 
 def get_cycle(session: Session, year: int) -> Cycle:

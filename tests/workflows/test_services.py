@@ -5,7 +5,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from factories import at, open_small_cycle, open_task, report_payload, setup_people, submit_report
 from workflows import cycles, definitions, results, tasks, users
@@ -89,6 +89,20 @@ def test_opening_a_cycle_refuses_bad_years_and_dates(session):
         with pytest.raises(InvalidInput) as error:
             cycles.open_cycle(session, year, due, people["dic_leader"])
         assert field in error.value.fields
+
+
+@pytest.mark.parametrize(("unit_codes", "text"), [
+    (["STC", "XYZ", "ABC"], "Không có đơn vị mã ABC, XYZ trong năm 2025."),
+    ([], "Chọn ít nhất một đơn vị."),
+    ("STC", "Danh sách đơn vị phải là các mã đơn vị."),
+    ([7], "Danh sách đơn vị phải là các mã đơn vị."),
+])
+def test_a_pilot_with_units_that_did_not_exist_that_year_is_refused_and_nothing_opens(session, unit_codes, text):
+    people = setup_people(session, ["STC"])
+    with pytest.raises(InvalidInput) as error:
+        cycles.open_cycle(session, 2025, "2025-12-15", people["dic_leader"], unit_codes=unit_codes)
+    assert error.value.fields == {"unit_codes": text}
+    assert session.scalar(select(func.count(ProcessInstance.id))) == 0
 
 
 def test_only_dic_opens_a_cycle_and_only_once(session):
