@@ -18,7 +18,7 @@ from workflows.text import fold, sort_key
 from workflows.units import all_unit_names
 
 TABS = ("mine", "group", "done")
-SORTS = ("due", "-due", "created", "-created", "unit", "step")
+SORTS = ("due", "-due", "created", "-created", "unit", "step", "priority")
 
 
 @dataclass
@@ -49,6 +49,8 @@ class InboxRow:
     assignee: str | None
     process_key: str
     instance_id: int
+    priority: int | None = None  # camunda:priority, when the modeller set one
+    follow_up_on: date | None = None  # camunda:followUpDate
 
 
 @dataclass
@@ -123,7 +125,7 @@ def list_inbox(session: Session, user: User, query: InboxQuery, today: date,
     rows = session.execute(
         select(HumanTask.id, HumanTask.step_id, HumanTask.step_name, HumanTask.unit_code, HumanTask.year,
                HumanTask.created_at, HumanTask.due_on, HumanTask.state, HumanTask.assignee_id,
-               HumanTask.process_key, HumanTask.instance_id)
+               HumanTask.process_key, HumanTask.instance_id, HumanTask.priority, HumanTask.follow_up_on)
         .where(_tab_condition(tab, user, actionable), *filters)
         .order_by(*order)
         .limit(per_page)
@@ -138,7 +140,7 @@ def list_inbox(session: Session, user: User, query: InboxQuery, today: date,
             year=r.year, created_at=r.created_at, due_on=r.due_on,
             days_left=calendar.working_days_between(today, r.due_on) if r.due_on else None,
             state=r.state.value, assignee=assignees.get(r.assignee_id), process_key=r.process_key,
-            instance_id=r.instance_id,
+            instance_id=r.instance_id, priority=r.priority, follow_up_on=r.follow_up_on,
         )
         for r in rows
     ]
@@ -157,6 +159,10 @@ def _order(sort: str, names: dict[str, str]) -> list[Any]:
         return [HumanTask.created_at, HumanTask.id]
     if sort == "-created":
         return [HumanTask.created_at.desc(), HumanTask.id]
+    if sort == "priority":
+        # Camunda's rule: a higher number is more urgent; an unset priority counts as its default, 50.
+        return [func.coalesce(HumanTask.priority, 50).desc(), HumanTask.due_on.is_(None), HumanTask.due_on,
+                HumanTask.id]
     if sort == "step":
         return [HumanTask.step_name, HumanTask.due_on, HumanTask.id]
     if sort == "unit":

@@ -251,6 +251,9 @@ class HumanTask(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_on: Mapped[date | None] = mapped_column(Date)
     due_source: Mapped[str | None] = mapped_column(String(200))  # where the deadline came from
+    # camunda:priority (Camunda's default is 50) and camunda:followUpDate, as the modeller set them; None if unset.
+    priority: Mapped[int | None] = mapped_column(Integer)
+    follow_up_on: Mapped[date | None] = mapped_column(Date)
     completed_at: Mapped[datetime | None]
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     acting_for_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # the head a deputy acted for

@@ -254,6 +254,7 @@ def _sync_tasks(ctx: Context, instance: ProcessInstance, run: engine.Run, return
             continue
         with ctx.session.no_autoflush:
             due_on, due_source = _due_date(ctx, view)
+            follow_up_on = _follow_up_date(ctx, view)
         groups = view.candidate_groups
         if not groups:
             raise EngineError(f"Step '{view.step_id}' has no camunda:candidateGroups, so no one could work on it")
@@ -272,11 +273,39 @@ def _sync_tasks(ctx: Context, instance: ProcessInstance, run: engine.Run, return
             "created_at": ctx.now,
             "due_on": due_on,
             "due_source": due_source,
+            "priority": view.priority,
+            "follow_up_on": follow_up_on,
+            "assignee_id": None,
             "return_reason": return_reason,
             "lock_version": 1,
         })
         audit(ctx, "task_created", f"Bước '{view.step_name}' chờ xử lý", instance, len(ctx._new_tasks) - 1,
               step_id=view.step_id)
+        if view.assignee:
+            _preassign(ctx, instance, view, ctx._new_tasks[-1], len(ctx._new_tasks) - 1)
+
+
+def _preassign(ctx: Context, instance: ProcessInstance, view: engine.TaskView, row: dict[str, Any],
+               index: int) -> None:
+    """camunda:assignee puts the new task straight into that person's inbox, if they may act on it.
+
+    The step's role still decides who may act: a named person outside it (or unknown, or inactive) does not get the
+    task; it stays with the role, and the audit log says why, so a process owner can see the name was not used.
+    """
+    from workflows.tasks import authority  # tasks imports runtime
+
+    username = view.assignee or ""
+    person = ctx.session.scalar(select(User).where(User.username == username.strip().lower()))
+    probe = HumanTask(candidate_group=row["candidate_group"], unit_code=row["unit_code"], step_id=row["step_id"])
+    if person is not None and person.is_active and authority(ctx.session, person, probe, ctx.today) is not None:
+        row["assignee_id"] = person.id
+        audit(ctx, "task_preassigned", f"Bước '{view.step_name}' giao cho {person.full_name} theo camunda:assignee",
+              instance, index, step_id=view.step_id, data={"assignee": person.username})
+        return
+    why = "không có người dùng đang hoạt động với tên này" if person is None or not person.is_active \
+        else f"{person.full_name} không thuộc vai trò '{row['candidate_group']}' của bước"
+    audit(ctx, "assignee_ignored", f"Bước '{view.step_name}' vẫn giao cho cả nhóm: camunda:assignee '{username}' — "
+          f"{why}", instance, index, step_id=view.step_id, data={"assignee": username})
 
 
 def _due_date(ctx: Context, view: engine.TaskView) -> tuple[date | None, str | None]:
@@ -293,6 +322,16 @@ def _due_date(ctx: Context, view: engine.TaskView) -> tuple[date | None, str | N
             f"dueInWorkingDays={view.due_in_working_days}",
         )
     return None, None
+
+
+def _follow_up_date(ctx: Context, view: engine.TaskView) -> date | None:
+    """camunda:followUpDate: when to look at the task again (shown to its holders; it changes no permission)."""
+    if not view.follow_up_expression:
+        return None
+    value = engine.evaluate_expression(view.follow_up_expression, view.data)
+    if value in (None, ""):
+        return None
+    return value if isinstance(value, date) and not isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
 
 
 def _jsonable(data: Mapping[str, Any]) -> dict[str, Any]:

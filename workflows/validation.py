@@ -149,6 +149,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                   "'{value}'. Để tính theo ngày làm việc, dùng thuộc tính dueInWorkingDays.",
                   "The {what_en} of {label} must be a date (e.g. 2025-12-15) or an expression giving one, not "
                   "'{value}'. For working days, use the dueInWorkingDays property."),
+    "candidate_users_ignored": (
+        "camunda:candidateUsers của {label} không được dùng: hệ thống giao việc theo vai trò ({group}); muốn giao "
+        "cho một người cụ thể trong vai trò, dùng camunda:assignee hoặc để lãnh đạo giao lại.",
+        "camunda:candidateUsers of {label} is not used: this system routes tasks by role ({group_en}); to give the "
+        "task to one person of that role, use camunda:assignee, or let a leader reassign it."),
     "priority": ("Priority của {label} phải là số nguyên hoặc biểu thức, không phải '{value}'.",
                  "The priority of {label} must be a whole number or an expression, not '{value}'."),
     "property_number": ("Thuộc tính {what} của {label} phải là số nguyên không âm, không phải '{value}'.",
@@ -717,6 +722,10 @@ class _Checker:
             if user.strip() and ("{" in user or "(" in user):
                 self.check_expression(name, task, _camunda(task, "candidateUsers") or "", "candidateUsers")
                 break
+        if (_camunda(task, "candidateUsers") or "").strip():
+            groups = (_camunda(task, "candidateGroups") or "").strip()
+            self.add("candidate_users_ignored", name, task, group=groups or "vai trò của lane",
+                     group_en=groups or "the lane's role", severity="warning")
         for attribute in ("dueDate", "followUpDate"):
             value = _camunda(task, attribute)
             if value is not None:

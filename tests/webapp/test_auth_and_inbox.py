@@ -174,3 +174,23 @@ def test_a_supervisor_moves_a_deadline_with_a_reason_and_an_officer_cannot(clien
     client.post(f"/tasks/{task_id}/due", data={"due_on": "19/12/2026", "reason": "Chờ số liệu quý IV"})
     page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
     assert "21/12/2026" in page  # 19/12/2026 is a Saturday: the deadline moves to Monday
+
+
+def test_sorting_by_priority_puts_the_modellers_urgent_steps_first(app):
+    with app.app_context():
+        open_small_cycle(db.session, ["STC", "SNV", "STTTT"], year=2025)
+        dic_officer = db.session.scalar(db.select(User).where(User.username == "dic"))
+        for code in ("STC", "SNV", "STTTT"):
+            officer = db.session.scalar(db.select(User).where(User.username == f"{code.lower()}_officer"))
+            head = db.session.scalar(db.select(User).where(User.username == f"{code.lower()}_head"))
+            tasks.complete_task(db.session, open_task(db.session, "draft_report", code).id, officer,
+                                report_payload(), at(date(2025, 11, 5)))
+            tasks.complete_task(db.session, open_task(db.session, "approve_report", code).id, head,
+                                {"head_decision": "approve"}, at(date(2025, 11, 5)))
+        # As camunda:priority would set them: SNV urgent, STC unset (Camunda's default 50), STTTT low.
+        for code, priority in (("SNV", 90), ("STTTT", 10)):
+            open_task(db.session, "review_report", code).priority = priority
+        db.session.commit()
+        page = inbox.list_inbox(db.session, dic_officer, inbox.InboxQuery(tab="group", sort="priority"),
+                                date(2025, 11, 6))
+        assert [(r.unit_code, r.priority) for r in page.rows] == [("SNV", 90), ("STC", None), ("STTTT", 10)]

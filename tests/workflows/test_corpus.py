@@ -13,7 +13,7 @@ from lxml import etree
 
 from workflows import definitions, engine, forms, runtime, validation, versions
 from workflows.errors import DefinitionInvalid, EngineError
-from workflows.models import DefinitionVersion, HumanTask, TaskState
+from workflows.models import AuditEvent, DefinitionVersion, HumanTask, TaskState
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "bpmn-corpus" / "camunda-examples"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
@@ -431,3 +431,48 @@ def test_one_decision_can_be_evaluated_directly_with_its_matched_rules():
         engine.evaluate_decision("points.dmn", decision_table("UNIQUE", FEEL_RULES).decode(), "points", {"years": 7})
     with pytest.raises(DefinitionInvalid):
         engine.evaluate_decision("points.dmn", text, "no_such_decision", {})
+
+
+def _probe_process(session, attributes: str, data: dict | None = None):
+    """Upload a one-step process with ATTRIBUTES on its DIC step, start it with DATA; its task row."""
+    from factories import setup_people
+
+    people = setup_people(session, ["STC"])
+    body = (HEAD + '<bpmn:startEvent id="start" /><bpmn:userTask id="work" name="Duyệt" camunda:candidateGroups='
+            f'"dic_officer" {attributes} /><bpmn:endEvent id="end" /><bpmn:sequenceFlow id="f1" '
+            'sourceRef="start" targetRef="work" /><bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="end" />'
+            + TAIL).replace('id="p"', 'id="assign_probe"')
+    versions.upload(session, {"assign_probe.bpmn": body.encode()}, people["owner"], "probe")
+    ctx = runtime.Context.create(session, people["owner"], NOW)
+    instance, _ = runtime.start(ctx, definitions.latest_version(session, "assign_probe"), data or {}, "x", 2030)
+    runtime.commit(ctx)
+    row = session.query(HumanTask).filter_by(instance_id=instance.id).one()
+    kinds = [e.kind for e in session.query(AuditEvent).filter_by(instance_id=instance.id).order_by(AuditEvent.id)]
+    return people, row, kinds
+
+
+def test_camunda_assignee_of_the_steps_role_puts_the_task_in_their_own_inbox(session):
+    people, row, kinds = _probe_process(session, 'camunda:assignee="${reviewer}"', {"reviewer": "dic"})
+    assert row.assignee_id == people["dic"].id
+    assert "task_preassigned" in kinds
+    from workflows import tasks
+    assert [t.id for t in tasks.inbox(session, people["dic"], NOW.date())] == [row.id]
+
+
+@pytest.mark.parametrize("assignee", ["demo", "stc_officer"])  # unknown here; outside the step's role
+def test_camunda_assignee_who_may_not_act_leaves_the_task_with_the_role_and_says_why(session, assignee):
+    people, row, kinds = _probe_process(session, f'camunda:assignee="{assignee}"')
+    assert row.assignee_id is None
+    event = session.query(AuditEvent).filter_by(instance_id=row.instance_id, kind="assignee_ignored").one()
+    assert assignee in event.message and event.data == {"assignee": assignee}
+
+
+def test_priority_and_follow_up_date_land_on_the_task_row(session):
+    _, row, _ = _probe_process(session, 'camunda:priority="${urgent ? 90 : 50}" camunda:followUpDate="${remind_on}"',
+                               {"urgent": True, "remind_on": "2030-01-20"})
+    assert (row.priority, row.follow_up_on) == (90, dt.date(2030, 1, 20))
+
+
+def test_a_step_without_priority_or_follow_up_leaves_them_unset(session):
+    _, row, _ = _probe_process(session, "")
+    assert (row.priority, row.follow_up_on) == (None, None)

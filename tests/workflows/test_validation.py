@@ -383,6 +383,14 @@ def test_assignment_dates_and_priority(attrs, code):
     assert codes({"p.bpmn": bpmn(task(" " + attrs))}) == ([(code, "work")] if code else [])
 
 
+def test_candidate_users_are_reported_as_unused_but_do_not_block_the_upload():
+    files = {"p.bpmn": bpmn(task(' camunda:candidateUsers="an,binh"'))}
+    assert problems(files) == []
+    [problem] = problems(files, severity="warning")
+    assert problem.severity == "warning"
+    assert "routes tasks by role (dic_officer)" in problem.message_en
+
+
 def test_due_in_working_days_must_be_a_number():
     props = ('<bpmn:extensionElements><camunda:properties><camunda:property name="dueInWorkingDays" value="five" />'
              "</camunda:properties></bpmn:extensionElements>")

@@ -75,6 +75,8 @@ class InboxRowSchema(Schema):
     days_left = fields.Integer(allow_none=True, metadata={"description": "Working days left; negative when late"})
     state = fields.String()
     assignee = fields.String(allow_none=True)
+    priority = fields.Integer(allow_none=True, metadata={"description": "camunda:priority of the step, if set"})
+    follow_up_on = fields.Date(allow_none=True, metadata={"description": "camunda:followUpDate of the step, if set"})
     process_key = fields.String()
     instance_id = fields.Integer()
 
@@ -137,6 +139,8 @@ class TaskSchema(Schema):
     created_at = UtcDateTime()
     due = fields.Date(attribute="due_on", allow_none=True)
     due_source = fields.String(allow_none=True)
+    priority = fields.Integer(allow_none=True, metadata={"description": "camunda:priority of the step, if set"})
+    follow_up_on = fields.Date(allow_none=True, metadata={"description": "camunda:followUpDate of the step, if set"})
     completed_at = UtcDateTime(allow_none=True)
     completed_by_id = fields.Integer(allow_none=True)
     return_reason = fields.String(allow_none=True)
