@@ -14,7 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,10 +35,10 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
 
+    from factories import report_payload
     from sqlalchemy import insert, select
 
     from config import TestConfig, database_url
-    from factories import report_payload
     from webapp import create_app
     from webapp.extensions import db
     from workflows import cycles, demo, users
@@ -69,7 +69,7 @@ def main() -> None:
         steps = [("draft_report", "Lập báo cáo và tự đánh giá", "agency_officer"),
                  ("approve_report", "Phê duyệt báo cáo", "agency_head"),
                  ("review_report", "Thẩm định, tiếp nhận báo cáo", "dic_officer")]
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         batch = []
         for number in range(args.rows - existing):
             step_id, name, group = rng.choice(steps)

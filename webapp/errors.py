@@ -6,6 +6,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound, WorkflowError
 
+
 class PayloadTooLarge(WorkflowError):
     code = "too_large"
 

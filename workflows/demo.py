@@ -330,7 +330,8 @@ def _report_payload(s: Scenario) -> dict[str, Any]:
 
 def _settle_manual_reviews(session: Session, year: int, scenarios: dict[str, Scenario]) -> list[dict[str, Any]]:
     overrides = []
-    for evaluation in session.scalars(select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False))):
+    computed = select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False))
+    for evaluation in session.scalars(computed):
         rule = (evaluation.proposed or {}).get("sanction_rule")
         if evaluation.rating == "manual_review":
             overrides.append({"unit_code": evaluation.unit_code, "field": "rating", "value": "complete",

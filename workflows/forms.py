@@ -1,4 +1,4 @@
-"""Validation of task data against a step's camunda:formData, so a form edited in Camunda Modeler is enforced as drawn."""
+"""Validating task data against a step's camunda:formData: a form edited in Camunda Modeler is enforced as drawn."""
 from __future__ import annotations
 
 from collections.abc import Mapping

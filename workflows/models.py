@@ -167,7 +167,8 @@ class ProcessDefinition(Base):
     # The version new cycles start on, chosen by the process owner; None means the newest.
     current_version_id: Mapped[int | None] = mapped_column(ForeignKey("definition_version.id", use_alter=True))
     versions: Mapped[list[DefinitionVersion]] = relationship(
-        back_populates="definition", order_by="DefinitionVersion.version", foreign_keys="DefinitionVersion.definition_id"
+        back_populates="definition", order_by="DefinitionVersion.version",
+        foreign_keys="DefinitionVersion.definition_id",
     )
 
 

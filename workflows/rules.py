@@ -42,7 +42,8 @@ REASONS_VI = {
     "MISSING_INPUT:ict_rank": "Thiếu dữ liệu: xếp hạng ICT Index năm đánh giá",
     "MISSING_INPUT:prev_ict_rank": "Thiếu dữ liệu: xếp hạng ICT Index năm trước",
     "KHT_NO_SANCTION_RULE": "Không hoàn thành nhiệm vụ nhưng không có quy định xử lý tương ứng",
-    "BOT15_2Y_NOT_USED": "Hai năm liền thuộc nhóm 15% thấp nhất nhưng không vi phạm đúng hai mục (Điều 17.1b không áp dụng)",
+    "BOT15_2Y_NOT_USED": (
+        "Hai năm liền thuộc nhóm 15% thấp nhất nhưng không vi phạm đúng hai mục (Điều 17.1b không áp dụng)"),
     "OVERLAP_A_B": "Điều 17.1a và 17.1b chồng lấn; áp dụng quy định cụ thể hơn",
     "GAP_THREE_SECTIONS": "Vi phạm 3 mục: Quy định không có hình thức xử lý",
     "N4_NO_SUPERIOR_REQUEST": "Vi phạm cả 4 mục nhưng cấp trên chưa yêu cầu kiểm điểm",

@@ -209,7 +209,8 @@ def _stage_overrides(step: StepContext, payload: Mapping[str, Any], stage: str) 
 def _reject_unknown(payload: Mapping[str, Any], known: set[str]) -> None:
     unknown = sorted(set(payload) - known)
     if unknown:
-        raise InvalidInput("Dữ liệu có trường lạ.", {k: "Trường này không có trong biểu mẫu của bước." for k in unknown})
+        raise InvalidInput("Dữ liệu có trường lạ.",
+                           {k: "Trường này không có trong biểu mẫu của bước." for k in unknown})
 
 
 HANDLERS: dict[str, Callable[[StepContext, Mapping[str, Any]], dict[str, Any]]] = {

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, timezone
+from datetime import UTC, date
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -175,7 +175,7 @@ def notify_cycle_if_all_accepted(ctx: runtime.Context, cycle_id: int | None) -> 
     cycle_instance = ctx.session.get(ProcessInstance, cycle.instance_id)
     run = runtime.load(ctx, cycle_instance)
     deadline = cycle_instance.next_timer_at
-    if deadline is not None and (deadline if deadline.tzinfo else deadline.replace(tzinfo=timezone.utc)) <= ctx.now:
+    if deadline is not None and (deadline if deadline.tzinfo else deadline.replace(tzinfo=UTC)) <= ctx.now:
         # The deadline passed before the last acceptance: let the timer close reporting, so that only one of the
         # event-based gateway's two paths is ever taken.
         run.advance(dispatcher(ctx, cycle_instance), ctx.now)

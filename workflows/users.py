@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -116,7 +116,8 @@ def authenticate(session: Session, username: str, password: str, now: datetime |
             if user.failed_logins >= MAX_FAILED_LOGINS:
                 user.locked_until, user.failed_logins = now + LOCKOUT, 0
             session.commit()
-        raise InvalidInput("Tên đăng nhập hoặc mật khẩu không đúng.", {"password": "Tên đăng nhập hoặc mật khẩu không đúng."})
+        wrong = "Tên đăng nhập hoặc mật khẩu không đúng."
+        raise InvalidInput(wrong, {"password": wrong})
     if user.failed_logins or user.locked_until:
         user.failed_logins, user.locked_until = 0, None
         session.commit()
@@ -124,7 +125,7 @@ def authenticate(session: Session, username: str, password: str, now: datetime |
 
 
 def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def issue_token(session: Session, user: User, now: datetime | None = None) -> str:

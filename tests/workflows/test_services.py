@@ -5,9 +5,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from factories import at, open_small_cycle, open_task, report_payload, setup_people, submit_report
 from sqlalchemy import func, select
 
-from factories import at, open_small_cycle, open_task, report_payload, setup_people, submit_report
 from workflows import cycles, definitions, results, tasks, users
 from workflows.definitions import BPMN_DIR
 from workflows.errors import Conflict, DefinitionInvalid, InvalidInput, NotAllowed
@@ -33,7 +33,8 @@ def test_a_changed_file_makes_a_new_version_of_that_process_only(session):
     definitions.deploy_directory(session)
     renamed = (BPMN_DIR / "agency_report.bpmn").read_bytes().replace(
         "Phê duyệt báo cáo".encode(), "Phê duyệt và ký báo cáo".encode())
-    deployed = {d.process_key: d for d in definitions.deploy_files(session, bpmn_files(**{"agency_report.bpmn": renamed}))}
+    files = bpmn_files(**{"agency_report.bpmn": renamed})
+    deployed = {d.process_key: d for d in definitions.deploy_files(session, files)}
     assert deployed["agency_report"].version == 2 and deployed["agency_report"].created
     assert not deployed["annual_cycle"].created and not deployed["unit_evaluation"].created
 
