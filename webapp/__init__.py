@@ -11,6 +11,7 @@ from sqlalchemy import event
 
 from config import CONFIGS, Config
 from webapp.extensions import csrf, db, login_manager, migrate
+from webapp.terms import term
 from workflows.calendar import LOCAL_TZ
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -60,6 +61,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.context_processor(lambda: {"current_locale": str(get_locale())})
     app.jinja_env.filters["vndate"] = format_date
     app.jinja_env.filters["vndatetime"] = format_datetime
+    app.jinja_env.filters["term"] = term  # domain words from workflows/ and bpmn/, in the page's language
     app.after_request(_security_headers)
     return app
 

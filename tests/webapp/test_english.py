@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,11 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from factories import open_small_cycle, open_task
+from test_supervise import board_app  # noqa: F401 - the fixture: a cycle with known late steps, on 24/12/2025
+from test_supervise import login as board_login
 
 from webapp.extensions import db
+from workflows.criteria import CRITERIA, SECTION_TITLES_VI
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "webapp" / "translations"
@@ -90,6 +94,87 @@ def test_task_page_in_english(app, client):
         assert text in task_page, text
     for text in ("Thông tin công việc", "Lưu nháp", "Tự đánh giá theo bộ tiêu chí", "Lịch sử xử lý"):
         assert text not in task_page, text
+
+
+def inbox_due_text(client, monkeypatch, today: date, lang: str) -> tuple[str, str]:
+    """The days-left note of the STC officer's one task and the table caption, on TODAY."""
+    monkeypatch.setattr("webapp.tasks.views.local_today", lambda: today)
+    html = page(client, f"/tasks/?tab=group&lang={lang}")
+    notes = re.findall(r'<span class="(?:late|soon|ok)">([^<]*)</span>', html)
+    caption = re.search(r'<caption class="muted">([^<]*)</caption>', html)
+    assert len(notes) == 1 and caption, html
+    return notes[0], caption[1]
+
+
+def test_inbox_counts_days_in_english_singular_and_plural(client, monkeypatch):
+    login(client, "stc_officer")
+    # the draft report is due on Monday 15/12/2025
+    assert inbox_due_text(client, monkeypatch, date(2025, 12, 12), "en") == ("1 working day left", "1 task")
+    assert inbox_due_text(client, monkeypatch, date(2025, 12, 10), "en")[0] == "3 working days left"
+    assert inbox_due_text(client, monkeypatch, date(2025, 12, 16), "en")[0] == "Overdue by 1 working day"
+    assert inbox_due_text(client, monkeypatch, date(2025, 12, 17), "en")[0] == "Overdue by 2 working days"
+    english = page(client, "/tasks/?tab=group&lang=en")
+    assert 'aria-label="1 task"' in english
+    assert ">Draft the report and self-assessment</a>" in english and "Lập báo cáo và tự đánh giá" not in english
+
+    assert inbox_due_text(client, monkeypatch, date(2025, 12, 16), "vi") == ("Quá hạn 1 ngày làm việc", "1 công việc")
+    assert inbox_due_text(client, monkeypatch, date(2025, 12, 12), "vi")[0] == "Còn 1 ngày làm việc"
+    vietnamese = page(client, "/tasks/?tab=group&lang=vi")
+    assert ">Lập báo cáo và tự đánh giá</a>" in vietnamese and "Draft the report" not in vietnamese
+
+
+def test_supervisors_board_counts_days_and_rounds_in_english(board_app, compiled_catalogue):  # noqa: F811
+    def cells(lang: str) -> set[str]:
+        html = board_login(board_app, "supervisor").get(f"/supervise/cycles/2025?lang={lang}").get_data(as_text=True)
+        return set(re.findall(r'<span class="(?:state|rounds)">([^<]*)</span>', html))
+
+    assert {"1 day late", "2 days late", "2 days overdue", "7 days overdue", "2 rounds"} <= cells("en")
+    assert {"Trễ 1 ngày", "Trễ 2 ngày", "Quá hạn 7 ngày", "2 lượt"} <= cells("vi")
+
+
+def test_task_page_names_the_step_and_the_criteria_in_english(app, client):
+    login(client, "stc_officer")
+    with app.app_context():
+        task = open_task(db.session, "draft_report", "STC").id
+    english = page(client, f"/tasks/{task}?lang=en")
+    assert "<h1>Draft the report and self-assessment</h1>" in english
+    for text in ("Section 1. Building and using the information infrastructure",
+                 "Technical infrastructure invested in, used, maintained and upgraded to standard",
+                 "> Met</label>", "> Violated</label>", "> Not applicable</label>",
+                 "Number of IT officers", "Technical infrastructure <span"):
+        assert text in english, text
+    for text in ("Lập báo cáo và tự đánh giá", SECTION_TITLES_VI[1], CRITERIA[0].title_vi, "> Đạt</label>",
+                 "Số cán bộ chuyên trách CNTT", "Hạ tầng kỹ thuật"):
+        assert text not in english, text
+
+    vietnamese = page(client, f"/tasks/{task}?lang=vi")
+    for text in ("<h1>Lập báo cáo và tự đánh giá</h1>", SECTION_TITLES_VI[1], CRITERIA[0].title_vi, "> Đạt</label>"):
+        assert text in vietnamese, text
+    assert "Draft the report" not in vietnamese and "> Met</label>" not in vietnamese
+
+
+def test_cycle_page_shows_statuses_steps_and_roles_in_english(client):
+    login(client, "stc_officer")
+    english = page(client, "/cycles/2025?lang=en")
+    for text in ("<strong>Receiving reports</strong>", "Agency drafting its report",
+                 "Draft the report and self-assessment", "Agency IT officer"):
+        assert text in english, text
+    for text in ("Đang nhận báo cáo", "Cơ quan đang lập báo cáo", "Lập báo cáo và tự đánh giá",
+                 "Cán bộ chuyên trách CNTT của cơ quan"):  # the officer's own name stays as written
+        assert text not in english, text
+    vietnamese = page(client, "/cycles/2025?lang=vi")
+    assert "<strong>Đang nhận báo cáo</strong>" in vietnamese and "Cán bộ chuyên trách CNTT của cơ quan" in vietnamese
+
+
+def test_notification_kinds_and_counts_in_english(app, client, runner, tmp_path):
+    app.config.update(MAIL_OUTBOX_DIR=str(tmp_path), MAIL_SERVER=None)
+    assert runner.invoke(args=["tick", "--now", "2025-12-08T09:00"]).exit_code == 0  # five working days left
+    login(client, "stc_officer")
+    english = page(client, "/notifications/?lang=en")
+    assert "<strong>Deadline reminder</strong>" in english and "1 notification, 1 unread" in english
+    assert "Nhắc hạn" not in english
+    vietnamese = page(client, "/notifications/?lang=vi")
+    assert "<strong>Nhắc hạn</strong>" in vietnamese and "1 thông báo, 1 chưa đọc" in vietnamese
 
 
 def test_every_entry_of_the_catalogue_is_translated():

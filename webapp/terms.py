@@ -1,0 +1,238 @@
+"""Domain words on the pages (step names, roles, criteria, outcomes, statuses) in the reader's language.
+
+workflows/ and the diagrams in bpmn/ speak Vietnamese and never import Flask, so the web layer translates their words:
+each known term is listed here inside `_l(...)` so that `pybabel extract -k _l` puts it in the catalogue, and templates
+show it through the `term` filter. Anything not listed (a step of a newly uploaded diagram, a name, typed text) shows
+as written. tests/webapp/test_terms.py checks the list against bpmn/ and workflows/.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_babel import gettext
+
+
+def _l(text: str) -> str:
+    """Mark TEXT for extraction only; `term` translates it when a page shows it."""
+    return text
+
+
+TERMS = frozenset({
+    # processes, steps, form fields and their options (bpmn/*.bpmn)
+    _l("Báo cáo kết quả ứng dụng CNTT hằng năm"),
+    _l("Kỳ đánh giá trách nhiệm người đứng đầu về ứng dụng CNTT"),
+    _l("Đề xuất xếp loại, khen thưởng, xử lý trách nhiệm của một đơn vị"),
+    _l("Lập báo cáo và tự đánh giá"),
+    _l("Phê duyệt báo cáo"),
+    _l("Thẩm định, tiếp nhận báo cáo"),
+    _l("Tổng hợp, thẩm định tiêu chí và xếp hạng ICT Index"),
+    _l("Đánh giá trách nhiệm người đứng đầu (Điều 15)"),
+    _l("Thẩm định kết quả đánh giá của chính Sở TT&TT (bốn mắt)"),
+    _l("Đề xuất khen thưởng, xử lý trách nhiệm (tờ trình)"),
+    _l("Quyết định khen thưởng, xử lý trách nhiệm"),
+    _l("Số cán bộ chuyên trách CNTT"),
+    _l("Tỷ lệ văn bản đi gửi điện tử (%)"),
+    _l("Tỷ lệ văn bản đến xử lý trên hệ thống (%)"),
+    _l("Khó khăn, vướng mắc kiến nghị Sở TT&TT (Điều 19)"),
+    _l("Quyết định"),
+    _l("Ý kiến / lý do trả lại"),
+    _l("Kết quả thẩm định"),
+    _l("Ý kiến thẩm định / lý do trả lại"),
+    _l("Quyết định của Sở Nội vụ"),
+    _l("Lý do trả lại / ghi chú"),
+    _l("Ý kiến của UBND tỉnh"),
+    _l("Số quyết định"),
+    _l("Ngày quyết định"),
+    _l("Lý do"),
+    _l("Năm đánh giá"),
+    _l("Hạn nộp báo cáo"),
+    _l("Phê duyệt, gửi Sở TT&TT"),
+    _l("Trả lại để chỉnh sửa, bổ sung"),
+    _l("Tiếp nhận báo cáo"),
+    _l("Trả lại để bổ sung"),
+    _l("Trình UBND tỉnh"),
+    _l("Trả lại Sở TT&TT"),
+    _l("Ban hành quyết định"),
+    _l("Trả lại Sở Nội vụ"),
+    # decision tables: names and column labels (bpmn/*.dmn)
+    _l("Phân nhóm xếp hạng ICT Index năm đánh giá"),
+    _l("Phân nhóm xếp hạng ICT Index năm trước"),
+    _l("Xếp loại người đứng đầu (Điều 15)"),
+    _l("Đề xuất khen thưởng (Điều 16)"),
+    _l("Đề xuất hình thức xử lý trách nhiệm (Điều 17)"),
+    _l("Có xếp hạng"),
+    _l("Thuộc nhóm 20% cao nhất"),  # "% c" looks like a %-placeholder to pybabel: the English keeps one ("20% class")
+    _l("Thuộc nhóm 15% thấp nhất"),
+    _l("Nhóm xếp hạng ICT Index năm đánh giá"),
+    _l("Nhóm xếp hạng ICT Index năm trước"),
+    _l("Nhóm xếp hạng ICT Index"),
+    _l("Số mục vi phạm"),
+    _l("Đồng hạng tại ranh giới nhóm"),
+    _l("Mức xếp loại"),
+    _l("Mã lý do"),
+    _l("Điều khoản áp dụng"),
+    _l("Có thành tích đặc biệt xuất sắc"),
+    _l("Đề xuất khen thưởng"),
+    _l("Chậm triển khai kết luận của UBND tỉnh về CNTT"),
+    _l("Cấp trên yêu cầu kiểm điểm và thiếu trách nhiệm"),
+    _l("Hình thức xử lý đề xuất"),
+    _l("Quy tắc áp dụng"),
+    # roles (workflows/tasks.py ROLE_LABELS_VI, workflows/history.py ROLE_VI)
+    _l("Cán bộ chuyên trách CNTT"),
+    _l("Cán bộ chuyên trách CNTT của cơ quan"),
+    _l("Thủ trưởng cơ quan"),
+    _l("Cấp phó được phân công"),
+    _l("Chuyên viên Sở TT&TT"),
+    _l("Lãnh đạo Sở TT&TT"),
+    _l("Sở Nội vụ"),
+    _l("UBND tỉnh"),
+    _l("Giám sát"),
+    _l("Chủ quy trình"),
+    _l("Quản trị hệ thống"),
+    _l("Hệ thống"),
+    # the checklist (workflows/criteria.py): sections, criteria, self-assessment values, budget categories
+    _l("Mục 1. Xây dựng và sử dụng cơ sở hạ tầng thông tin"),
+    _l("Mục 2. Cung cấp thông tin và dịch vụ công trực tuyến"),
+    _l("Mục 3. Phát triển và sử dụng nguồn nhân lực CNTT"),
+    _l("Mục 4. Triển khai ứng dụng CNTT"),
+    _l("Đầu tư, sử dụng, duy trì, nâng cấp hạ tầng kỹ thuật theo tiêu chuẩn"),
+    _l("Xây dựng cơ sở dữ liệu theo danh mục cơ sở dữ liệu của tỉnh"),
+    _l("Cơ sở dữ liệu sẵn sàng chia sẻ, kết nối liên thông"),
+    _l("Cổng/trang thông tin điện tử có đủ thông tin bắt buộc"),
+    _l("Thông tin dễ tiếp cận, không yêu cầu cung cấp lại"),
+    _l("Thông tin chính xác, kịp thời, tuân thủ quy định"),
+    _l("Công bố danh mục, lộ trình dịch vụ công trực tuyến"),
+    _l("Hướng dẫn giao dịch trực tuyến"),
+    _l("Tuyên truyền, thu hút giao dịch trực tuyến"),
+    _l("Ban hành quy chế an toàn thông tin của đơn vị"),
+    _l("Phân công cán bộ phụ trách an toàn thông tin"),
+    _l("Áp dụng, hướng dẫn, kiểm tra định kỳ biện pháp an toàn thông tin"),
+    _l("Chính sách phát triển quy mô, chất lượng đào tạo CNTT"),
+    _l("Tạo điều kiện cho lãnh đạo, cán bộ chuyên trách học tập"),
+    _l("Đào tạo kỹ năng CNTT; tuyển dụng đúng tiêu chuẩn"),
+    _l("Đủ cán bộ chuyên trách CNTT đạt chuẩn"),
+    _l("Kế hoạch ứng dụng CNTT hằng năm"),
+    _l("Tổ chức thực hiện kế hoạch, phối hợp các đơn vị"),
+    _l("Xác định nguồn kinh phí"),
+    _l("Chi theo nội dung (Luật CNTT Điều 63.1)"),
+    _l("Gắn CNTT với hiệu quả, chống lãng phí"),
+    _l("Gắn CNTT với cải cách hành chính"),
+    _l("Ưu tiên phần mềm nguồn mở"),
+    _l("Phối hợp với Sở TT&TT, không đầu tư trùng lặp"),
+    _l("Đạt"),
+    _l("Vi phạm"),
+    _l("Không áp dụng"),
+    _l("Chưa đánh giá"),
+    _l("Hạ tầng kỹ thuật"),
+    _l("Phần mềm"),
+    _l("Cơ sở dữ liệu, sao lưu"),
+    _l("Tích hợp, liên thông"),
+    _l("An toàn thông tin"),
+    _l("Cổng/trang thông tin điện tử"),
+    _l("Dịch vụ công trực tuyến"),
+    _l("Xây dựng quy chế, quy định"),
+    _l("Đào tạo"),
+    _l("Khác"),
+    # notification kinds (workflows/notifications.py KIND_VI)
+    _l("Nhắc hạn"),
+    _l("Quá hạn"),
+    _l("Báo cáo quá hạn"),
+    _l("Điều chỉnh hạn"),
+    _l("Được giao việc"),
+    _l("Việc đã giao người khác"),
+    # outcomes and their reasons (workflows/rules.py)
+    _l("Xếp loại"),
+    _l("Hình thức xử lý"),
+    _l("Khen thưởng"),
+    _l("Hoàn thành xuất sắc nhiệm vụ"),
+    _l("Hoàn thành nhiệm vụ"),
+    _l("Không hoàn thành nhiệm vụ"),
+    _l("Cần xem xét thủ công"),
+    _l("Không xử lý"),
+    _l("Phê bình"),
+    _l("Khiển trách"),
+    _l("Cảnh cáo"),
+    _l("Đủ điều kiện đề nghị khen thưởng"),
+    _l("Đề nghị khen thưởng đột xuất"),
+    _l("Không đề nghị"),
+    _l("Thuộc nhóm 15% thấp nhất nhưng không vi phạm mục nào"),
+    _l("Đơn vị không có xếp hạng ICT Index"),
+    _l("Đồng hạng tại ranh giới nhóm xếp hạng"),
+    _l("Thuộc nhóm 20% cao nhất nhưng có vi phạm"),
+    _l("Chỉ thỏa Điều 17.1a nếu hiểu điều kiện theo nghĩa 'hoặc'"),
+    _l("Thiếu dữ liệu: chậm triển khai kết luận của UBND tỉnh"),
+    _l("Thiếu dữ liệu: xếp hạng ICT Index năm đánh giá"),
+    _l("Thiếu dữ liệu: xếp hạng ICT Index năm trước"),
+    _l("Không hoàn thành nhiệm vụ nhưng không có quy định xử lý tương ứng"),
+    _l("Hai năm liền thuộc nhóm 15% thấp nhất nhưng không vi phạm đúng hai mục (Điều 17.1b không áp dụng)"),
+    _l("Điều 17.1a và 17.1b chồng lấn; áp dụng quy định cụ thể hơn"),
+    _l("Vi phạm 3 mục: Quy định không có hình thức xử lý"),
+    _l("Vi phạm cả 4 mục nhưng cấp trên chưa yêu cầu kiểm điểm"),
+    _l("Xếp loại đang chờ xem xét"),
+    _l("Báo cáo nộp muộn hoặc không nộp (Điều 19)"),
+    # statuses and stages (workflows/history.py)
+    _l("Đang nhận báo cáo"),
+    _l("Đang đánh giá"),
+    _l("Đã có quyết định"),
+    _l("Đang xử lý"),
+    _l("Đã kết thúc"),
+    _l("Đã hủy"),
+    _l("Cơ quan đang lập báo cáo"),
+    _l("Chờ thủ trưởng phê duyệt"),
+    _l("Chờ Sở TT&TT thẩm định"),
+    _l("Đã tiếp nhận"),
+    _l("Sở TT&TT đánh giá"),
+    _l("Thẩm định kết quả của Sở TT&TT"),
+    _l("Sở Nội vụ đề xuất"),
+    _l("UBND tỉnh quyết định"),
+    # labels of submitted data and of a cycle's details (workflows/history.py KEY_VI, _cycle_details, scalar)
+    _l("Căn cứ giao việc"),
+    _l("Tự đánh giá theo tiêu chí"),
+    _l("Kinh phí ứng dụng CNTT"),
+    _l("Thời hạn nộp báo cáo"),
+    _l("Các cơ quan"),
+    _l("Cơ quan"),
+    _l("Tên cơ quan"),
+    _l("Số báo cáo đã khởi tạo"),
+    _l("Số báo cáo nộp muộn hoặc không nộp"),
+    _l("Số đề xuất"),
+    _l("Số trường hợp cần xem xét thủ công"),
+    _l("Đã ghi nhận kết quả"),
+    _l("Số liệu từng cơ quan"),
+    _l("Điều chỉnh kết quả"),
+    _l("Thứ hạng ICT Index"),
+    _l("Số đơn vị của khối"),
+    _l("Thẩm định theo tiêu chí"),
+    _l("Chậm triển khai kết luận của UBND tỉnh"),
+    _l("Cấp trên yêu cầu kiểm điểm"),
+    _l("Thiếu trách nhiệm"),
+    _l("Thành tích đặc biệt xuất sắc"),
+    _l("Nội dung"),
+    _l("Kết quả"),
+    _l("Ghi chú"),
+    _l("Minh chứng"),
+    _l("Trạng thái"),
+    _l("Số cơ quan"),
+    _l("Người mở kỳ"),
+    _l("Thời điểm mở"),
+    _l("Phiên bản quy trình báo cáo"),
+    _l("Phiên bản bộ quy tắc đánh giá"),
+    _l("Có"),
+    _l("Không"),
+})
+
+# A criterion shown with its id in front: "M1.5.1 – title" (task pages) or "M1.5.1 title" (submitted data).
+_WITH_CRITERION_ID = re.compile(r"^(M\d+\.\d+\.\d+)( – | )(.+)$")
+
+
+def term(text: Any) -> Any:
+    """TEXT in the page's language when it is a known domain term, else TEXT unchanged (also when not a string)."""
+    if not isinstance(text, str):
+        return text
+    if text in TERMS:
+        return gettext(text)
+    match = _WITH_CRITERION_ID.match(text)
+    if match and match[3] in TERMS:
+        return f"{match[1]}{match[2]}{gettext(match[3])}"
+    return text
