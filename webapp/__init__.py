@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from flask import Flask, request, session
@@ -85,10 +85,8 @@ def format_date(value: date | str | None) -> str:
 def format_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
-    if value.tzinfo is None:
-        from datetime import timezone
-
-        value = value.replace(tzinfo=timezone.utc)
+    if value.tzinfo is None:  # stored as UTC
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y")
 
 

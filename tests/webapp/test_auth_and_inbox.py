@@ -194,3 +194,17 @@ def test_sorting_by_priority_puts_the_modellers_urgent_steps_first(app):
         page = inbox.list_inbox(db.session, dic_officer, inbox.InboxQuery(tab="group", sort="priority"),
                                 date(2025, 11, 6))
         assert [(r.unit_code, r.priority) for r in page.rows] == [("SNV", 90), ("STC", None), ("STTTT", 10)]
+
+
+def test_the_inbox_and_task_page_show_the_modellers_priority_and_follow_up_date(app, client):
+    with app.app_context():
+        task = open_task(db.session, "draft_report", "STC")
+        task.priority, task.follow_up_on = 80, date(2025, 12, 1)
+        db.session.commit()
+        task_id = task.id
+    login(client, "stc_officer")
+    listing = client.get("/tasks/?tab=group&sort=priority").get_data(as_text=True)
+    assert "Ưu tiên cao" in listing and "Xem lại ngày 01/12/2025" in listing
+    assert '<option value="priority" selected>' in listing
+    page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert re.search(r"Độ ưu tiên: <strong>80</strong>", page) and "01/12/2025" in page

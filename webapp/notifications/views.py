@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -80,7 +81,7 @@ def read(notification_id: int):
 def read_all():
     """Mark every notification read."""
     count = notifications.mark_all_read(db.session, current_user)
-    flash(_("Đã đánh dấu %(n)s thông báo là đã đọc.", n=count))
+    flash(ngettext("Đã đánh dấu %(num)s thông báo là đã đọc.", "Đã đánh dấu %(num)s thông báo là đã đọc.", count))
     return redirect(url_for("notifications.index"), code=303)
 
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -136,7 +137,8 @@ def _charts(board: boards.CycleBoard) -> dict[str, Any]:
                         else _("chưa có số liệu"), 1.0, "ok")
              for c in board.columns]
     longest = max((r.days_late for r in board.late_by_agency), default=0)
-    agencies = [charts.bar(r.unit_name, r.days_late, _("%(n)s ngày làm việc", n=r.days_late), longest, "late",
+    agencies = [charts.bar(r.unit_name, r.days_late,
+                           ngettext("%(num)s ngày làm việc", "%(num)s ngày làm việc", r.days_late), longest, "late",
                            url_for("cycles.instance", instance_id=r.instance_id))
                 for r in board.late_by_agency]
     years = [charts.bar(_("Năm %(year)s", year=y.year), y.on_time_rate,
@@ -147,9 +149,11 @@ def _charts(board: boards.CycleBoard) -> dict[str, Any]:
     progress = charts.line_chart([p.cumulative for p in weeks], [f"{p.week_start:%d/%m}" for p in weeks],
                                  len(board.rows))
     first, last = weeks[0].week_start.strftime("%d/%m/%Y"), weeks[-1].week_start.strftime("%d/%m/%Y")
-    description = _("Số báo cáo đã được Sở TT&TT tiếp nhận, cộng dồn theo tuần, từ tuần %(start)s đến tuần "
-                    "%(end)s: %(n)s trên %(total)s cơ quan.", start=first, end=last, n=weeks[-1].cumulative,
-                    total=len(board.rows))
+    description = ngettext("Số báo cáo đã được Sở TT&TT tiếp nhận, cộng dồn theo tuần, từ tuần %(start)s đến tuần "
+                           "%(end)s: %(n)s trên %(num)s cơ quan.",
+                           "Số báo cáo đã được Sở TT&TT tiếp nhận, cộng dồn theo tuần, từ tuần %(start)s đến tuần "
+                           "%(end)s: %(n)s trên %(num)s cơ quan.", len(board.rows), start=first, end=last,
+                           n=weeks[-1].cumulative)
     return {"steps": steps, "agencies": agencies, "years": years, "progress": progress,
             "progress_description": description,
             "progress_rows": [(f"{p.week_start:%d/%m/%Y}", p.accepted, p.cumulative) for p in weeks]}

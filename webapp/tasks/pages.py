@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import current_app, flash, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.routing import BuildError
@@ -176,7 +177,7 @@ def _parse_report(session: Any, task: HumanTask, user: User, form: MultiDict,
     if uploads:
         stored, refused = evidence_files.attach(session, task.id, user, uploads, current_app.config["UPLOAD_DIR"])
         if stored:
-            flash(_("Đã lưu %(n)s tệp minh chứng.", n=len(stored)))
+            flash(ngettext("Đã lưu %(num)s tệp minh chứng.", "Đã lưu %(num)s tệp minh chứng.", len(stored)))
         if refused:
             # Not a field of the step: the step refuses the submission, and the page shows why next to each file.
             payload["evidence_rejected"] = refused
@@ -320,7 +321,8 @@ def _consolidation_row(e: Evaluation, names: Mapping[str, str], reports: Mapping
 def _appraisal_text(cells: list[AppraisalCell]) -> str:
     text = _sections_text(violated_sections({c.id: c.value for c in cells}))
     missing = sum(1 for c in cells if not c.value)
-    return text + (_(" · %(n)s tiêu chí chưa thẩm định", n=missing) if missing else "")
+    return text + (ngettext(" · %(num)s tiêu chí chưa thẩm định",
+                                     " · %(num)s tiêu chí chưa thẩm định", missing) if missing else "")
 
 
 def _whole(raw: str) -> int | str | None:
@@ -387,7 +389,8 @@ def _parse_consolidation(session: Any, task: HumanTask, user: User, form: MultiD
             if not csv_errors:
                 for code, (rank, size) in ranks.items():
                     units[code].update(ict_rank=rank, ict_units=size)
-                flash(_("Đã nhập thứ hạng ICT Index của %(n)s đơn vị từ CSV.", n=len(ranks)))
+                flash(ngettext("Đã nhập thứ hạng ICT Index của %(num)s đơn vị từ CSV.",
+                               "Đã nhập thứ hạng ICT Index của %(num)s đơn vị từ CSV.", len(ranks)))
     if csv_errors:
         # Not a field of the step: the step refuses the submission and the page shows the text with each bad line.
         payload["ranks_csv"] = {"text": text, "errors": csv_errors}
