@@ -374,6 +374,8 @@ class Cycle(Base):
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     decision_number: Mapped[str | None] = mapped_column(String(50))
     decision_date: Mapped[date | None] = mapped_column(Date)
+    report_version: Mapped[DefinitionVersion] = relationship(foreign_keys=[report_version_id])
+    evaluation_version: Mapped[DefinitionVersion] = relationship(foreign_keys=[evaluation_version_id])
 
 
 class Report(Base):

@@ -277,7 +277,7 @@ def test_only_dic_opens_a_cycle_with_15_december_as_the_default_deadline(api):
     assert body["year"] == year and body["status"] == "reporting" and body["instance_id"]
     # 15/12, or the next working day when it falls on a weekend or holiday
     assert date(year, 12, 15) <= date.fromisoformat(body["report_due"]) <= date(year, 12, 20)
-    assert set(body["versions"]) == {"agency_report", "unit_evaluation"}
+    assert body["versions"]["agency_report"]["version"] == 1 and body["versions"]["unit_evaluation"]["version"] == 1
     assert error_of(api.post("/cycles", "dic_leader", {"year": year}), 409)["code"] == "conflict"
 
 

@@ -212,9 +212,14 @@ class ProgressRowSchema(Schema):
     revisions = fields.Integer()
 
 
+class PinnedVersionSchema(Schema):
+    id = fields.Integer(metadata={"description": "Definition version id"})
+    version = fields.Integer(metadata={"description": "The version number shown on the process's page (v1, v2, …)"})
+
+
 class PinnedVersionsSchema(Schema):
-    agency_report = fields.Integer(metadata={"description": "Definition version id of agency_report"})
-    unit_evaluation = fields.Integer(metadata={"description": "Definition version id of unit_evaluation"})
+    agency_report = fields.Nested(PinnedVersionSchema)
+    unit_evaluation = fields.Nested(PinnedVersionSchema)
 
 
 class CycleSchema(Schema):
@@ -232,7 +237,7 @@ class CycleSchema(Schema):
         # A Cycle, or {"cycle": Cycle, "progress": rows of workflows.cycles.progress}
         cycle = obj["cycle"] if isinstance(obj, dict) else obj
         data = {name: getattr(cycle, name) for name in CycleSchema._declared_fields if name != "versions"}
-        data["versions"] = {"agency_report": cycle.report_version_id, "unit_evaluation": cycle.evaluation_version_id}
+        data["versions"] = {"agency_report": cycle.report_version, "unit_evaluation": cycle.evaluation_version}
         if isinstance(obj, dict):
             data["progress"] = obj["progress"]
         return data
