@@ -11,4 +11,5 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "Chromium is missing: run 'sudo apt-get install chromium' (the browser tests need it)" >&2
   fi
 fi
+.venv/bin/ruff check --quiet .  # lint first: it takes a second, the suite minutes
 exec .venv/bin/python -m pytest "$@"

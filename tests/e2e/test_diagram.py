@@ -71,6 +71,12 @@ def test_the_version_page_draws_the_diagram_with_steps_marked_and_counted(live_a
     assert page.locator(".djs-overlay-step-count .step-badge:not(.late)").all_inner_texts() == ["1", "1"]
     assert page.locator(".djs-overlay-step-count .step-badge.late").all_inner_texts() == ["1"]
     page.screenshot(path=str(shots / "process-version-diagram.png"), full_page=True)
+    page.goto(f"{server}/processes/agency_report/v1?year={live_app.config['YEAR']}&lang=en")
+    page.wait_for_selector("[data-diagram-state=ready]", timeout=15_000)
+    titles = page.locator(".djs-overlay-step-count .step-badge").evaluate_all("els => els.map(e => e.title)")
+    assert sorted(titles) == ["1 open task", "1 open task", "1 overdue task"]
+    page.goto(f"{server}/processes/agency_report/v1?year={live_app.config['YEAR']}&lang=vi")
+    page.wait_for_selector("[data-diagram-state=ready]", timeout=15_000)
     box = page.locator(".diagram").bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.wheel(0, -300)  # zoom, then pan: what people do with it, still within the page's CSP

@@ -38,14 +38,18 @@
         Object.keys(data.marks).forEach(function (id) {
           if (registry.get(id)) { canvas.addMarker(id, "step-" + data.marks[id]); }
         });
+        // The page gives each label in the singular ("-one") and the plural, as the language needs them.
+        var counted = function (n, label) {
+          return n + " " + box.getAttribute(n === 1 ? label + "-one" : label);
+        };
         Object.keys(data.counts).forEach(function (id) {
           if (!registry.get(id)) { return; }
           var counts = data.counts[id];
           var holder = document.createElement("div");
           holder.className = "step-badges";
-          holder.appendChild(badge(counts.open, false, counts.open + " " + box.getAttribute("data-open-label")));
+          holder.appendChild(badge(counts.open, false, counted(counts.open, "data-open-label")));
           if (counts.late) {
-            holder.appendChild(badge(counts.late, true, counts.late + " " + box.getAttribute("data-late-label")));
+            holder.appendChild(badge(counts.late, true, counted(counts.late, "data-late-label")));
           }
           overlays.add(id, "step-count", { position: { top: -12, right: 12 }, html: holder });
         });
