@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from workflows import notifications, runtime
 from workflows.errors import Conflict, InvalidInput, NotAllowed
+from workflows.messages import Text
 from workflows.models import DeputyAssignment, HumanTask, Role, TaskState, User, UserRole
 from workflows.tasks import AGENCY_GROUPS, authority, get_task, may_reassign
 from workflows.text import sort_key
@@ -65,27 +66,28 @@ def reassign(session: Session, task_id: int, actor: User, assignee_username: str
     ctx = runtime.Context.create(session, actor, now)
     task = get_task(session, task_id)
     if task.state != TaskState.OPEN:
-        raise Conflict(f"Công việc '{task.step_name}' đã kết thúc; không giao lại được nữa.")
+        raise Conflict(Text("Công việc '{step}' đã kết thúc; không giao lại được nữa.", step=task.step_name))
     if not may_reassign(actor, task):
-        raise NotAllowed(f"Chỉ lãnh đạo phụ trách hoặc người giám sát được giao lại công việc '{task.step_name}'.")
+        raise NotAllowed(Text("Chỉ lãnh đạo phụ trách hoặc người giám sát được giao lại công việc '{step}'.",
+                              step=task.step_name))
     errors: dict[str, str] = {}
     reason = (reason or "").strip()
     if not reason:
-        errors["reason"] = "Nhập lý do giao lại."
+        errors["reason"] = Text("Nhập lý do giao lại.")
     elif len(reason) > REASON_MAX:
-        errors["reason"] = f"Lý do tối đa {REASON_MAX} ký tự."
+        errors["reason"] = Text("Lý do tối đa {max} ký tự.", max=REASON_MAX)
     username = (assignee_username or "").strip()
     new_holder = session.scalar(select(User).where(User.username == username)) if username else None
     if not username:
-        errors["assignee"] = "Chọn người nhận công việc."
+        errors["assignee"] = Text("Chọn người nhận công việc.")
     elif new_holder is None or not new_holder.is_active:
-        errors["assignee"] = f"Không có người dùng đang hoạt động tên '{username}'."
+        errors["assignee"] = Text("Không có người dùng đang hoạt động tên '{username}'.", username=username)
     elif new_holder.id == task.assignee_id:
-        errors["assignee"] = f"{new_holder.full_name} đang giữ công việc này."
+        errors["assignee"] = Text("{name} đang giữ công việc này.", name=new_holder.full_name)
     elif authority(session, new_holder, task, ctx.today) is None:
-        errors["assignee"] = f"{new_holder.full_name} không thuộc nhóm được xử lý bước này."
+        errors["assignee"] = Text("{name} không thuộc nhóm được xử lý bước này.", name=new_holder.full_name)
     if errors:
-        raise InvalidInput("Chưa giao lại được công việc.", errors)
+        raise InvalidInput(Text("Chưa giao lại được công việc."), errors)
     assert new_holder is not None
     previous = task.assignee
     runtime.write_row(ctx, task, {"assignee_id": new_holder.id}, only_if_open=True)

@@ -20,6 +20,7 @@ from workflows.calendar import LOCAL_TZ, WorkingCalendar
 from workflows.cycles import CYCLE_PROCESS, REPORT_PROCESS, get_cycle
 from workflows.errors import NotAllowed
 from workflows.history import ROLE_VI, user_steps
+from workflows.messages import Text
 from workflows.models import (
     Cycle,
     CycleStatus,
@@ -45,8 +46,8 @@ MAX_WEEKS = 78  # a cycle runs November to April; the progress line stops after 
 def ensure_may_supervise(viewer: User) -> None:
     """Only those who watch the whole province's deadlines see the boards."""
     if not viewer.role_set & BOARD_ROLES:
-        raise NotAllowed("Chỉ bộ phận giám sát, lãnh đạo Sở TT&TT, UBND tỉnh và quản trị hệ thống xem được "
-                         "bảng theo dõi tiến độ.")
+        raise NotAllowed(Text("Chỉ bộ phận giám sát, lãnh đạo Sở TT&TT, UBND tỉnh và quản trị hệ thống xem được "
+                              "bảng theo dõi tiến độ."))
 
 
 # Unit names change once in years; their Vietnamese collation key is worth keeping (2,800 names on every board).

@@ -12,6 +12,7 @@ from workflows import runtime, topics
 from workflows.calendar import end_of_day
 from workflows.definitions import latest_version
 from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from workflows.messages import Text
 from workflows.models import (
     Cycle,
     CycleStatus,
@@ -42,27 +43,28 @@ def open_cycle(
 ) -> Cycle:
     """DIC opens YEAR: start the cycle and one agency report per unit; versions are pinned for the whole year."""
     if actor is not None and not (actor.role_set & OPENING_ROLES):
-        raise NotAllowed("Chỉ Sở Thông tin và Truyền thông mở kỳ đánh giá.")
+        raise NotAllowed(Text("Chỉ Sở Thông tin và Truyền thông mở kỳ đánh giá."))
     errors = {}
     if not isinstance(year, int) or isinstance(year, bool) or not 2013 <= year <= 2100:
-        errors["year"] = "Năm đánh giá phải là số từ 2013 đến 2100."
+        errors["year"] = Text("Năm đánh giá phải là số từ 2013 đến 2100.")
     if isinstance(report_due, str):
         try:
             report_due = date.fromisoformat(report_due)
         except ValueError:
-            errors["report_due"] = "Hạn nộp báo cáo phải là ngày (yyyy-mm-dd)."
+            errors["report_due"] = Text("Hạn nộp báo cáo phải là ngày (yyyy-mm-dd).")
     elif not isinstance(report_due, date):
-        errors["report_due"] = "Hạn nộp báo cáo phải là ngày (yyyy-mm-dd)."
+        errors["report_due"] = Text("Hạn nộp báo cáo phải là ngày (yyyy-mm-dd).")
     if not errors and not date(year, 1, 1) <= report_due <= date(year + 1, 12, 31):
-        errors["report_due"] = f"Hạn nộp báo cáo phải trong năm {year} hoặc {year + 1}."
+        errors["report_due"] = Text("Hạn nộp báo cáo phải trong năm {year} hoặc {next_year}.", year=year,
+                                     next_year=year + 1)
     if unit_codes is not None and "year" not in errors:
         problem = _unit_codes_problem(session, year, unit_codes)
         if problem:
             errors["unit_codes"] = problem
     if errors:
-        raise InvalidInput("Không mở được kỳ đánh giá.", errors)
+        raise InvalidInput(Text("Không mở được kỳ đánh giá."), errors)
     if session.scalar(select(Cycle.id).where(Cycle.year == year)):
-        raise Conflict(f"Kỳ đánh giá năm {year} đã được mở.")
+        raise Conflict(Text("Kỳ đánh giá năm {year} đã được mở.", year=year))
 
     ctx = runtime.Context.create(session, actor, now)
     report_due = ctx.calendar.roll_forward(report_due)
@@ -79,7 +81,7 @@ def open_cycle(
         session.flush()
     except IntegrityError:  # two people opened the same year at the same moment: the unique year caught it
         session.rollback()
-        raise Conflict(f"Kỳ đánh giá năm {year} đã được mở.") from None
+        raise Conflict(Text("Kỳ đánh giá năm {year} đã được mở.", year=year)) from None
     data: dict[str, Any] = {
         "year": year,
         "report_due": report_due.isoformat(),
@@ -99,20 +101,20 @@ def open_cycle(
 def _unit_codes_problem(session: Session, year: int, unit_codes: Any) -> str | None:
     """Why a pilot's unit list cannot be used, or None: a unit that did not exist that year would get no report."""
     if not isinstance(unit_codes, list | tuple) or not all(isinstance(c, str) for c in unit_codes):
-        return "Danh sách đơn vị phải là các mã đơn vị."
+        return Text("Danh sách đơn vị phải là các mã đơn vị.")
     if not unit_codes:
-        return "Chọn ít nhất một đơn vị."
+        return Text("Chọn ít nhất một đơn vị.")
     known = {u.code for u in units_of_year(session, year)}
     unknown = sorted(set(unit_codes) - known)
     if unknown:
-        return f"Không có đơn vị mã {', '.join(unknown)} trong năm {year}."
+        return Text("Không có đơn vị mã {codes} trong năm {year}.", codes=", ".join(unknown), year=year)
     return None
 
 
 def get_cycle(session: Session, year: int) -> Cycle:
     cycle = session.scalar(select(Cycle).where(Cycle.year == year))
     if cycle is None:
-        raise NotFound(f"Chưa mở kỳ đánh giá năm {year}.")
+        raise NotFound(Text("Chưa mở kỳ đánh giá năm {year}.", year=year))
     return cycle
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from workflows import calendar, notifications, runtime
 from workflows.calendar import WorkingCalendar
 from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from workflows.messages import Text
 from workflows.models import CalendarDay, HumanTask, Role, TaskState, User
 from workflows.tasks import get_task
 from workflows.worker import Directory
@@ -83,32 +84,33 @@ def year_calendar(session: Session, year: int) -> YearCalendar:
 def add_override(session: Session, day: Any, kind: str, name_vi: str, source_doc: str, actor: User,
                  now: datetime | None = None) -> CalendarDay:
     """Record one day of the Government's annual notice: an extra holiday, a day off in lieu, or a swap."""
-    _require(actor, CALENDAR_ROLES, "Chỉ quản trị hệ thống được sửa lịch ngày làm việc.")
+    _require(actor, CALENDAR_ROLES, Text("Chỉ quản trị hệ thống được sửa lịch ngày làm việc."))
     name_vi, source_doc = (name_vi or "").strip(), (source_doc or "").strip()
     errors: dict[str, str] = {}
     if not isinstance(day, date) or isinstance(day, datetime):
-        errors["day"] = "Nhập ngày dạng dd/mm/yyyy."
+        errors["day"] = Text("Nhập ngày dạng dd/mm/yyyy.")
     if kind not in OVERRIDE_KINDS:
-        errors["kind"] = "Chọn loại ngày."
+        errors["kind"] = Text("Chọn loại ngày.")
     if not name_vi:
-        errors["name_vi"] = "Nhập tên ngày (ví dụ: Nghỉ bù Quốc khánh)."
+        errors["name_vi"] = Text("Nhập tên ngày (ví dụ: Nghỉ bù Quốc khánh).")
     elif len(name_vi) > 200:
-        errors["name_vi"] = "Tên ngày tối đa 200 ký tự."
+        errors["name_vi"] = Text("Tên ngày tối đa 200 ký tự.")
     if not source_doc:
-        errors["source_doc"] = "Nhập văn bản làm căn cứ (ví dụ: Thông báo số …/TB-BLĐTBXH)."
+        errors["source_doc"] = Text("Nhập văn bản làm căn cứ (ví dụ: Thông báo số …/TB-BLĐTBXH).")
     elif len(source_doc) > 200:
-        errors["source_doc"] = "Văn bản căn cứ tối đa 200 ký tự."
+        errors["source_doc"] = Text("Văn bản căn cứ tối đa 200 ký tự.")
     if "day" not in errors and "kind" not in errors:
         if session.get(CalendarDay, day) is not None:
-            errors["day"] = "Ngày này đã có điều chỉnh; xóa điều chỉnh cũ trước khi nhập lại."
+            errors["day"] = Text("Ngày này đã có điều chỉnh; xóa điều chỉnh cũ trước khi nhập lại.")
         else:
             ordinary = WorkingCalendar.load(session).is_working_day(day)
             if kind == "swap_workday" and ordinary:
-                errors["day"] = "Ngày này vốn là ngày làm việc; chỉ thứ Bảy, Chủ nhật hoặc ngày nghỉ mới làm bù được."
+                errors["day"] = Text(
+                    "Ngày này vốn là ngày làm việc; chỉ thứ Bảy, Chủ nhật hoặc ngày nghỉ mới làm bù được.")
             elif kind != "swap_workday" and not ordinary:
-                errors["day"] = "Ngày này vốn đã là ngày nghỉ."
+                errors["day"] = Text("Ngày này vốn đã là ngày nghỉ.")
     if errors:
-        raise InvalidInput("Chưa ghi nhận được ngày điều chỉnh.", errors)
+        raise InvalidInput(Text("Chưa ghi nhận được ngày điều chỉnh."), errors)
     ctx = runtime.Context.create(session, actor, now)
     row = CalendarDay(day=day, kind=kind, name_vi=name_vi, source_doc=source_doc)
     session.add(row)
@@ -122,10 +124,10 @@ def add_override(session: Session, day: Any, kind: str, name_vi: str, source_doc
 @runtime.atomic
 def remove_override(session: Session, day: date, actor: User, now: datetime | None = None) -> None:
     """Remove the override of DAY; the day goes back to what the weekend and the Labour Code make it."""
-    _require(actor, CALENDAR_ROLES, "Chỉ quản trị hệ thống được sửa lịch ngày làm việc.")
+    _require(actor, CALENDAR_ROLES, Text("Chỉ quản trị hệ thống được sửa lịch ngày làm việc."))
     row = session.get(CalendarDay, day)
     if row is None:
-        raise NotFound(f"Ngày {day:%d/%m/%Y} không có điều chỉnh nào.")
+        raise NotFound(Text("Ngày {day} không có điều chỉnh nào.", day=f"{day:%d/%m/%Y}"))
     ctx = runtime.Context.create(session, actor, now)
     runtime.audit(ctx, "calendar_day_removed", f"Lịch làm việc: bỏ điều chỉnh ngày {day:%d/%m/%Y} ({row.name_vi})",
                   data={"day": day, "kind": row.kind, "name_vi": row.name_vi, "source_doc": row.source_doc})
@@ -145,28 +147,28 @@ def change_due_date(session: Session, task_id: int, due_on: Any, reason: str, ac
     A date that falls on a day off moves to the next working day. Reminders follow the new date: notifications
     are keyed by deadline, so the reminders and escalations of the new date are new ones.
     """
-    _require(actor, DEADLINE_ROLES, "Chỉ người giám sát được điều chỉnh hạn xử lý.")
+    _require(actor, DEADLINE_ROLES, Text("Chỉ người giám sát được điều chỉnh hạn xử lý."))
     ctx = runtime.Context.create(session, actor, now)
     task = get_task(session, task_id)
     if task.state != TaskState.OPEN:
-        raise Conflict(f"Công việc '{task.step_name}' đã kết thúc; không điều chỉnh hạn được nữa.")
+        raise Conflict(Text("Công việc '{step}' đã kết thúc; không điều chỉnh hạn được nữa.", step=task.step_name))
     reason = (reason or "").strip()
     errors: dict[str, str] = {}
     if not reason:
-        errors["reason"] = "Nhập lý do điều chỉnh hạn."
+        errors["reason"] = Text("Nhập lý do điều chỉnh hạn.")
     elif len(reason) > 2000:
-        errors["reason"] = "Lý do tối đa 2000 ký tự."
+        errors["reason"] = Text("Lý do tối đa 2000 ký tự.")
     new_due = None
     if not isinstance(due_on, date) or isinstance(due_on, datetime):
-        errors["due_on"] = "Nhập hạn mới dạng dd/mm/yyyy."
+        errors["due_on"] = Text("Nhập hạn mới dạng dd/mm/yyyy.")
     elif due_on < ctx.today:
-        errors["due_on"] = "Hạn mới không được trước ngày hôm nay."
+        errors["due_on"] = Text("Hạn mới không được trước ngày hôm nay.")
     else:
         new_due = ctx.calendar.roll_forward(due_on)
         if new_due == task.due_on:
-            errors["due_on"] = "Hạn mới trùng với hạn hiện tại."
+            errors["due_on"] = Text("Hạn mới trùng với hạn hiện tại.")
     if errors or new_due is None:
-        raise InvalidInput("Chưa điều chỉnh được hạn xử lý.", errors)
+        raise InvalidInput(Text("Chưa điều chỉnh được hạn xử lý."), errors)
     old_due = task.due_on
     source = f"điều chỉnh bởi {actor.full_name} ngày {ctx.today:%d/%m/%Y}"
     runtime.write_row(ctx, task, {"due_on": new_due, "due_source": source[:200]}, only_if_open=True)

@@ -15,6 +15,7 @@ from workflows import cycles, definitions, tasks, users
 from workflows.calendar import LOCAL_TZ
 from workflows.criteria import CRITERIA
 from workflows.errors import InvalidInput
+from workflows.messages import Text
 from workflows.models import (
     Block,
     DeputyAssignment,
@@ -220,7 +221,7 @@ def _scenarios(session: Session, year: int, codes: list[str], rng: random.Random
 def simulate(session: Session, year: int, agencies: int, seed: int = 1) -> SimulationResult:
     """Run YEAR's whole cycle for AGENCIES units (the real ones first, then generated ones) through the services."""
     if agencies < 1:
-        raise InvalidInput("Cần ít nhất một đơn vị.", {"agencies": "must be at least 1"})
+        raise InvalidInput(Text("Cần ít nhất một đơn vị."), {"agencies": "must be at least 1"})
     rng = random.Random(seed)
     started = time.perf_counter()
     codes = _ensure_units(session, agencies)

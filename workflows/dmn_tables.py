@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from workflows import engine, expressions, feel
 from workflows.errors import NotFound, WorkflowError
+from workflows.messages import Text
 from workflows.models import DefinitionVersion
 
 _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
@@ -88,7 +89,8 @@ def decision_table(version: DefinitionVersion, decision_id: str) -> DecisionTabl
     for table in decision_tables(version):
         if table.decision_id == decision_id:
             return table
-    raise NotFound(f"Phiên bản {version.version} không có bảng quyết định '{decision_id}'.")
+    raise NotFound(Text("Phiên bản {version} không có bảng quyết định '{decision}'.", version=version.version,
+                         decision=decision_id))
 
 
 @functools.lru_cache(maxsize=64)
@@ -282,7 +284,7 @@ def test_decision(session: Session, version_id: int, decision_id: str, inputs: M
     """Evaluate DECISION_ID of a deployed version on INPUTS with the engine; say which rules matched and why."""
     version = session.get(DefinitionVersion, version_id)
     if version is None:
-        raise NotFound(f"Không tìm thấy phiên bản quy trình #{version_id}.")
+        raise NotFound(Text("Không tìm thấy phiên bản quy trình #{id}.", id=version_id))
     table = decision_table(version, decision_id)
     data = {v.name: None for v in variables(table)} | dict(inputs)
     values: list[Any] = []

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from workflows.calendar import local_today
 from workflows.criteria import CRITERIA_BY_ID
 from workflows.errors import InvalidInput, NotAllowed, NotFound
+from workflows.messages import Text
 from workflows.models import Evidence, HumanTask, Report, Role, TaskState, User
 from workflows.tasks import authority, get_task
 
@@ -60,13 +61,14 @@ def check_file(filename: str, data: bytes) -> str:
     """The content type of an acceptable evidence file; raise InvalidInput saying why any other is refused."""
     extension = Path(filename).suffix.lower().lstrip(".")
     if extension not in CONTENT_TYPES:
-        raise InvalidInput(f"Loại tệp không được phép; chỉ nhận {ALLOWED_TEXT}.")
+        raise InvalidInput(Text("Loại tệp không được phép; chỉ nhận {allowed}.", allowed=ALLOWED_TEXT))
     if not data:
-        raise InvalidInput("Tệp rỗng.")
+        raise InvalidInput(Text("Tệp rỗng."))
     if len(data) > MAX_BYTES:
-        raise InvalidInput(f"Tệp lớn hơn {MAX_BYTES // (1024 * 1024)} MB.")
+        raise InvalidInput(Text("Tệp lớn hơn {mb} MB.", mb=MAX_BYTES // (1024 * 1024)))
     if not _content_matches(extension, data):
-        raise InvalidInput(f"Nội dung tệp không phải {extension.upper()} (đuôi tệp không khớp nội dung).")
+        raise InvalidInput(Text("Nội dung tệp không phải {kind} (đuôi tệp không khớp nội dung).",
+                                kind=extension.upper()))
     return CONTENT_TYPES[extension]
 
 
@@ -108,7 +110,7 @@ def display_name(filename: str) -> str:
 def stored_path(upload_dir: str | os.PathLike[str], stored_name: str) -> Path:
     """Where a stored file lives; refuses any name that is not one this module made."""
     if not _STORED_NAME.match(stored_name):
-        raise NotFound("Không tìm thấy tệp minh chứng.")
+        raise NotFound(Text("Không tìm thấy tệp minh chứng."))
     return Path(upload_dir) / stored_name[:2] / stored_name
 
 
@@ -142,13 +144,13 @@ def attach(
     """
     task = get_task(session, task_id)
     if task.form_key != REPORT_FORM_KEY or task.state != TaskState.OPEN:
-        raise NotAllowed("Chỉ đính kèm được tài liệu minh chứng khi đang lập báo cáo.")
+        raise NotAllowed(Text("Chỉ đính kèm được tài liệu minh chứng khi đang lập báo cáo."))
     granted = authority(session, uploader, task, today or local_today())
     if granted is None or task.assignee_id not in (None, uploader.id):
-        raise NotAllowed(f"Bạn không có quyền đính kèm tài liệu cho công việc '{task.step_name}'.")
+        raise NotAllowed(Text("Bạn không có quyền đính kèm tài liệu cho công việc '{step}'.", step=task.step_name))
     report = report_of_task(session, task)
     if report is None:
-        raise NotFound("Không tìm thấy hồ sơ báo cáo của cơ quan.")
+        raise NotFound(Text("Không tìm thấy hồ sơ báo cáo của cơ quan."))
     refused: dict[str, list[str]] = {}
     rows: list[Evidence] = []
     written: list[Path] = []
@@ -156,12 +158,13 @@ def attach(
         for upload in uploads:
             name = display_name(upload.filename)
             if upload.criterion_id not in CRITERIA_BY_ID:
-                refused.setdefault(upload.criterion_id, []).append(f"{name}: tiêu chí không tồn tại.")
+                refused.setdefault(upload.criterion_id, []).append(Text("{name}: tiêu chí không tồn tại.", name=name))
                 continue
             try:
                 content_type = check_file(name, upload.data)
             except InvalidInput as error:
-                refused.setdefault(upload.criterion_id, []).append(f"{name}: {error.message}")
+                refused.setdefault(upload.criterion_id, []).append(
+                    Text("{name}: {problem}", name=name, problem=error.message))
                 continue
             stored_name = _write(upload_dir, upload.data)
             written.append(stored_path(upload_dir, stored_name))
@@ -201,10 +204,10 @@ def open_for_download(
     row = session.get(Evidence, evidence_id)
     report = session.get(Report, row.report_id) if row is not None else None
     if row is None or report is None:
-        raise NotFound("Không tìm thấy tệp minh chứng.")
+        raise NotFound(Text("Không tìm thấy tệp minh chứng."))
     if not may_view(viewer, report):
-        raise NotAllowed("Bạn không có quyền xem tài liệu minh chứng của đơn vị này.")
+        raise NotAllowed(Text("Bạn không có quyền xem tài liệu minh chứng của đơn vị này."))
     path = stored_path(upload_dir, row.stored_name)
     if not path.is_file():
-        raise NotFound("Tệp minh chứng không còn trên máy chủ; vui lòng báo quản trị hệ thống.")
+        raise NotFound(Text("Tệp minh chứng không còn trên máy chủ; vui lòng báo quản trị hệ thống."))
     return path, row.filename, row.content_type

@@ -8,8 +8,9 @@ from typing import Any
 from workflows import expressions
 from workflows.engine import FormFieldSpec
 from workflows.errors import InvalidInput
+from workflows.messages import Text
 
-REQUIRED = "Trường này là bắt buộc."
+REQUIRED = Text("Trường này là bắt buộc.")
 
 
 def validate(fields: list[FormFieldSpec], submitted: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
@@ -27,7 +28,7 @@ def validate(fields: list[FormFieldSpec], submitted: Mapping[str, Any], context:
         try:
             value = _coerce(spec, raw)
         except ValueError as exc:
-            errors[spec.id] = str(exc)
+            errors[spec.id] = exc.args[0]  # the Text itself: str(exc) would drop its template
             continue
         if value is not None:
             _check_constraints(spec, value, errors)
@@ -40,9 +41,9 @@ def validate(fields: list[FormFieldSpec], submitted: Mapping[str, Any], context:
             errors[spec.id] = REQUIRED
     unknown = sorted(set(submitted) - {f.id for f in fields})
     if unknown:
-        errors.update({name: "Trường này không có trong biểu mẫu của bước." for name in unknown})
+        errors.update({name: Text("Trường này không có trong biểu mẫu của bước.") for name in unknown})
     if errors:
-        raise InvalidInput("Dữ liệu chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu.", errors)
+        raise InvalidInput(Text("Dữ liệu chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu."), errors)
     return values
 
 
@@ -62,17 +63,17 @@ def _coerce(spec: FormFieldSpec, raw: Any) -> Any:
     kind = spec.type
     if kind == "string":
         if not isinstance(raw, str):
-            raise ValueError("Phải là chuỗi ký tự.")
+            raise ValueError(Text("Phải là chuỗi ký tự."))
         return raw.strip()
     if kind == "long":
         if isinstance(raw, bool):
-            raise ValueError("Phải là số nguyên.")
+            raise ValueError(Text("Phải là số nguyên."))
         if isinstance(raw, int):
             return raw
         try:
             return int(str(raw).strip())
         except ValueError:
-            raise ValueError("Phải là số nguyên.") from None
+            raise ValueError(Text("Phải là số nguyên.")) from None
     if kind == "boolean":
         if isinstance(raw, bool):
             return raw
@@ -81,7 +82,7 @@ def _coerce(spec: FormFieldSpec, raw: Any) -> Any:
             return True
         if text in ("false", "off", "0", "no", "khong", "không"):
             return False
-        raise ValueError("Phải là Có hoặc Không.")
+        raise ValueError(Text("Phải là Có hoặc Không."))
     if kind == "date":
         text = str(raw).strip()
         for parse in (date.fromisoformat, _parse_vietnamese_date):
@@ -89,13 +90,13 @@ def _coerce(spec: FormFieldSpec, raw: Any) -> Any:
                 return parse(text).isoformat()
             except ValueError:
                 continue
-        raise ValueError("Ngày không hợp lệ (dd/mm/yyyy).")
+        raise ValueError(Text("Ngày không hợp lệ (dd/mm/yyyy)."))
     if kind == "enum":
         allowed = [option_id for option_id, _ in spec.options]
         if raw not in allowed:
-            raise ValueError("Giá trị không nằm trong danh sách cho phép.")
+            raise ValueError(Text("Giá trị không nằm trong danh sách cho phép."))
         return raw
-    raise ValueError(f"Kiểu trường '{kind}' không được hỗ trợ.")
+    raise ValueError(Text("Kiểu trường '{kind}' không được hỗ trợ.", kind=kind))
 
 
 def _parse_vietnamese_date(text: str) -> date:
@@ -107,11 +108,11 @@ def _check_constraints(spec: FormFieldSpec, value: Any, errors: dict[str, str]) 
     c = spec.constraints
     if spec.type == "long":
         if c.get("min") is not None and value < int(c["min"]):
-            errors[spec.id] = f"Giá trị nhỏ nhất là {c['min']}."
+            errors[spec.id] = Text("Giá trị nhỏ nhất là {min}.", min=c["min"])
         elif c.get("max") is not None and value > int(c["max"]):
-            errors[spec.id] = f"Giá trị lớn nhất là {c['max']}."
+            errors[spec.id] = Text("Giá trị lớn nhất là {max}.", max=c["max"])
     if spec.type == "string":
         if c.get("minlength") is not None and len(value) < int(c["minlength"]):
-            errors[spec.id] = f"Cần ít nhất {c['minlength']} ký tự."
+            errors[spec.id] = Text("Cần ít nhất {min} ký tự.", min=c["minlength"])
         elif c.get("maxlength") is not None and len(value) > int(c["maxlength"]):
-            errors[spec.id] = f"Tối đa {c['maxlength']} ký tự."
+            errors[spec.id] = Text("Tối đa {max} ký tự.", max=c["maxlength"])

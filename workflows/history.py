@@ -19,6 +19,7 @@ from workflows.calendar import LOCAL_TZ, local_today
 from workflows.criteria import BUDGET_CATEGORIES, CRITERIA, CRITERIA_BY_ID, SECTION_TITLES_VI, STATUSES
 from workflows.definitions import latest_version
 from workflows.errors import InvalidInput, NotAllowed, NotFound
+from workflows.messages import Text
 from workflows.models import (
     AuditEvent,
     Comment,
@@ -151,9 +152,9 @@ def can_view(session: Session, viewer: User, instance: ProcessInstance) -> bool:
 def _visible_instance(session: Session, instance_id: int, viewer: User) -> ProcessInstance:
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
-        raise NotFound(f"Không tìm thấy hồ sơ #{instance_id}.")
+        raise NotFound(Text("Không tìm thấy hồ sơ #{id}.", id=instance_id))
     if not can_view(session, viewer, instance):
-        raise NotAllowed("Bạn không có quyền xem hồ sơ này.")
+        raise NotAllowed(Text("Bạn không có quyền xem hồ sơ này."))
     return instance
 
 
@@ -228,14 +229,15 @@ def add_comment(session: Session, instance_id: int, viewer: User, body: str, tas
     instance = _visible_instance(session, instance_id, viewer)
     body = (body or "").strip()
     if not body:
-        raise InvalidInput("Chưa nhập nội dung bình luận.", {"body": "Nhập nội dung bình luận."})
+        raise InvalidInput(Text("Chưa nhập nội dung bình luận."), {"body": Text("Nhập nội dung bình luận.")})
     if len(body) > COMMENT_MAX:
-        raise InvalidInput("Bình luận quá dài.", {"body": f"Bình luận tối đa {COMMENT_MAX} ký tự."})
+        raise InvalidInput(Text("Bình luận quá dài."), {"body": Text("Bình luận tối đa {max} ký tự.", max=COMMENT_MAX)})
     task = None
     if task_id is not None:
         task = session.get(HumanTask, task_id)
         if task is None or task.instance_id != instance.id:
-            raise InvalidInput("Bước được chọn không thuộc hồ sơ này.", {"task_id": "Chọn một bước của hồ sơ này."})
+            raise InvalidInput(Text("Bước được chọn không thuộc hồ sơ này."),
+                               {"task_id": Text("Chọn một bước của hồ sơ này.")})
     ctx = runtime.Context.create(session, viewer, now)
     comment = Comment(instance_id=instance.id, task_id=task.id if task else None, author_id=viewer.id, body=body,
                       at=ctx.now)
@@ -369,7 +371,7 @@ def cycle_page(session: Session, year: int, viewer: User) -> CyclePage:
     cycle = cycles.get_cycle(session, year)
     sees_all = bool(viewer.role_set & ALL_SEEING)
     if not sees_all and not (viewer.role_set & AGENCY_ROLES and viewer.unit_code):
-        raise NotAllowed("Bạn không có quyền xem tiến độ kỳ đánh giá.")
+        raise NotAllowed(Text("Bạn không có quyền xem tiến độ kỳ đánh giá."))
     rows = [
         ProgressRow(r["unit_code"], r["unit_name"], STAGE_VI.get(r["status"], r["status"]), r["step"],
                     _utc(r["since"]), _role_label(r["holder"]) if r["holder"] else None, r["revisions"],

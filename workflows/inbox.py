@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from workflows import engine
 from workflows.calendar import WorkingCalendar, local_today
+from workflows.messages import Text
 from workflows.models import AuditEvent, DefinitionVersion, DeputyAssignment, HumanTask, Role, TaskState, User
 from workflows.tasks import AGENCY_GROUPS, authority
 from workflows.text import fold, sort_key
@@ -182,11 +183,20 @@ def _names(session: Session, user_ids: set[int]) -> dict[int, str]:
 def why(session: Session, user: User, task: HumanTask, today: date) -> str:
     """Why TASK is in USER's inbox: the lane and role, the agency, and the assignment rule that routed it."""
     granted = authority(session, user, task, today)
-    where = f"làn '{task.lane}'" if task.lane else "bước"
-    agency = f", cơ quan {task.unit_code}" if task.unit_code else ""
+    # Whole sentences per case, so that a translator never has to guess what a fragment attaches to.
+    agency = Text(", cơ quan {unit}", unit=task.unit_code) if task.unit_code else ""
+    group, lane = task.candidate_group, task.lane
     if granted is None:
-        return f"Bước thuộc {where}, nhóm '{task.candidate_group}'{agency}; bạn không có quyền xử lý."
-    routed = f"Bước thuộc {where}, nhóm '{task.candidate_group}'{agency}; bạn được giao theo {granted.rule}."
+        if lane:
+            return Text("Bước thuộc làn '{lane}', nhóm '{group}'{agency}; bạn không có quyền xử lý.", lane=lane,
+                        group=group, agency=agency)
+        return Text("Bước thuộc bước, nhóm '{group}'{agency}; bạn không có quyền xử lý.", group=group, agency=agency)
+    if lane:
+        routed = Text("Bước thuộc làn '{lane}', nhóm '{group}'{agency}; bạn được giao theo {rule}.", lane=lane,
+                      group=group, agency=agency, rule=granted.rule)
+    else:
+        routed = Text("Bước thuộc bước, nhóm '{group}'{agency}; bạn được giao theo {rule}.", group=group,
+                      agency=agency, rule=granted.rule)
     if task.assignee_id == user.id:
         handed = session.execute(
             select(AuditEvent.at, User.full_name, AuditEvent.data).join(User, User.id == AuditEvent.actor_id)
@@ -195,7 +205,8 @@ def why(session: Session, user: User, task: HumanTask, today: date) -> str:
         if handed is not None:
             reason = (handed.data or {}).get("reason", "")
             day = local_today(handed.at if handed.at.tzinfo else handed.at.replace(tzinfo=UTC))
-            routed += f" {handed.full_name} đã giao lại việc này cho bạn ngày {day:%d/%m/%Y}: {reason}"
+            routed = Text("{routed} {name} đã giao lại việc này cho bạn ngày {day}: {reason}", routed=routed,
+                          name=handed.full_name, day=f"{day:%d/%m/%Y}", reason=reason)
     return routed
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from workflows.errors import NotAllowed, NotFound
+from workflows.messages import Text
 from workflows.models import AuditEvent, HumanTask, InstanceStatus, ProcessInstance, Role, TaskState, User
 
 # Roles that read every instance; everyone else (agency officers, heads, deputies) reads only their own agency's.
@@ -75,9 +76,9 @@ def instance_view(session: Session, instance_id: int, viewer: User) -> InstanceV
         .where(ProcessInstance.id == instance_id)
     ).one_or_none()
     if row is None:
-        raise NotFound(f"Không tìm thấy quy trình #{instance_id}.")
+        raise NotFound(Text("Không tìm thấy quy trình #{id}.", id=instance_id))
     if not may_read(viewer, row.unit_code):
-        raise NotAllowed(f"Bạn không có quyền xem quy trình #{instance_id}.")
+        raise NotAllowed(Text("Bạn không có quyền xem quy trình #{id}.", id=instance_id))
     current = [
         CurrentStep(t.id, t.step_id, t.step_name, t.candidate_group, t.unit_code, username, t.created_at, t.due_on,
                     t.return_reason)

@@ -17,6 +17,7 @@ from workflows.dmn_tables import DecisionTable, decision_tables, parse_xml
 from workflows.dmn_tables import test_decision as test_decision
 from workflows.errors import NotAllowed, NotFound
 from workflows.history import can_view
+from workflows.messages import Text
 from workflows.models import (
     AuditEvent,
     DefinitionVersion,
@@ -41,14 +42,15 @@ def get_version(session: Session, key: str, number: int) -> DefinitionVersion:
         select(DefinitionVersion).join(ProcessDefinition, DefinitionVersion.definition_id == ProcessDefinition.id)
         .where(ProcessDefinition.key == key, DefinitionVersion.version == number))
     if version is None:
-        raise NotFound(f"Không tìm thấy phiên bản {number} của quy trình '{key}'.")
+        raise NotFound(Text("Không tìm thấy phiên bản {number} của quy trình '{key}'.", number=number, key=key))
     return version
 
 
 def version_file(version: DefinitionVersion, filename: str) -> str:
     """The text of FILENAME exactly as deployed with VERSION (NotFound if the version has no such file)."""
     if filename not in version.files:
-        raise NotFound(f"Phiên bản {version.version} không có tệp '{filename}'.")
+        raise NotFound(Text("Phiên bản {version} không có tệp '{filename}'.", version=version.version,
+                            filename=filename))
     return version.files[filename]
 
 
@@ -56,7 +58,7 @@ def main_diagram(version: DefinitionVersion) -> str:
     """The name of the .bpmn file of VERSION that holds its process."""
     bpmn = sorted(name for name in version.files if name.endswith(".bpmn"))
     if not bpmn:
-        raise NotFound(f"Phiên bản {version.version} không có sơ đồ BPMN.")
+        raise NotFound(Text("Phiên bản {version} không có sơ đồ BPMN.", version=version.version))
     return next((name for name in bpmn if _process_node(version, name) is not None), bpmn[0])
 
 
@@ -236,9 +238,9 @@ def instance_steps(session: Session, instance_id: int, viewer: User, today: dt.d
     """The completed, current and late steps of an instance VIEWER may see (NotFound / NotAllowed otherwise)."""
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
-        raise NotFound(f"Không tìm thấy hồ sơ #{instance_id}.")
+        raise NotFound(Text("Không tìm thấy hồ sơ #{id}.", id=instance_id))
     if not can_view(session, viewer, instance):
-        raise NotAllowed("Bạn không có quyền xem hồ sơ này.")
+        raise NotAllowed(Text("Bạn không có quyền xem hồ sơ này."))
     rows = list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
                                 .order_by(HumanTask.created_at, HumanTask.id)))
     open_rows = tuple(t for t in rows if t.state == TaskState.OPEN)

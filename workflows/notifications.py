@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from workflows.calendar import LOCAL_TZ, local_today
 from workflows.errors import NotFound
+from workflows.messages import Text
 from workflows.models import HumanTask, Notification, User, utcnow
 from workflows.tasks import inbox
 from workflows.units import all_unit_names
@@ -113,7 +114,7 @@ def mark_read(session: Session, user: User, notification_id: int, now: datetime 
     """Mark one of USER's notifications read; someone else's is NotFound, as if it did not exist."""
     note = session.get(Notification, notification_id)
     if note is None or note.user_id != user.id:
-        raise NotFound(f"Không tìm thấy thông báo #{notification_id}.")
+        raise NotFound(Text("Không tìm thấy thông báo #{id}.", id=notification_id))
     if note.read_at is None:
         note.read_at = (now or utcnow()).astimezone(UTC)
     session.commit()

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.errors import InvalidInput
+from workflows.messages import Text
 from workflows.models import Block, Evaluation, Override, User
 from workflows.rules import RATINGS, REWARDS, SANCTIONS
 from workflows.units import units_of_year
@@ -54,7 +55,7 @@ def parse_rank_csv(text: str) -> dict[str, tuple[int, int | None]]:
         else:
             ranks[code] = (rank, units)
     if errors:
-        raise InvalidInput("Tệp xếp hạng có dòng không hợp lệ.", errors)
+        raise InvalidInput(Text("Tệp xếp hạng có dòng không hợp lệ."), errors)
     return ranks
 
 
@@ -64,13 +65,13 @@ def import_prior_ranks(session: Session, year: int, csv_text: str) -> int:
     units = {u.code: u for u in units_of_year(session, year)}
     unknown = sorted(set(ranks) - set(units))
     if unknown:
-        raise InvalidInput("Mã đơn vị không tồn tại trong năm này.", {code: "unknown unit" for code in unknown})
+        raise InvalidInput(Text("Mã đơn vị không tồn tại trong năm này."), {code: "unknown unit" for code in unknown})
     block_sizes = _block_sizes(units[c].block for c in ranks)
     existing = {e.unit_code: e for e in session.scalars(select(Evaluation).where(Evaluation.year == year))}
     for code, (rank, size) in ranks.items():
         row = existing.get(code)
         if row is not None and not row.imported:
-            raise InvalidInput("Năm này đã có kết quả đánh giá; không nhập đè.", {code: "already evaluated"})
+            raise InvalidInput(Text("Năm này đã có kết quả đánh giá; không nhập đè."), {code: "already evaluated"})
         if row is None:
             row = Evaluation(year=year, unit_code=code, block=units[code].block, imported=True)
             session.add(row)
@@ -117,7 +118,7 @@ def apply_overrides(
     if overrides in (None, ""):
         return []
     if not isinstance(overrides, list):
-        raise InvalidInput("Danh sách điều chỉnh không hợp lệ.", {"overrides": "expected a list"})
+        raise InvalidInput(Text("Danh sách điều chỉnh không hợp lệ."), {"overrides": "expected a list"})
     errors: dict[str, str] = {}
     changes = []
     for index, item in enumerate(overrides):
@@ -128,17 +129,17 @@ def apply_overrides(
         code, field, value = str(item.get("unit_code", "")).upper(), item.get("field"), item.get("value")
         reason = str(item.get("reason") or "").strip()
         if code not in evaluations or (allowed_units is not None and code not in allowed_units):
-            errors[f"{key}.unit_code"] = "Đơn vị không thuộc phạm vi điều chỉnh ở bước này."
+            errors[f"{key}.unit_code"] = Text("Đơn vị không thuộc phạm vi điều chỉnh ở bước này.")
         elif field not in OVERRIDABLE:
-            errors[f"{key}.field"] = "Chỉ điều chỉnh được xếp loại, hình thức xử lý hoặc khen thưởng."
+            errors[f"{key}.field"] = Text("Chỉ điều chỉnh được xếp loại, hình thức xử lý hoặc khen thưởng.")
         elif value not in OVERRIDABLE[field] or value == "manual_review":
-            errors[f"{key}.value"] = "Giá trị không hợp lệ."
+            errors[f"{key}.value"] = Text("Giá trị không hợp lệ.")
         elif not reason:
-            errors[f"{key}.reason"] = "Phải ghi rõ lý do điều chỉnh."
+            errors[f"{key}.reason"] = Text("Phải ghi rõ lý do điều chỉnh.")
         else:
             changes.append((evaluations[code], field, value, reason))
     if errors:
-        raise InvalidInput("Điều chỉnh chưa hợp lệ.", errors)
+        raise InvalidInput(Text("Điều chỉnh chưa hợp lệ."), errors)
     recorded = []
     for evaluation, field, value, reason in changes:
         old = getattr(evaluation, field)

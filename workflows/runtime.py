@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from workflows import engine
 from workflows.calendar import WorkingCalendar, local_today
 from workflows.errors import Conflict, EngineError
+from workflows.messages import Text
 from workflows.models import (
     AuditEvent,
     DefinitionVersion,
@@ -100,7 +101,7 @@ def audit(
     })
 
 
-CONFLICT_MESSAGE = "Công việc vừa được người khác xử lý; dữ liệu của bạn chưa được lưu, vui lòng tải lại."
+CONFLICT_MESSAGE = Text("Công việc vừa được người khác xử lý; dữ liệu của bạn chưa được lưu, vui lòng tải lại.")
 P = ParamSpec("P")
 R = TypeVar("R")
 

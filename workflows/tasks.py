@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from workflows import forms, runtime, steps, topics
 from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from workflows.messages import Text
 from workflows.models import DeputyAssignment, HumanTask, Role, TaskState, User
 
 AGENCY_GROUPS = {"agency_officer", "agency_head"}
@@ -31,7 +32,7 @@ ROLE_LABELS_VI = {
 def get_task(session: Session, task_id: int) -> HumanTask:
     task = session.get(HumanTask, task_id, options=[joinedload(HumanTask.instance)])
     if task is None:
-        raise NotFound(f"Không tìm thấy công việc #{task_id}.")
+        raise NotFound(Text("Không tìm thấy công việc #{id}.", id=task_id))
     return task
 
 
@@ -48,13 +49,15 @@ def authority(session: Session, actor: User, task: HumanTask, today: date) -> Au
     group = task.candidate_group
     if task.unit_code is not None and group in AGENCY_GROUPS:
         if actor.has_role(Role(group)) and actor.unit_code == task.unit_code:
-            return Authority(f"vai trò {ROLE_LABELS_VI.get(group, group)} của đơn vị {task.unit_code}")
+            return Authority(Text("vai trò {role} của đơn vị {unit}", role=ROLE_LABELS_VI.get(group, group),
+                                  unit=task.unit_code))
         if group == "agency_head" and actor.has_role(Role.DEPUTY):
             assignment = _deputy_assignment(session, actor, task, today)
             if assignment is not None:
                 return Authority(
-                    f"cấp phó được phân công theo văn bản {assignment.document_number} "
-                    f"({assignment.valid_from:%d/%m/%Y}–{assignment.valid_to:%d/%m/%Y})",
+                    Text("cấp phó được phân công theo văn bản {document} ({start}–{end})",
+                         document=assignment.document_number, start=f"{assignment.valid_from:%d/%m/%Y}",
+                         end=f"{assignment.valid_to:%d/%m/%Y}"),
                     acting_for=assignment.head,
                 )
         return None
@@ -62,7 +65,7 @@ def authority(session: Session, actor: User, task: HumanTask, today: date) -> Au
         role = Role(group)
     except ValueError:
         return None
-    return Authority(f"vai trò {ROLE_LABELS_VI.get(group, group)}") if actor.has_role(role) else None
+    return Authority(Text("vai trò {role}", role=ROLE_LABELS_VI.get(group, group))) if actor.has_role(role) else None
 
 
 def _deputy_assignment(session: Session, actor: User, task: HumanTask, today: date) -> DeputyAssignment | None:
@@ -83,17 +86,19 @@ def _authorize(ctx: runtime.Context, task: HumanTask) -> Authority:
     assert ctx.actor is not None
     found = authority(ctx.session, ctx.actor, task, ctx.today)
     if found is None:
-        raise NotAllowed(f"Bạn không có quyền xử lý công việc '{task.step_name}'.")
+        raise NotAllowed(Text("Bạn không có quyền xử lý công việc '{step}'.", step=task.step_name))
     if task.assignee_id is not None and task.assignee_id != ctx.actor.id:
-        raise NotAllowed(f"Công việc đã được {task.assignee.full_name if task.assignee else 'người khác'} nhận xử lý.")
+        holder = task.assignee.full_name if task.assignee else Text("người khác")
+        raise NotAllowed(Text("Công việc đã được {name} nhận xử lý.", name=holder))
     return found
 
 
 def _ensure_open(task: HumanTask) -> None:
     if task.state != TaskState.OPEN:
-        who = task.completed_by.full_name if task.completed_by else "người khác"
-        when = f" lúc {task.completed_at:%H:%M %d/%m/%Y}" if task.completed_at else ""
-        raise Conflict(f"Công việc '{task.step_name}' đã được {who} xử lý{when}; không thể gửi lại.")
+        who = task.completed_by.full_name if task.completed_by else Text("người khác")
+        when = Text(" lúc {at}", at=f"{task.completed_at:%H:%M %d/%m/%Y}") if task.completed_at else ""
+        raise Conflict(Text("Công việc '{step}' đã được {who} xử lý{when}; không thể gửi lại.", step=task.step_name,
+                            who=who, when=when))
 
 
 @runtime.atomic
@@ -113,7 +118,8 @@ def complete_task(
     extra = {k: v for k, v in data.items() if k not in field_ids}
     step_handler = steps.HANDLERS.get(view.form_key or "")
     if extra and step_handler is None:
-        raise InvalidInput("Dữ liệu có trường lạ.", {k: "Trường này không có trong biểu mẫu của bước." for k in extra})
+        raise InvalidInput(Text("Dữ liệu có trường lạ."),
+                           {k: Text("Trường này không có trong biểu mẫu của bước.") for k in extra})
     # Report the drawn fields' errors and the purpose-built part's errors together, so nothing needs two tries.
     form_error: InvalidInput | None = None
     try:
@@ -190,7 +196,7 @@ def unclaim(session: Session, task_id: int, actor: User, reason: str = "") -> Hu
     ctx = runtime.Context.create(session, actor)
     task = get_task(session, task_id)
     if task.assignee_id != actor.id:
-        raise NotAllowed("Chỉ người đang nhận xử lý mới có thể trả công việc về nhóm.")
+        raise NotAllowed(Text("Chỉ người đang nhận xử lý mới có thể trả công việc về nhóm."))
     _ensure_open(task)
     task.assignee_id = None
     runtime.audit(ctx, "task_unclaimed", f"{actor.full_name} trả '{task.step_name}' về nhóm", task.instance, task,
@@ -278,7 +284,7 @@ def task_page(session: Session, task_id: int, viewer: User, today: date) -> Task
     task = get_task(session, task_id)
     granted = authority(session, viewer, task, today)
     if not may_view(session, viewer, task, today, granted):
-        raise NotAllowed(f"Bạn không có quyền xem công việc '{task.step_name}'.")
+        raise NotAllowed(Text("Bạn không có quyền xem công việc '{step}'.", step=task.step_name))
     ctx = runtime.Context.create(session, viewer)
     fields: list = []
     data: dict[str, Any] = {}

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from workflows.errors import InvalidInput, NotAllowed, NotFound
+from workflows.messages import Text
 from workflows.models import ApiToken, DeputyAssignment, Role, User, UserRole, utcnow
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -47,13 +48,13 @@ def create_user(
     username = username.strip().lower()
     errors = {}
     if not username:
-        errors["username"] = "Tên đăng nhập là bắt buộc."
+        errors["username"] = Text("Tên đăng nhập là bắt buộc.")
     elif session.scalar(select(User.id).where(User.username == username)):
-        errors["username"] = "Tên đăng nhập đã tồn tại."
+        errors["username"] = Text("Tên đăng nhập đã tồn tại.")
     if len(password) < 8:
-        errors["password"] = "Mật khẩu cần ít nhất 8 ký tự."
+        errors["password"] = Text("Mật khẩu cần ít nhất 8 ký tự.")
     if errors:
-        raise InvalidInput("Không tạo được người dùng.", errors)
+        raise InvalidInput(Text("Không tạo được người dùng."), errors)
     user = User(username=username, password_hash=hash_password(password), full_name=full_name,
                 unit_code=unit_code, email=email)
     user.roles = [UserRole(role=r) for r in roles]
@@ -65,7 +66,7 @@ def create_user(
 def get_by_username(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
-        raise NotFound(f"Không có người dùng '{username}'.")
+        raise NotFound(Text("Không có người dùng '{username}'.", username=username))
     return user
 
 
@@ -82,13 +83,13 @@ def assign_deputy(
     """Record a head's written assignment of a deputy (Điều 2.3): document number, date and period."""
     errors = {}
     if not document_number.strip():
-        errors["document_number"] = "Cần số văn bản phân công."
+        errors["document_number"] = Text("Cần số văn bản phân công.")
     if valid_to < valid_from:
-        errors["valid_to"] = "Ngày kết thúc phải sau ngày bắt đầu."
+        errors["valid_to"] = Text("Ngày kết thúc phải sau ngày bắt đầu.")
     if head.unit_code != deputy.unit_code:
-        errors["deputy"] = "Cấp phó phải cùng cơ quan với người đứng đầu."
+        errors["deputy"] = Text("Cấp phó phải cùng cơ quan với người đứng đầu.")
     if errors:
-        raise InvalidInput("Không ghi nhận được phân công.", errors)
+        raise InvalidInput(Text("Không ghi nhận được phân công."), errors)
     assignment = DeputyAssignment(
         deputy_id=deputy.id, head_id=head.id, unit_code=head.unit_code, document_number=document_number.strip(),
         document_date=document_date, valid_from=valid_from, valid_to=valid_to, scope=scope or ["approve_report"],
@@ -109,14 +110,15 @@ def authenticate(session: Session, username: str, password: str, now: datetime |
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is not None and user.locked_until is not None and _aware(user.locked_until) > now:
         minutes = max(1, int((_aware(user.locked_until) - now).total_seconds() // 60) + 1)
-        raise NotAllowed(f"Tài khoản tạm khóa do đăng nhập sai nhiều lần; thử lại sau {minutes} phút.")
+        raise NotAllowed(Text("Tài khoản tạm khóa do đăng nhập sai nhiều lần; thử lại sau {minutes} phút.",
+                              minutes=minutes))
     if user is None or not user.is_active or not check_password(user.password_hash, password):
         if user is not None:
             user.failed_logins += 1
             if user.failed_logins >= MAX_FAILED_LOGINS:
                 user.locked_until, user.failed_logins = now + LOCKOUT, 0
             session.commit()
-        wrong = "Tên đăng nhập hoặc mật khẩu không đúng."
+        wrong = Text("Tên đăng nhập hoặc mật khẩu không đúng.")
         raise InvalidInput(wrong, {"password": wrong})
     if user.failed_logins or user.locked_until:
         user.failed_logins, user.locked_until = 0, None
@@ -151,7 +153,7 @@ def user_for_token(session: Session, token: str, now: datetime | None = None) ->
 
 def reset_password(session: Session, user: User, new_password: str) -> None:
     if len(new_password) < 8:
-        raise InvalidInput("Mật khẩu cần ít nhất 8 ký tự.", {"password": "Mật khẩu cần ít nhất 8 ký tự."})
+        raise InvalidInput(Text("Mật khẩu cần ít nhất 8 ký tự."), {"password": Text("Mật khẩu cần ít nhất 8 ký tự.")})
     user.password_hash = hash_password(new_password)
     user.failed_logins, user.locked_until = 0, None
     session.flush()
@@ -161,7 +163,7 @@ def set_roles(session: Session, user: User, roles: list[Role], unit_code: str | 
     """Replace USER's roles and agency; agency roles need an agency."""
     agency_roles = {Role.AGENCY_OFFICER, Role.AGENCY_HEAD, Role.DEPUTY}
     if set(roles) & agency_roles and not unit_code:
-        raise InvalidInput("Vai trò của cơ quan cần chọn cơ quan.", {"unit_code": "Chọn cơ quan."})
+        raise InvalidInput(Text("Vai trò của cơ quan cần chọn cơ quan."), {"unit_code": Text("Chọn cơ quan.")})
     user.roles = [UserRole(role=r) for r in dict.fromkeys(roles)]
     user.unit_code = unit_code
     session.flush()

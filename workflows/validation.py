@@ -24,6 +24,7 @@ from lxml import etree
 
 from workflows import engine, expressions, feel, steps, topics
 from workflows.errors import DefinitionInvalid
+from workflows.messages import Text
 
 MAX_FILES = 30
 MAX_TOTAL_BYTES = 10_000_000
@@ -330,7 +331,7 @@ def check(files: Mapping[str, bytes]) -> Report:
     if not report.ok:
         count = len(report.errors)
         raise DefinitionInvalid(
-            f"Bộ tệp có {count} lỗi; chưa tạo phiên bản mới.",
+            Text("Bộ tệp có {count} lỗi; chưa tạo phiên bản mới.", count=count),
             [p.as_dict() for p in report.errors],
         )
     return report

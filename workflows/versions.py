@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from workflows import definitions, engine, runtime, validation
 from workflows.errors import Conflict, DefinitionInvalid, InvalidInput, NotAllowed, NotFound
+from workflows.messages import Text
 from workflows.models import (
     DefinitionVersion,
     HumanTask,
@@ -40,7 +41,7 @@ MAX_TEXT_DIFF_LINES = 400
 
 def _require_owner(actor: User | None) -> None:
     if actor is None or not actor.role_set & OWNER_ROLES:
-        raise NotAllowed("Chỉ chủ quy trình hoặc quản trị hệ thống được thay đổi quy trình.")
+        raise NotAllowed(Text("Chỉ chủ quy trình hoặc quản trị hệ thống được thay đổi quy trình."))
 
 
 # --- listing -----------------------------------------------------------------------------------------------------
@@ -94,7 +95,7 @@ def list_processes(session: Session) -> list[ProcessSummary]:
 def get_process(session: Session, key: str) -> ProcessDefinition:
     definition = session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key))
     if definition is None:
-        raise NotFound(f"Không có quy trình '{key}'.")
+        raise NotFound(Text("Không có quy trình '{key}'.", key=key))
     return definition
 
 
@@ -127,7 +128,7 @@ def get_version(session: Session, key: str, number: int) -> DefinitionVersion:
         select(DefinitionVersion).join(ProcessDefinition, DefinitionVersion.definition_id == ProcessDefinition.id)
         .where(ProcessDefinition.key == key, DefinitionVersion.version == number))
     if version is None:
-        raise NotFound(f"Quy trình '{key}' không có phiên bản {number}.")
+        raise NotFound(Text("Quy trình '{key}' không có phiên bản {number}.", key=key, number=number))
     return version
 
 
@@ -135,7 +136,8 @@ def version_file(session: Session, key: str, number: int, filename: str) -> byte
     """One file of a version, byte for byte as it was uploaded."""
     version = get_version(session, key, number)
     if filename not in version.files:
-        raise NotFound(f"Phiên bản {number} của '{key}' không có tệp '{filename}'.")
+        raise NotFound(Text("Phiên bản {number} của '{key}' không có tệp '{filename}'.", number=number, key=key,
+                            filename=filename))
     return version.files[filename].encode("utf-8")
 
 
@@ -195,14 +197,15 @@ def upload(session: Session, files: Mapping[str, bytes], actor: User, comment: s
     _require_owner(actor)
     comment = (comment or "").strip()
     if not comment:
-        raise InvalidInput("Hãy ghi vài chữ về thay đổi này.", {"comment": "Cần ghi chú cho phiên bản mới."})
+        raise InvalidInput(Text("Hãy ghi vài chữ về thay đổi này."),
+                           {"comment": Text("Cần ghi chú cho phiên bản mới.")})
     if len(comment) > MAX_COMMENT:
-        raise InvalidInput("Ghi chú quá dài.", {"comment": f"Tối đa {MAX_COMMENT} ký tự."})
+        raise InvalidInput(Text("Ghi chú quá dài."), {"comment": Text("Tối đa {max} ký tự.", max=MAX_COMMENT)})
     complete, origin = complete_set(session, files) if files else ({}, {})
     report = validation.check(complete)
     deployments = definitions.deploy_files(session, complete, actor, comment)
     if not deployments:
-        raise DefinitionInvalid("Bộ tệp không có quy trình nào chạy được.",
+        raise DefinitionInvalid(Text("Bộ tệp không có quy trình nào chạy được."),
                                 [validation.Problem("no_process", *validation.MESSAGES["no_process"]).as_dict()])
     ctx = runtime.Context.create(session, actor)
     for deployment in deployments:
@@ -499,7 +502,7 @@ class Migration:
 def _instance(session: Session, instance_id: int) -> ProcessInstance:
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
-        raise NotFound(f"Không có hồ sơ #{instance_id}.")
+        raise NotFound(Text("Không có hồ sơ #{id}.", id=instance_id))
     return instance
 
 
@@ -545,15 +548,17 @@ def migrate_instance(session: Session, instance_id: int, target_number: int, act
     _require_owner(actor)
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("Cần ghi lý do chuyển phiên bản.", {"reason": "Ghi lý do chuyển hồ sơ sang phiên bản mới."})
+        raise InvalidInput(Text("Cần ghi lý do chuyển phiên bản."),
+                           {"reason": Text("Ghi lý do chuyển hồ sơ sang phiên bản mới.")})
     if len(reason) > MAX_REASON:
-        raise InvalidInput("Lý do quá dài.", {"reason": f"Tối đa {MAX_REASON} ký tự."})
+        raise InvalidInput(Text("Lý do quá dài."), {"reason": Text("Tối đa {max} ký tự.", max=MAX_REASON)})
     instance = _instance(session, instance_id)
     target = get_version(session, instance.process_key, target_number)
     ctx = runtime.Context.create(session, actor)
     migration, run = _plan(session, instance, target, ctx)
     if not migration.allowed or run is None:
-        raise Conflict("Không chuyển được hồ sơ sang phiên bản mới: " + " ".join(migration.reasons))
+        raise Conflict(Text("Không chuyển được hồ sơ sang phiên bản mới: {reasons}",
+                            reasons=" ".join(migration.reasons)))
     run.migrate(runtime.spec_json(session, target.id))
     runtime.write_row(ctx, instance, {"version_id": target.id})
     views = {view.uuid: view for view in run.ready_user_tasks()}
