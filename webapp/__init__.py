@@ -11,6 +11,7 @@ from sqlalchemy import event
 
 from config import CONFIGS, Config
 from webapp.extensions import csrf, db, login_manager, migrate
+from webapp.i18n import localize
 from webapp.terms import term
 from workflows.calendar import LOCAL_TZ
 
@@ -62,6 +63,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.jinja_env.filters["vndate"] = format_date
     app.jinja_env.filters["vndatetime"] = format_datetime
     app.jinja_env.filters["term"] = term  # domain words from workflows/ and bpmn/, in the page's language
+    app.jinja_env.filters["localize"] = localize  # messages from workflows/ (errors, field problems), likewise
     app.after_request(_security_headers)
     return app
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from webapp.i18n import localize, localize_fields
 from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound, WorkflowError
+from workflows.messages import Text
 
 
 class PayloadTooLarge(WorkflowError):
@@ -24,14 +26,16 @@ def _status(error: WorkflowError) -> int:
 def handle_workflow_error(error: WorkflowError):
     status = _status(error)
     if request.path.startswith("/api/"):
-        body = {"error": {"code": error.code, "message": error.message, "fields": error.fields}}
+        # In the caller's language like the pages: Vietnamese unless ?lang=en (or the session) chose English.
+        body = {"error": {"code": error.code, "message": localize(error.message),
+                          "fields": localize_fields(error.fields)}}
         return jsonify(body), status
     return render_template("errors/error.html", error=error, status=status), status
 
 
 def handle_too_large(error: RequestEntityTooLarge):
-    message = ("Dữ liệu gửi lên quá lớn (tối đa 50 MB mỗi lần, 10 MB mỗi tệp). "
-               "Hãy tải tệp lên nhiều lần bằng nút Lưu nháp.")
+    message = Text("Dữ liệu gửi lên quá lớn (tối đa 50 MB mỗi lần, 10 MB mỗi tệp). "
+                   "Hãy tải tệp lên nhiều lần bằng nút Lưu nháp.")
     return handle_workflow_error(PayloadTooLarge(message))
 
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.extensions import db
+from webapp.i18n import localize
 from webapp.security import roles_required
 from webapp.tasks.pages import page_for
 from workflows import assignment, deadlines, history, tasks
@@ -106,7 +107,7 @@ def submit(task_id: int):
     except InvalidInput as error:
         return _render_task(task_id, submitted=data, errors=error.fields, message=error.message, status=422)
     except Conflict as error:
-        flash(error.message, "error")
+        flash(localize(error.message), "error")  # a flash outlives the request: store it translated
         return redirect(url_for("tasks.show", task_id=task_id), code=303)
     flash(_("Đã hoàn thành: %(step)s.", step=view.task.step_name))
     return redirect(url_for("tasks.inbox"))
@@ -161,7 +162,7 @@ def change_due(task_id: int):
         deadlines.change_due_date(db.session, task_id, _parse_day(request.form.get("due_on", "")),
                                   request.form.get("reason", ""), current_user)
     except InvalidInput as error:
-        flash(" ".join([error.message, *error.fields.values()]), "error")
+        flash(" ".join(localize(text) for text in [error.message, *error.fields.values()]), "error")
     else:
         flash(_("Đã điều chỉnh hạn xử lý."))
     return redirect(url_for("tasks.show", task_id=task_id), code=303)

@@ -1,0 +1,38 @@
+"""Messages from workflows/ in the page's language: errors, field problems and the "why is this task mine" text.
+
+workflows/ builds them as `workflows.messages.Text`, a Vietnamese str that keeps its template and parameters; here the
+template goes through the catalogue and the parameters are localized in turn (another Text, or a domain word that
+webapp/terms.py knows). Plain strings are looked up as they are, and shown unchanged when the catalogue lacks them.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask_babel import gettext
+
+from webapp.terms import term
+from workflows.messages import Text
+
+
+def localize(value: Any) -> Any:
+    """VALUE in the page's language: a Text through its template, a known message or term translated, else as is."""
+    if isinstance(value, Text):
+        params = {name: _param(param) for name, param in value.params.items()}
+        try:
+            return gettext(value.template).format(**params)
+        except (KeyError, IndexError, ValueError):  # a translation with a wrong placeholder: say it in Vietnamese
+            return str(value)
+    if isinstance(value, str) and value:
+        return gettext(value)  # gettext("") would answer with the catalogue's header
+    return value
+
+
+def localize_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Each field's problem in the page's language (InvalidInput.fields)."""
+    return {name: localize(problem) for name, problem in fields.items()}
+
+
+def _param(value: Any) -> Any:
+    # A parameter is a name, a number, a step or role name, or a nested message; never a sentence of its own.
+    return localize(value) if isinstance(value, Text) else term(value)
