@@ -91,6 +91,11 @@ TERMS = frozenset({
     _l("Chủ quy trình"),
     _l("Quản trị hệ thống"),
     _l("Hệ thống"),
+    # lanes of bpmn/*.bpmn that are not role labels
+    _l("Sở TT&TT – Chuyên viên thẩm định"),
+    _l("Sở TT&TT – Lãnh đạo Sở"),
+    _l("Sở Thông tin và Truyền thông"),
+    _l("Thủ trưởng cơ quan (hoặc cấp phó được phân công)"),
     # the checklist (workflows/criteria.py): sections, criteria, self-assessment values, budget categories
     _l("Mục 1. Xây dựng và sử dụng cơ sở hạ tầng thông tin"),
     _l("Mục 2. Cung cấp thông tin và dịch vụ công trực tuyến"),

@@ -26,6 +26,8 @@ def _bpmn(what: str) -> list[str]:
             found += [p.get("name") for p in root.iter(f"{BPMN}process")]
         elif what == "steps":
             found += [u.get("name") for u in root.iter(f"{BPMN}userTask")]
+        elif what == "lanes":
+            found += [lane.get("name") for lane in root.iter(f"{BPMN}lane")]
         elif what == "form fields":  # of every form drawn, on user tasks and start events
             found += [f.get("label") for f in root.iter(f"{CAMUNDA}formField")]
         else:
@@ -48,6 +50,7 @@ def _dmn() -> list[str]:
 SOURCES: dict[str, Iterable[str | None]] = {
     "process names": _bpmn("processes"),
     "step names of user tasks": _bpmn("steps"),
+    "lane names": _bpmn("lanes"),
     "form field labels": _bpmn("form fields"),
     "form field options": _bpmn("form options"),
     "decision table names and columns": _dmn(),
