@@ -70,10 +70,14 @@ def agency_report(step: StepContext, payload: Mapping[str, Any]) -> dict[str, An
         errors[name] = Text("Trường này không có trong biểu mẫu của bước.")
     if errors:
         raise InvalidInput(Text("Báo cáo chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu."), errors)
-    # One UPDATE, not a load and a flush: this is on every agency's drafting step.
+    # One UPDATE, not a load and a flush: this is on every agency's drafting step. No synchronising of loaded
+    # objects: the ORM's default would scan the whole identity map, which grew with the number of agencies in a
+    # long-lived session (the benchmark's p50 at 2,800 agencies went from 2.5 to 7 ms); a Report is never loaded
+    # before this step in the same unit of work.
     saved = step.ctx.session.execute(
         update(Report).where(Report.instance_id == step.instance.id)
-        .values(criteria=criteria, budget=budget, figures=dict(step.form_values), submitted_at=step.ctx.now))
+        .values(criteria=criteria, budget=budget, figures=dict(step.form_values), submitted_at=step.ctx.now)
+        .execution_options(synchronize_session=False))
     if saved.rowcount != 1:
         raise InvalidInput(Text("Không tìm thấy hồ sơ báo cáo của cơ quan."), {})
     return {"self_assessed_violations": violated_sections({k: v["status"] for k, v in criteria.items()})}
