@@ -261,15 +261,18 @@ GROUP_LEADERS: dict[str, Role] = {
 
 
 def may_reassign(actor: User, task: HumanTask) -> bool:
-    """Whether ACTOR leads TASK's group: a supervisor, or the group's leader (of the same agency, for agency work)."""
-    if task.state != TaskState.OPEN:
-        return False
+    """Whether ACTOR may hand TASK to someone else: it is open and ACTOR leads its group."""
+    return task.state == TaskState.OPEN and leads_group(actor, task.candidate_group, task.unit_code)
+
+
+def leads_group(actor: User, group: str, unit_code: str | None) -> bool:
+    """A supervisor leads every group; otherwise the group's leader (of the same agency, for agency work)."""
     if actor.has_role(Role.SUPERVISOR):
         return True
-    leader = GROUP_LEADERS.get(task.candidate_group)
+    leader = GROUP_LEADERS.get(group)
     if leader is None or not actor.has_role(leader):
         return False
-    return task.candidate_group not in AGENCY_GROUPS or actor.unit_code == task.unit_code
+    return group not in AGENCY_GROUPS or actor.unit_code == unit_code
 
 
 def may_view(session: Session, viewer: User, task: HumanTask, today: date, granted: Authority | None = None) -> bool:

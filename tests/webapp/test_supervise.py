@@ -336,3 +336,14 @@ def test_without_any_cycle_the_board_says_so(app):
     client = login(app, "supervisor")
     assert "Chưa mở kỳ đánh giá nào" in client.get("/supervise/cycles/").get_data(as_text=True)
     assert "Không có việc nào quá hạn" in client.get("/supervise/overdue").get_data(as_text=True)
+
+
+def test_the_overdue_page_links_late_steps_to_their_reassignment_for_those_who_lead_the_group(board_app):
+    supervisor = login(board_app, "supervisor").get("/supervise/overdue?year=2025").get_data(as_text=True)
+    late = [task for task, _ in overdue_rows_of(supervisor)]
+    assert late and all(f'href="/tasks/{task}#reassign"' in supervisor for task in late)
+    # The committee sees the board but leads no group; a DIC leader leads only DIC's groups (none late here).
+    for username in ("committee", "dic_leader"):
+        html = login(board_app, username).get("/supervise/overdue?year=2025").get_data(as_text=True)
+        assert overdue_rows_of(html) == overdue_rows_of(supervisor)
+        assert "#reassign" not in html

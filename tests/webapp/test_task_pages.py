@@ -157,6 +157,12 @@ def test_report_submitted_through_the_page_goes_to_the_head(app, client):
         assert report.criteria["M1.5.1"]["evidence"] == ["Số 12/QĐ-STC", "https://stc.bacninh.gov.vn"]
         assert report.criteria["M3.11.1"] == {"status": "na", "note": "Không phải cơ quan chuyên môn", "evidence": []}
         assert report.figures["it_staff_count"] == 3
+    # The head judges the report as it stands; its headings sit one level under the page's own (no h1 → h3 jump).
+    client.post("/logout")
+    login(client, "stc_head")
+    approve = client.get(f"/tasks/{task_id(app, 'approve_report', 'STC')}").get_data(as_text=True)
+    assert "<h2>Số liệu</h2>" in approve and "<h2>Kinh phí ứng dụng CNTT</h2>" in approve
+    assert "<h3>" not in approve
 
 
 def test_not_applicable_without_a_note_is_refused_next_to_the_criterion_keeping_everything_typed(app, client):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.security import roles_required
 from webapp.supervise import charts, exports
-from workflows import boards
+from workflows import boards, tasks
 from workflows.calendar import local_today
 from workflows.models import Cycle
 
@@ -84,7 +84,9 @@ def overdue():
     query = parse_overdue_query(request.args)
     page = boards.overdue_page(db.session, current_user, query, local_today())
     return render_template("supervise/overdue.html", page=page, choices=boards.overdue_choices(db.session),
-                           filters=_filters(page.query))
+                           filters=_filters(page.query),
+                           reassignable={r.task_id for r in page.rows
+                                         if tasks.leads_group(current_user, r.candidate_group, r.unit_code)})
 
 
 def _export_name(extension: str) -> str:
