@@ -53,6 +53,19 @@ def deploy_files(
     return results
 
 
+def preview_files(session: Session, files: dict[str, bytes]) -> list[Deployment]:
+    """What deploy_files would do with FILES, storing nothing: each process's next version, or its unchanged latest."""
+    results = []
+    for key, process in sorted(engine.compile_files(files).items()):
+        definition_id = session.scalar(select(ProcessDefinition.id).where(ProcessDefinition.key == key))
+        latest = _latest(session, definition_id) if definition_id is not None else None
+        if latest is not None and latest.sha256 == process.sha256:
+            results.append(Deployment(key, latest.version, created=False))
+        else:
+            results.append(Deployment(key, (latest.version + 1) if latest else 1, created=True))
+    return results
+
+
 def deploy_directory(session: Session, directory: Path = BPMN_DIR, actor: User | None = None) -> list[Deployment]:
     """Deploy every .bpmn and .dmn file of DIRECTORY (the repository's bpmn/ by default)."""
     files = {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.suffix in (".bpmn", ".dmn")}

@@ -187,6 +187,21 @@ def complete_set(session: Session, files: Mapping[str, bytes]) -> tuple[dict[str
     return complete, origin
 
 
+def check_upload(session: Session, files: Mapping[str, bytes], actor: User) -> UploadResult:
+    """What upload() would do with FILES, storing nothing: the same checks, and the version each process would get.
+
+    Raises DefinitionInvalid with every problem, as upload() does. The owner can try a file before deploying it.
+    """
+    _require_owner(actor)
+    complete, origin = complete_set(session, files) if files else ({}, {})
+    report = validation.check(complete)
+    deployments = definitions.preview_files(session, complete)
+    if not deployments:
+        raise DefinitionInvalid(Text("Bộ tệp không có quy trình nào chạy được."),
+                                [validation.Problem("no_process", *validation.MESSAGES["no_process"]).as_dict()])
+    return UploadResult(deployments, report, origin)
+
+
 @runtime.atomic
 def upload(session: Session, files: Mapping[str, bytes], actor: User, comment: str | None,
            make_current: bool = True) -> UploadResult:

@@ -273,3 +273,49 @@ def test_the_openapi_document_lists_the_upload(app):
     operation = spec["paths"]["/api/v1/definitions"]["post"]
     assert "multipart/form-data" in operation["requestBody"]["content"]
     assert "422" in operation["responses"] and "201" in operation["responses"]
+
+
+# --- checking without uploading -------------------------------------------------------------------------------------
+
+
+def test_check_only_tells_the_owner_what_an_upload_would_make_and_stores_nothing(app):
+    client = client_for(app, "owner")
+    changed = rename_step(download(client, "agency_report", 1, "agency_report.bpmn"), "approve_report", "Duyệt")
+    with app.app_context():
+        before = db.session.query(DefinitionVersion).count()
+    response = upload(client, {"agency_report.bpmn": changed}, comment="", action="check")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Kiểm tra xong, chưa lưu gì" in page and "sẽ thành phiên bản mới 2" in page
+    with app.app_context():
+        assert db.session.query(DefinitionVersion).count() == before
+    unchanged = upload(client, {"agency_report.bpmn": download(client, "agency_report", 1, "agency_report.bpmn")},
+                       action="check").get_data(as_text=True)
+    assert "không đổi, vẫn là phiên bản 1" in unchanged
+
+
+def test_check_only_of_a_broken_file_shows_every_problem_like_an_upload(app):
+    client = client_for(app, "owner")
+    content = download(client, "agency_report", 1, "agency_report.bpmn")
+    broken = content.replace(b'camunda:candidateGroups="dic_officer"', b'camunda:candidateGroups="ke_toan"')
+    response = upload(client, {"agency_report.bpmn": broken}, action="check")
+    assert response.status_code == 422
+    assert "Nhóm &#39;ke_toan&#39;" in response.get_data(as_text=True)
+
+
+def test_api_dry_run_answers_200_with_the_versions_it_would_make_and_stores_nothing(app):
+    with app.app_context():
+        content = db.session.scalar(select(DefinitionVersion).where(DefinitionVersion.version == 1)
+                                    .join(DefinitionVersion.definition).filter_by(key="agency_report")).files[
+            "agency_report.bpmn"].encode()
+        before = db.session.query(DefinitionVersion).count()
+    data = {"files": [(io.BytesIO(rename_step(content, "draft_report", "Mới")), "agency_report.bpmn")],
+            "dry_run": "true"}
+    response = app.test_client().post("/api/v1/definitions", data=data, content_type="multipart/form-data",
+                                      headers=token(app, "owner"))
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["dry_run"] is True
+    assert body["versions"] == [{"process": "agency_report", "version": 2, "created": True}]
+    with app.app_context():
+        assert db.session.query(DefinitionVersion).count() == before

@@ -82,6 +82,14 @@ def test_only_process_owners_and_administrators_upload(session, people):
     assert versions.upload(session, files, people["admin"], "x").deployments
 
 
+def test_only_process_owners_and_administrators_check_an_upload(session, people):
+    files = downloaded(session, "agency_report", 1)
+    with pytest.raises(NotAllowed):
+        versions.check_upload(session, files, people["stc_officer"])
+    assert [(d.version, d.created) for d in versions.check_upload(session, files, people["admin"]).deployments] == [
+        (1, False)]
+
+
 def test_an_upload_needs_a_comment(session, people):
     with pytest.raises(InvalidInput) as caught:
         versions.upload(session, downloaded(session, "agency_report", 1), people["owner"], "  ")

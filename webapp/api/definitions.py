@@ -28,9 +28,12 @@ class UploadSchema(Schema):
     # body, so this schema documents the whole multipart body and loads only its form fields.
     files = fields.List(Upload(), load_default=list,
                         metadata={"description": "One or more .bpmn/.dmn files saved by Camunda Modeler (Camunda 7)"})
-    comment = fields.String(required=True, metadata={"description": "What changed and why (kept with the version)"})
+    comment = fields.String(load_default="", metadata={
+        "description": "What changed and why (kept with the version); required unless dry_run"})
     make_current = fields.Boolean(load_default=True,
                                   metadata={"description": "Use the new versions for cycles opened from now on"})
+    dry_run = fields.Boolean(load_default=False, metadata={
+        "description": "Only check: answer 200 with the versions an upload would create, storing nothing"})
 
 
 class ProblemSchema(Schema):
@@ -51,6 +54,7 @@ class DeploymentSchema(Schema):
 
 
 class UploadResultSchema(Schema):
+    dry_run = fields.Boolean(metadata={"description": "True when nothing was stored (a check only)"})
     versions = fields.List(fields.Nested(DeploymentSchema), attribute="deployments")
     warnings = fields.List(fields.Nested(ProblemSchema))
     completed_from = fields.Dict(keys=fields.String(), values=fields.String(),
@@ -88,14 +92,19 @@ def upload(form: dict[str, Any]) -> Any:
             contents[storage.filename.replace("\\", "/").rsplit("/", 1)[-1]] = storage.read(
                 validation.MAX_TOTAL_BYTES + 1)
     try:
-        result = versions.upload(db.session, contents, caller(), form["comment"], make_current=form["make_current"])
+        if form["dry_run"]:
+            result = versions.check_upload(db.session, contents, caller())
+        else:
+            result = versions.upload(db.session, contents, caller(), form["comment"],
+                                     make_current=form["make_current"])
     except DefinitionInvalid as error:
         response = jsonify({"error": {"code": error.code, "message": error.message, "fields": {}},
                             "problems": error.problems})
         response.status_code = 422
         return response
-    return {"deployments": result.deployments, "completed_from": result.completed_from,
+    body = {"dry_run": form["dry_run"], "deployments": result.deployments, "completed_from": result.completed_from,
             "warnings": [p.as_dict() for p in result.report.warnings]}
+    return (body, 200) if form["dry_run"] else body
 
 
 @bp.get("/<key>/versions")

@@ -46,7 +46,8 @@ def problem_rows(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _render_index(status: int = 200, **context: Any):
     return render_template("definitions/index.html", processes=versions.list_processes(db.session),
                            limits={"files": validation.MAX_FILES, "mb": validation.MAX_TOTAL_BYTES // 1_000_000},
-                           **{"problems": None, "message": None, "errors": {}, "comment": "", **context}), status
+                           **{"problems": None, "message": None, "errors": {}, "comment": "", "checked": None,
+                              "warnings": None, **context}), status
 
 
 @bp.get("/")
@@ -69,6 +70,10 @@ def upload():
     comment = request.form.get("comment", "")
     files = uploaded_files()
     try:
+        if request.form.get("action") == "check":
+            checked = versions.check_upload(db.session, files, current_user)
+            return _render_index(checked=checked, comment=comment, uploaded=sorted(files),
+                                 warnings=problem_rows([p.as_dict() for p in checked.report.warnings]))
         result = versions.upload(db.session, files, current_user, comment,
                                  make_current=request.form.get("make_current") == "1")
     except DefinitionInvalid as error:
