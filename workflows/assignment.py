@@ -91,10 +91,10 @@ def reassign(session: Session, task_id: int, actor: User, assignee_username: str
     assert new_holder is not None
     previous = task.assignee
     runtime.write_row(ctx, task, {"assignee_id": new_holder.id}, only_if_open=True)
-    previous_text = previous.full_name if previous else "nhóm"
     runtime.audit(ctx, "task_reassigned",
-                  f"{actor.full_name} giao lại '{task.step_name}' từ {previous_text} cho {new_holder.full_name}: "
-                  f"{reason}", task.instance, task,
+                  Text("{name} giao lại '{step}' từ {previous} cho {holder}: {reason}", name=actor.full_name,
+                       step=task.step_name, previous=previous.full_name if previous else Text("nhóm"),
+                       holder=new_holder.full_name, reason=reason), task.instance, task,
                   data={"reason": reason, "from": previous.username if previous else None, "to": new_holder.username})
     told = [{
         "user_id": new_holder.id, "task_id": task.id, "kind": "reassigned", "due_on": task.due_on,

@@ -138,7 +138,7 @@ def fire_due(session: Session, now: datetime | None = None) -> int:
             session.rollback()
             continue
         run = runtime.load(ctx, instance)
-        runtime.audit(ctx, "timer_fired", "Đến hạn theo lịch của quy trình", instance)
+        runtime.audit(ctx, "timer_fired", Text("Đến hạn theo lịch của quy trình"), instance)
         run.advance(topics.dispatcher(ctx, instance), ctx.now)
         runtime.save(ctx, instance, run)
         runtime.commit(ctx)

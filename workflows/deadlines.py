@@ -21,11 +21,11 @@ from workflows.models import CalendarDay, HumanTask, Role, TaskState, User
 from workflows.tasks import get_task
 from workflows.worker import Directory
 
-OVERRIDE_KINDS = {
-    "holiday": "Ngày lễ, nghỉ bổ sung",
-    "compensatory": "Nghỉ bù",
-    "swap_off": "Nghỉ do hoán đổi ngày làm việc",
-    "swap_workday": "Làm việc bù (hoán đổi)",
+OVERRIDE_KINDS = {  # Texts, so that the audit message naming the kind can be translated
+    "holiday": Text("Ngày lễ, nghỉ bổ sung"),
+    "compensatory": Text("Nghỉ bù"),
+    "swap_off": Text("Nghỉ do hoán đổi ngày làm việc"),
+    "swap_workday": Text("Làm việc bù (hoán đổi)"),
 }
 CALENDAR_ROLES = {Role.ADMIN}
 DEADLINE_ROLES = {Role.SUPERVISOR}
@@ -114,7 +114,8 @@ def add_override(session: Session, day: Any, kind: str, name_vi: str, source_doc
     ctx = runtime.Context.create(session, actor, now)
     row = CalendarDay(day=day, kind=kind, name_vi=name_vi, source_doc=source_doc)
     session.add(row)
-    runtime.audit(ctx, "calendar_day_added", f"Lịch làm việc: {OVERRIDE_KINDS[kind]} ngày {day:%d/%m/%Y} ({name_vi})",
+    runtime.audit(ctx, "calendar_day_added", Text("Lịch làm việc: {kind} ngày {day} ({name})",
+                                                  kind=OVERRIDE_KINDS[kind], day=f"{day:%d/%m/%Y}", name=name_vi),
                   data={"day": day, "kind": kind, "name_vi": name_vi, "source_doc": source_doc})
     runtime.commit(ctx)
     calendar.forget_cached()  # this process applies it at once; others within WorkingCalendar.cached's max age
@@ -129,7 +130,8 @@ def remove_override(session: Session, day: date, actor: User, now: datetime | No
     if row is None:
         raise NotFound(Text("Ngày {day} không có điều chỉnh nào.", day=f"{day:%d/%m/%Y}"))
     ctx = runtime.Context.create(session, actor, now)
-    runtime.audit(ctx, "calendar_day_removed", f"Lịch làm việc: bỏ điều chỉnh ngày {day:%d/%m/%Y} ({row.name_vi})",
+    runtime.audit(ctx, "calendar_day_removed", Text("Lịch làm việc: bỏ điều chỉnh ngày {day} ({name})",
+                                                    day=f"{day:%d/%m/%Y}", name=row.name_vi),
                   data={"day": day, "kind": row.kind, "name_vi": row.name_vi, "source_doc": row.source_doc})
     session.delete(row)
     runtime.commit(ctx)
@@ -172,9 +174,10 @@ def change_due_date(session: Session, task_id: int, due_on: Any, reason: str, ac
     old_due = task.due_on
     source = f"điều chỉnh bởi {actor.full_name} ngày {ctx.today:%d/%m/%Y}"
     runtime.write_row(ctx, task, {"due_on": new_due, "due_source": source[:200]}, only_if_open=True)
-    old_text = f"{old_due:%d/%m/%Y}" if old_due else "không đặt hạn"
+    old_text = f"{old_due:%d/%m/%Y}" if old_due else Text("không đặt hạn")
     runtime.audit(ctx, "due_date_changed",
-                  f"Điều chỉnh hạn '{task.step_name}' từ {old_text} sang {new_due:%d/%m/%Y}: {reason}",
+                  Text("Điều chỉnh hạn '{step}' từ {old} sang {new}: {reason}", step=task.step_name, old=old_text,
+                       new=f"{new_due:%d/%m/%Y}", reason=reason),
                   task.instance, task,
                   data={"from": old_due, "to": new_due, "requested": due_on, "reason": reason})
     _tell_holders(ctx, task, old_text, reason)

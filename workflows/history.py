@@ -91,8 +91,8 @@ class Detail:
 class TimelineEntry:
     at: datetime  # UTC
     kind: str  # the audit event's kind, or "comment"
-    who: str  # "cấp phó X thay mặt Y" when a deputy acted
-    message: str
+    who: str  # "cấp phó X thay mặt Y" when a deputy acted (a Text)
+    message: str  # an event's Text when it kept its template (pages translate it), else as stored; a comment's body
     details: tuple[Detail, ...] = ()
     step_name: str | None = None
 
@@ -206,7 +206,7 @@ def _timeline(session: Session, instance: ProcessInstance) -> tuple[TimelineEntr
     for e in events:
         who = _who(names, e.actor_id, e.acting_for_id)
         details = words.details(e.data) if e.data else ()
-        rows.append((_utc(e.at), 0, e.id, TimelineEntry(_utc(e.at), e.kind, who, e.message, details,
+        rows.append((_utc(e.at), 0, e.id, TimelineEntry(_utc(e.at), e.kind, who, _event_message(e), details,
                                                         steps.get(e.task_id))))
     for c in comments:
         rows.append((_utc(c.at), 1, c.id, TimelineEntry(_utc(c.at), "comment", names.get(c.author_id, "?"), c.body,
@@ -218,8 +218,21 @@ def _who(names: Mapping[int, str], actor_id: int | None, acting_for_id: int | No
     if actor_id is None:
         return SYSTEM
     if acting_for_id is not None:
-        return f"cấp phó {names.get(actor_id, '?')} thay mặt {names.get(acting_for_id, '?')}"
+        return Text("cấp phó {deputy} thay mặt {head}", deputy=names.get(actor_id, "?"),
+                    head=names.get(acting_for_id, "?"))
     return names.get(actor_id, "?")
+
+
+def _event_message(event: AuditEvent) -> str:
+    """EVENT's message: the Text it was written with, rebuilt from message_text, else the stored str (older events)."""
+    if event.message_text:
+        try:
+            text = Text.from_json(event.message_text)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+            return event.message
+        if text == event.message:  # the stored Vietnamese stays the record
+            return text
+    return event.message
 
 
 @runtime.atomic
@@ -243,7 +256,7 @@ def add_comment(session: Session, instance_id: int, viewer: User, body: str, tas
                       at=ctx.now)
     session.add(comment)
     session.flush()
-    runtime.audit(ctx, "comment_added", f"{viewer.full_name} bình luận", instance, task,
+    runtime.audit(ctx, "comment_added", Text("{name} bình luận", name=viewer.full_name), instance, task,
                   data={"comment_id": comment.id, "body": body})
     runtime.commit(ctx)
     return comment

@@ -280,7 +280,11 @@ class AuditEvent(Base):
     acting_for_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     kind: Mapped[str] = mapped_column(String(50))
     step_id: Mapped[str | None] = mapped_column(String(100))
-    message: Mapped[str] = mapped_column(Text, default="")
+    message: Mapped[str] = mapped_column(Text, default="")  # in Vietnamese, as written: what search and exports read
+    # The message's template and parameters (workflows.messages.Text.to_json), so pages show it in their language;
+    # None for a message written as a plain str (JSON null, like `data`: a SQL NULL in some rows of the bulk INSERT
+    # would make the ORM split it in two), and NULL for events written before the column existed.
+    message_text: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
 

@@ -81,13 +81,17 @@ class Context:
 def audit(
     ctx: Context,
     kind: str,
-    message: str,
+    message: str,  # a Text, so that pages can translate it; a plain str is shown as written
     instance: ProcessInstance | None = None,
     task: HumanTask | int | None = None,
     step_id: str | None = None,
     data: Mapping[str, Any] | None = None,
 ) -> None:
-    """Append an audit event; written at commit(). TASK may be a row or the index of a task created in this work."""
+    """Append an audit event; written at commit(). TASK may be a row or the index of a task created in this work.
+
+    A MESSAGE built as a Text also keeps its template and parameters (message_text), so the history can show it in
+    the reader's language; `message` is the Vietnamese str either way.
+    """
     ctx._audit.append({
         "instance_id": instance.id if instance else None,
         "task": task,
@@ -97,6 +101,7 @@ def audit(
         "kind": kind,
         "step_id": step_id or (task.step_id if isinstance(task, HumanTask) else None),
         "message": message,
+        "message_text": message.to_json() if isinstance(message, Text) else None,  # every row has the same keys
         "data": _jsonable(data) if data is not None else None,
     })
 
@@ -172,8 +177,8 @@ def start(
     )
     ctx.session.add(instance)
     ctx.session.flush()  # an id for its tasks, and a persisted row for save()'s conditional UPDATE
-    audit(ctx, "instance_started", f"Bắt đầu {version.definition.name} (phiên bản {version.version})", instance,
-          data=_jsonable(data))
+    audit(ctx, "instance_started", Text("Bắt đầu {process} (phiên bản {version})", process=version.definition.name,
+                                        version=version.version), instance, data=_jsonable(data))
     run.advance(handler(instance) if handler else None, ctx.now)
     save(ctx, instance, run)
     return instance, run
@@ -198,7 +203,7 @@ def save(ctx: Context, instance: ProcessInstance, run: engine.Run, return_reason
     }
     if run.is_completed and instance.status == InstanceStatus.RUNNING:
         values["status"] = InstanceStatus.COMPLETED
-        audit(ctx, "instance_completed", "Quy trình đã kết thúc", instance)
+        audit(ctx, "instance_completed", Text("Quy trình đã kết thúc"), instance)
     write_row(ctx, instance, values)
     _sync_tasks(ctx, instance, run, return_reason)
 
@@ -249,7 +254,7 @@ def _sync_tasks(ctx: Context, instance: ProcessInstance, run: engine.Run, return
         for row in ctx.session.scalars(select(HumanTask).where(HumanTask.task_uuid.in_(vanished),
                                                                HumanTask.state == TaskState.OPEN)):
             write_row(ctx, row, {"state": TaskState.CANCELLED, "completed_at": ctx.now})
-            audit(ctx, "task_cancelled", f"Bước '{row.step_name}' không còn hiệu lực", instance, row)
+            audit(ctx, "task_cancelled", Text("Bước '{step}' không còn hiệu lực", step=row.step_name), instance, row)
     for uuid, view in ready.items():
         if uuid in open_rows or any(t["task_uuid"] == uuid for t in ctx._new_tasks):
             continue
@@ -280,8 +285,8 @@ def _sync_tasks(ctx: Context, instance: ProcessInstance, run: engine.Run, return
             "return_reason": return_reason,
             "lock_version": 1,
         })
-        audit(ctx, "task_created", f"Bước '{view.step_name}' chờ xử lý", instance, len(ctx._new_tasks) - 1,
-              step_id=view.step_id)
+        audit(ctx, "task_created", Text("Bước '{step}' chờ xử lý", step=view.step_name), instance,
+              len(ctx._new_tasks) - 1, step_id=view.step_id)
         if view.assignee:
             _preassign(ctx, instance, view, ctx._new_tasks[-1], len(ctx._new_tasks) - 1)
 
@@ -300,13 +305,15 @@ def _preassign(ctx: Context, instance: ProcessInstance, view: engine.TaskView, r
     probe = HumanTask(candidate_group=row["candidate_group"], unit_code=row["unit_code"], step_id=row["step_id"])
     if person is not None and person.is_active and authority(ctx.session, person, probe, ctx.today) is not None:
         row["assignee_id"] = person.id
-        audit(ctx, "task_preassigned", f"Bước '{view.step_name}' giao cho {person.full_name} theo camunda:assignee",
+        audit(ctx, "task_preassigned", Text("Bước '{step}' giao cho {name} theo camunda:assignee", step=view.step_name,
+                                            name=person.full_name),
               instance, index, step_id=view.step_id, data={"assignee": person.username})
         return
-    why = "không có người dùng đang hoạt động với tên này" if person is None or not person.is_active \
-        else f"{person.full_name} không thuộc vai trò '{row['candidate_group']}' của bước"
-    audit(ctx, "assignee_ignored", f"Bước '{view.step_name}' vẫn giao cho cả nhóm: camunda:assignee '{username}' — "
-          f"{why}", instance, index, step_id=view.step_id, data={"assignee": username})
+    why = Text("không có người dùng đang hoạt động với tên này") if person is None or not person.is_active \
+        else Text("{name} không thuộc vai trò '{group}' của bước", name=person.full_name, group=row["candidate_group"])
+    audit(ctx, "assignee_ignored", Text("Bước '{step}' vẫn giao cho cả nhóm: camunda:assignee '{username}' — {why}",
+                                        step=view.step_name, username=username, why=why),
+          instance, index, step_id=view.step_id, data={"assignee": username})
 
 
 def _due_date(ctx: Context, view: engine.TaskView) -> tuple[date | None, str | None]:

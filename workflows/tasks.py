@@ -144,9 +144,12 @@ def complete_task(
         "state": TaskState.COMPLETED, "completed_at": ctx.now, "completed_by_id": actor.id,
         "acting_for_id": granted.acting_for.id if granted.acting_for else None, "draft": None,
     }, only_if_open=True)
-    acting = f" (cấp phó {actor.full_name} thay mặt {granted.acting_for.full_name})" if granted.acting_for else ""
-    runtime.audit(ctx, "task_completed", f"Hoàn thành '{task.step_name}'{acting}", instance, task,
-                  data={**data, "_authority": granted.rule})
+    if granted.acting_for:
+        done = Text("Hoàn thành '{step}' (cấp phó {deputy} thay mặt {head})", step=task.step_name,
+                    deputy=actor.full_name, head=granted.acting_for.full_name)
+    else:
+        done = Text("Hoàn thành '{step}'", step=task.step_name)
+    runtime.audit(ctx, "task_completed", done, instance, task, data={**data, "_authority": granted.rule})
     runtime.save(ctx, instance, run, return_reason=_return_reason(view.form_fields, values))
     topics.after_save(ctx, instance, run)
     runtime.commit(ctx)
@@ -171,7 +174,7 @@ def save_draft(session: Session, task_id: int, actor: User, data: Mapping[str, A
     _authorize(ctx, task)
     _ensure_open(task)
     task.draft = dict(data)
-    runtime.audit(ctx, "draft_saved", f"Lưu nháp '{task.step_name}'", task.instance, task)
+    runtime.audit(ctx, "draft_saved", Text("Lưu nháp '{step}'", step=task.step_name), task.instance, task)
     runtime.commit(ctx)
     return task
 
@@ -184,8 +187,8 @@ def claim(session: Session, task_id: int, actor: User, reason: str = "") -> Huma
     _authorize(ctx, task)
     _ensure_open(task)
     task.assignee_id = actor.id
-    runtime.audit(ctx, "task_claimed", f"{actor.full_name} nhận xử lý '{task.step_name}'", task.instance, task,
-                  data={"reason": reason} if reason else None)
+    runtime.audit(ctx, "task_claimed", Text("{name} nhận xử lý '{step}'", name=actor.full_name, step=task.step_name),
+                  task.instance, task, data={"reason": reason} if reason else None)
     runtime.commit(ctx)
     return task
 
@@ -199,8 +202,8 @@ def unclaim(session: Session, task_id: int, actor: User, reason: str = "") -> Hu
         raise NotAllowed(Text("Chỉ người đang nhận xử lý mới có thể trả công việc về nhóm."))
     _ensure_open(task)
     task.assignee_id = None
-    runtime.audit(ctx, "task_unclaimed", f"{actor.full_name} trả '{task.step_name}' về nhóm", task.instance, task,
-                  data={"reason": reason} if reason else None)
+    runtime.audit(ctx, "task_unclaimed", Text("{name} trả '{step}' về nhóm", name=actor.full_name, step=task.step_name),
+                  task.instance, task, data={"reason": reason} if reason else None)
     runtime.commit(ctx)
     return task
 

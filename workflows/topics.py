@@ -10,6 +10,7 @@ from sqlalchemy import exists, select
 from workflows import engine, rules, runtime
 from workflows.calendar import end_of_day
 from workflows.errors import EngineError
+from workflows.messages import Text
 from workflows.models import (
     Cycle,
     CycleStatus,
@@ -32,8 +33,8 @@ def dispatcher(ctx: runtime.Context, instance: ProcessInstance | None = None) ->
         if handler is None:
             raise EngineError(f"No application handler for external task topic '{topic}'")
         result = handler(ctx, view)
-        runtime.audit(ctx, "external_task", f"Hệ thống thực hiện '{view.step_name}'", instance, step_id=view.step_id,
-                      data=dict(result or {}))
+        runtime.audit(ctx, "external_task", Text("Hệ thống thực hiện '{step}'", step=view.step_name), instance,
+                      step_id=view.step_id, data=dict(result or {}))
         return result
 
     return handle
@@ -138,7 +139,8 @@ def record_results(ctx: runtime.Context, view: engine.TaskView) -> dict[str, Any
     for report_instance in ctx.session.scalars(select(ProcessInstance).where(
             ProcessInstance.cycle_id == cycle.id, ProcessInstance.process_key == "agency_report",
             ProcessInstance.status == InstanceStatus.RUNNING)):
-        runtime.cancel(ctx, report_instance, f"Kỳ đánh giá {cycle.year} đã có quyết định; báo cáo không còn được nhận")
+        runtime.cancel(ctx, report_instance, Text("Kỳ đánh giá {year} đã có quyết định; báo cáo không còn được nhận",
+                                                  year=cycle.year))
     return {"results_recorded": True}
 
 
@@ -183,7 +185,7 @@ def notify_cycle_if_all_accepted(ctx: runtime.Context, cycle_id: int | None) -> 
         return True
     if not run.send_message(ALL_REPORTS_ACCEPTED):
         return False
-    runtime.audit(ctx, "message_received", "Tất cả báo cáo đã được tiếp nhận", cycle_instance)
+    runtime.audit(ctx, "message_received", Text("Tất cả báo cáo đã được tiếp nhận"), cycle_instance)
     run.advance(dispatcher(ctx, cycle_instance), ctx.now)
     runtime.save(ctx, cycle_instance, run)
     return True

@@ -230,7 +230,8 @@ def upload(session: Session, files: Mapping[str, bytes], actor: User, comment: s
         if make_current:
             version.definition.current_version_id = version.id
         runtime.audit(ctx, "definition_deployed",
-                      f"Tải lên phiên bản {version.version} của quy trình '{deployment.process_key}': {comment}",
+                      Text("Tải lên phiên bản {version} của quy trình '{process}': {comment}", version=version.version,
+                           process=deployment.process_key, comment=comment),
                       data={"process": deployment.process_key, "version": version.version, "sha256": version.sha256,
                             "files": sorted(version.files), "uploaded": sorted(files),
                             "completed_from": origin, "current": make_current})
@@ -248,8 +249,12 @@ def choose_current(session: Session, key: str, number: int, actor: User, reason:
     previous = definitions.latest_version(session, key)
     definition.current_version_id = version.id
     ctx = runtime.Context.create(session, actor)
-    runtime.audit(ctx, "definition_current_chosen",
-                  f"Chọn phiên bản {number} của quy trình '{key}' cho các kỳ mới" + (f": {reason}" if reason else ""),
+    if reason:
+        chosen = Text("Chọn phiên bản {version} của quy trình '{process}' cho các kỳ mới: {reason}", version=number,
+                      process=key, reason=reason)
+    else:
+        chosen = Text("Chọn phiên bản {version} của quy trình '{process}' cho các kỳ mới", version=number, process=key)
+    runtime.audit(ctx, "definition_current_chosen", chosen,
                   data={"process": key, "from": previous.version, "to": number, "reason": reason or None})
     runtime.commit(ctx)
     return version
@@ -588,7 +593,8 @@ def migrate_instance(session: Session, instance_id: int, target_number: int, act
         if changed:
             runtime.write_row(ctx, row, changed)
     runtime.audit(ctx, "instance_migrated",
-                  f"Chuyển hồ sơ từ phiên bản {migration.from_version} sang {migration.to_version}: {reason}", instance,
+                  Text("Chuyển hồ sơ từ phiên bản {old} sang {new}: {reason}", old=migration.from_version,
+                       new=migration.to_version, reason=reason), instance,
                   data={"from": migration.from_version, "to": migration.to_version, "reason": reason,
                         "steps": [{"step": s.step_id, "state": s.state, "outcome": s.outcome, "changes": s.changes}
                                   for s in migration.steps]})

@@ -24,6 +24,7 @@ from workflows import cycles, notifications, runtime
 from workflows.calendar import LOCAL_TZ, WorkingCalendar, forget_cached, local_today
 from workflows.errors import Conflict, WorkflowError
 from workflows.history import ROLE_VI
+from workflows.messages import Text
 from workflows.models import (
     DeputyAssignment,
     HumanTask,
@@ -198,7 +199,7 @@ class Notice:
     title: str
     body: str
     audit_kind: str | None = None  # overdue and escalations also go in the instance's history
-    audit_message: str = ""
+    audit_message: str = ""  # a Text: the history shows it in the reader's language
     data: dict[str, Any] = field(default_factory=dict)
 
 
@@ -230,7 +231,8 @@ def notices(task: HumanTask, today: date, calendar: WorkingCalendar, plan: Plan,
     found = [Notice(
         "overdue", actors, f"Quá hạn: {what}",
         f"Hạn xử lý là ngày {due:%d/%m/%Y}; công việc đã quá hạn {late_text}. Đề nghị hoàn thành ngay.",
-        "task_overdue", f"Quá hạn '{task.step_name}' (hạn {due:%d/%m/%Y})", {"due_on": due},
+        "task_overdue", Text("Quá hạn '{step}' (hạn {due})", step=task.step_name, due=f"{due:%d/%m/%Y}"),
+        {"due_on": due},
     )]
     holders = ", ".join(p.full_name for p in actors[:3]) + ("…" if len(actors) > 3 else "") or "chưa có người xử lý"
     for days, role in plan.ladder:
@@ -241,7 +243,8 @@ def notices(task: HumanTask, today: date, calendar: WorkingCalendar, plan: Plan,
                 f"Công việc '{task.step_name}' (người xử lý: {holders}) chưa hoàn thành, hạn {due:%d/%m/%Y}. "
                 f"Thông báo để {ROLE_VI[role].lower()} đôn đốc.",
                 "task_escalated",
-                f"Báo cáo quá hạn '{task.step_name}' lên {ROLE_VI[role]} ({late} ngày làm việc)",
+                Text("Báo cáo quá hạn '{step}' lên {role} ({days} ngày làm việc)", step=task.step_name,
+                     role=ROLE_VI[role], days=late),
                 {"due_on": due, "working_days_late": days, "role": role.value},
             ))
     return found

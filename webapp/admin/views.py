@@ -14,6 +14,7 @@ from webapp.security import roles_required
 from workflows import history, runtime, users
 from workflows.calendar import local_today
 from workflows.errors import InvalidInput, NotFound
+from workflows.messages import Text
 from workflows.models import DeputyAssignment, Role, User
 from workflows.text import fold, sort_key
 from workflows.units import all_unit_names
@@ -75,7 +76,7 @@ def _matching(query: str) -> list[User]:
     return [u for u in everyone if not needle or needle in fold(f"{u.username} {u.full_name}")]
 
 
-def _audit(kind: str, message: str, data: dict[str, Any]) -> None:
+def _audit(kind: str, message: Text, data: dict[str, Any]) -> None:
     """Record an administrative change (no instance) and commit it."""
     ctx = runtime.Context.create(db.session, current_user)
     runtime.audit(ctx, kind, message, data=data)
@@ -123,7 +124,7 @@ def create_user():
         db.session.rollback()
         return _render_users(values, errors, _("Không tạo được người dùng."), 422)
     assert user is not None
-    _audit("user_created", f"Tạo người dùng {user.username}",
+    _audit("user_created", Text("Tạo người dùng {username}", username=user.username),
            {"user": user.username, "full_name": user.full_name, "roles": [r.value for r in values["roles"]],
             "unit_code": user.unit_code})
     flash(_("Đã tạo người dùng %(username)s.", username=user.username))
@@ -164,7 +165,7 @@ def update_roles(user_id: int):
     if errors:
         db.session.rollback()
         return _render_user(target, errors, _("Chưa cập nhật được vai trò."), 422)
-    _audit("user_changed", f"Đổi vai trò, cơ quan của {target.username}",
+    _audit("user_changed", Text("Đổi vai trò, cơ quan của {username}", username=target.username),
            {"user": target.username, "before": before,
             "after": {"roles": sorted(r.value for r in roles), "unit_code": unit_code}})
     flash(_("Đã cập nhật vai trò và cơ quan của %(username)s.", username=target.username))
@@ -185,7 +186,8 @@ def reset_password(user_id: int):
     except InvalidInput as error:
         db.session.rollback()
         return _render_user(target, error.fields, _("Chưa đặt lại được mật khẩu."), 422)
-    _audit("password_reset", f"Đặt lại mật khẩu cho {target.username}", {"user": target.username})
+    _audit("password_reset", Text("Đặt lại mật khẩu cho {username}", username=target.username),
+           {"user": target.username})
     flash(_("Đã đặt lại mật khẩu cho %(username)s.", username=target.username))
     return redirect(url_for("admin.user", user_id=target.id), code=303)
 
@@ -203,7 +205,8 @@ def set_active(user_id: int):
     if active:
         target.failed_logins, target.locked_until = 0, None
     _audit("user_activated" if active else "user_deactivated",
-           f"{'Mở khóa' if active else 'Khóa'} tài khoản {target.username}", {"user": target.username})
+           Text("Mở khóa tài khoản {username}", username=target.username) if active
+           else Text("Khóa tài khoản {username}", username=target.username), {"user": target.username})
     flash(_("Đã mở khóa tài khoản %(username)s.", username=target.username) if active
           else _("Đã khóa tài khoản %(username)s.", username=target.username))
     return redirect(url_for("admin.user", user_id=target.id), code=303)
@@ -282,7 +285,7 @@ def create_deputy():
         db.session.rollback()
         return _render_deputies(values, errors, _("Chưa ghi nhận được phân công."), 422)
     head, deputy = parsed["head_id"], parsed["deputy_id"]
-    _audit("deputy_assigned", f"Phân công {deputy.full_name} thay mặt {head.full_name}",
+    _audit("deputy_assigned", Text("Phân công {deputy} thay mặt {head}", deputy=deputy.full_name, head=head.full_name),
            {"head": head.username, "deputy": deputy.username, "unit_code": assignment.unit_code,
             "document_number": assignment.document_number, "document_date": assignment.document_date,
             "valid_from": assignment.valid_from, "valid_to": assignment.valid_to, "scope": assignment.scope})
