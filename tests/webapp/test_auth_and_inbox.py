@@ -5,7 +5,7 @@ import re
 from datetime import date
 
 import pytest
-from factories import at, open_small_cycle, open_task, report_payload
+from factories import at, open_small_cycle, open_task, report_payload, submit_report
 
 from webapp.extensions import db
 from workflows import inbox, tasks
@@ -77,18 +77,17 @@ def test_officer_sees_own_agency_report_in_the_group_tab_with_counts(client):
     assert "15/12/2025" in page  # dd/mm/yyyy
 
 
+def _three_reports_at_dic() -> User:
+    """Give DIC something in its inbox: three units' reports reach review. Returns DIC's officer."""
+    people = open_small_cycle(db.session, ["STC", "SNV", "STTTT"], year=2025)
+    for code in ("STC", "SNV", "STTTT"):
+        submit_report(db.session, people, code, date(2025, 11, 5))
+    return people["dic"]
+
+
 def test_search_without_diacritics_finds_the_agency(app):
     with app.app_context():
-        open_small_cycle(db.session, ["STC", "SNV", "STTTT"], year=2025)
-        dic_officer = db.session.scalar(db.select(User).where(User.username == "dic"))
-        # give DIC something in its inbox: the three reports reach review
-        for code in ("STC", "SNV", "STTTT"):
-            officer = db.session.scalar(db.select(User).where(User.username == f"{code.lower()}_officer"))
-            head = db.session.scalar(db.select(User).where(User.username == f"{code.lower()}_head"))
-            tasks.complete_task(db.session, open_task(db.session, "draft_report", code).id, officer,
-                                report_payload(), at(date(2025, 11, 5)))
-            tasks.complete_task(db.session, open_task(db.session, "approve_report", code).id, head,
-                                {"head_decision": "approve"}, at(date(2025, 11, 5)))
+        dic_officer = _three_reports_at_dic()
         found = inbox.list_inbox(db.session, dic_officer, inbox.InboxQuery(tab="group", search="so tai chinh"),
                                  date(2025, 11, 6))
         assert [r.unit_code for r in found.rows] == ["STC"]
@@ -178,15 +177,7 @@ def test_a_supervisor_moves_a_deadline_with_a_reason_and_an_officer_cannot(clien
 
 def test_sorting_by_priority_puts_the_modellers_urgent_steps_first(app):
     with app.app_context():
-        open_small_cycle(db.session, ["STC", "SNV", "STTTT"], year=2025)
-        dic_officer = db.session.scalar(db.select(User).where(User.username == "dic"))
-        for code in ("STC", "SNV", "STTTT"):
-            officer = db.session.scalar(db.select(User).where(User.username == f"{code.lower()}_officer"))
-            head = db.session.scalar(db.select(User).where(User.username == f"{code.lower()}_head"))
-            tasks.complete_task(db.session, open_task(db.session, "draft_report", code).id, officer,
-                                report_payload(), at(date(2025, 11, 5)))
-            tasks.complete_task(db.session, open_task(db.session, "approve_report", code).id, head,
-                                {"head_decision": "approve"}, at(date(2025, 11, 5)))
+        dic_officer = _three_reports_at_dic()
         # As camunda:priority would set them: SNV urgent, STC unset (Camunda's default 50), STTTT low.
         for code, priority in (("SNV", 90), ("STTTT", 10)):
             open_task(db.session, "review_report", code).priority = priority
