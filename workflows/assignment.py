@@ -59,6 +59,19 @@ def candidates(session: Session, task: HumanTask, today: date) -> list[Candidate
     return sorted(found, key=lambda c: sort_key(c.full_name))
 
 
+def candidates_for(session: Session, task_id: int, actor: User, today: date) -> list[Candidate]:
+    """Who ACTOR may hand the task to; only those who lead its group may ask (NotAllowed otherwise)."""
+    task = get_task(session, task_id)
+    _require_leader(actor, task)
+    return candidates(session, task, today)
+
+
+def _require_leader(actor: User, task: HumanTask) -> None:
+    if not may_reassign(actor, task):
+        raise NotAllowed(Text("Chỉ lãnh đạo phụ trách hoặc người giám sát được giao lại công việc '{step}'.",
+                              step=task.step_name))
+
+
 @runtime.atomic
 def reassign(session: Session, task_id: int, actor: User, assignee_username: str, reason: str,
              now: datetime | None = None) -> HumanTask:
@@ -67,9 +80,7 @@ def reassign(session: Session, task_id: int, actor: User, assignee_username: str
     task = get_task(session, task_id)
     if task.state != TaskState.OPEN:
         raise Conflict(Text("Công việc '{step}' đã kết thúc; không giao lại được nữa.", step=task.step_name))
-    if not may_reassign(actor, task):
-        raise NotAllowed(Text("Chỉ lãnh đạo phụ trách hoặc người giám sát được giao lại công việc '{step}'.",
-                              step=task.step_name))
+    _require_leader(actor, task)
     errors: dict[str, str] = {}
     reason = (reason or "").strip()
     if not reason:

@@ -201,3 +201,11 @@ def test_reassignment_loses_to_a_completion_it_did_not_see(session, db_engine, p
     session.expire_all()
     assert session.get(HumanTask, task.id).assignee_id is None
     assert session.scalar(select(AuditEvent.id).where(AuditEvent.kind == "task_reassigned")) is None
+
+
+def test_only_leaders_may_list_whom_a_task_could_go_to(session, people):
+    task = open_task(session, "draft_report", "STC")
+    found = assignment.candidates_for(session, task.id, people["stc_head"], DAY)
+    assert [c.username for c in found] == ["stc_officer", "stc_officer2"]
+    with pytest.raises(NotAllowed):
+        assignment.candidates_for(session, task.id, people["stc_officer"], DAY)

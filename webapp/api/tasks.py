@@ -17,7 +17,6 @@ from webapp.api.schemas import (
 from webapp.extensions import db
 from workflows import assignment, inbox, tasks
 from workflows.calendar import local_today
-from workflows.errors import NotAllowed
 from workflows.models import HumanTask
 
 bp = make_blueprint("tasks", "/tasks", "The caller's inbox and task actions")
@@ -91,10 +90,7 @@ def complete(body: dict[str, Any], task_id: int) -> HumanTask:
 @bp.alt_response(404, response="NOT_FOUND")
 def reassign_candidates(task_id: int) -> list[assignment.Candidate]:
     """Who a leader may hand the task to: active members of its role (and agency), with the rule that lets them act."""
-    task = tasks.get_task(db.session, task_id)
-    if not tasks.may_reassign(caller(), task):
-        raise NotAllowed(f"Chỉ lãnh đạo phụ trách hoặc người giám sát được giao lại công việc '{task.step_name}'.")
-    return assignment.candidates(db.session, task, local_today())
+    return assignment.candidates_for(db.session, task_id, caller(), local_today())
 
 
 @bp.post("/<int:task_id>/reassign")
