@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -14,7 +14,7 @@ from workflows import engine
 from workflows.calendar import WorkingCalendar, local_today
 from workflows.messages import Text
 from workflows.models import AuditEvent, DefinitionVersion, DeputyAssignment, HumanTask, Role, TaskState, User
-from workflows.tasks import AGENCY_GROUPS, authority
+from workflows.tasks import actionable, authority
 from workflows.text import fold, sort_key
 from workflows.units import all_unit_names
 
@@ -65,28 +65,11 @@ class InboxPage:
     steps: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _actionable(session: Session, user: User, today: date) -> ColumnElement[bool]:
-    """Open tasks USER may act on: their role (and agency, for agency roles), and a deputy's assigned scope."""
-    conditions: list[ColumnElement[bool]] = []
-    for role in user.role_set:
-        if role.value in AGENCY_GROUPS:
-            conditions.append(and_(HumanTask.candidate_group == role.value, HumanTask.unit_code == user.unit_code))
-        elif role is not Role.DEPUTY:
-            conditions.append(HumanTask.candidate_group == role.value)
-    for assignment in session.scalars(select(DeputyAssignment).where(
-            DeputyAssignment.deputy_id == user.id, DeputyAssignment.valid_from <= today,
-            DeputyAssignment.valid_to >= today)):
-        conditions.append(and_(HumanTask.candidate_group == "agency_head",
-                               HumanTask.unit_code == assignment.unit_code,
-                               HumanTask.step_id.in_(assignment.scope or [])))
-    return or_(*conditions) if conditions else false()
-
-
-def _tab_condition(tab: str, user: User, actionable: ColumnElement[bool]) -> ColumnElement[bool]:
+def _tab_condition(tab: str, user: User, can_act: ColumnElement[bool]) -> ColumnElement[bool]:
     if tab == "mine":
         return and_(HumanTask.state == TaskState.OPEN, HumanTask.assignee_id == user.id)
     if tab == "group":
-        return and_(HumanTask.state == TaskState.OPEN, HumanTask.assignee_id.is_(None), actionable)
+        return and_(HumanTask.state == TaskState.OPEN, HumanTask.assignee_id.is_(None), can_act)
     return and_(HumanTask.state == TaskState.COMPLETED, HumanTask.completed_by_id == user.id)
 
 
@@ -99,7 +82,7 @@ def matching_units(search: str, names: dict[str, str]) -> list[str]:
 def list_inbox(session: Session, user: User, query: InboxQuery, today: date,
                calendar: WorkingCalendar | None = None) -> InboxPage:
     """One page of USER's inbox tab with its filters, plus the count of every tab."""
-    actionable = _actionable(session, user, today)
+    can_act = actionable(session, user, today)
     names = all_unit_names(session)
     filters: list[Any] = []
     if query.step:
@@ -113,7 +96,7 @@ def list_inbox(session: Session, user: User, query: InboxQuery, today: date,
     if query.search and query.search.strip():
         filters.append(HumanTask.unit_code.in_(matching_units(query.search, names)))
     counts = {
-        tab: session.scalar(select(func.count(HumanTask.id)).where(_tab_condition(tab, user, actionable), *filters))
+        tab: session.scalar(select(func.count(HumanTask.id)).where(_tab_condition(tab, user, can_act), *filters))
         or 0
         for tab in TABS
     }
@@ -127,7 +110,7 @@ def list_inbox(session: Session, user: User, query: InboxQuery, today: date,
         select(HumanTask.id, HumanTask.step_id, HumanTask.step_name, HumanTask.unit_code, HumanTask.year,
                HumanTask.created_at, HumanTask.due_on, HumanTask.state, HumanTask.assignee_id,
                HumanTask.process_key, HumanTask.instance_id, HumanTask.priority, HumanTask.follow_up_on)
-        .where(_tab_condition(tab, user, actionable), *filters)
+        .where(_tab_condition(tab, user, can_act), *filters)
         .order_by(*order)
         .limit(per_page)
         .offset((page - 1) * per_page)
@@ -190,12 +173,12 @@ def why(session: Session, user: User, task: HumanTask, today: date) -> str:
         if lane:
             return Text("Bước thuộc làn '{lane}', nhóm '{group}'{agency}; bạn không có quyền xử lý.", lane=lane,
                         group=group, agency=agency)
-        return Text("Bước thuộc bước, nhóm '{group}'{agency}; bạn không có quyền xử lý.", group=group, agency=agency)
+        return Text("Bước thuộc nhóm '{group}'{agency}; bạn không có quyền xử lý.", group=group, agency=agency)
     if lane:
         routed = Text("Bước thuộc làn '{lane}', nhóm '{group}'{agency}; bạn được giao theo {rule}.", lane=lane,
                       group=group, agency=agency, rule=granted.rule)
     else:
-        routed = Text("Bước thuộc bước, nhóm '{group}'{agency}; bạn được giao theo {rule}.", group=group,
+        routed = Text("Bước thuộc nhóm '{group}'{agency}; bạn được giao theo {rule}.", group=group,
                       agency=agency, rule=granted.rule)
     if task.assignee_id == user.id:
         handed = session.execute(

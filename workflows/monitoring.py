@@ -28,22 +28,13 @@ from workflows.models import (
     TaskState,
     User,
 )
+from workflows.versions import get_version
 
 # Audit events that mean a step ran to its end; human tasks also count through their completed rows.
 _DONE_EVENTS = ("task_completed", "external_task")
 
 
 # --- versions and their files ---------------------------------------------------------------------------------------
-
-
-def get_version(session: Session, key: str, number: int) -> DefinitionVersion:
-    """Version NUMBER of process KEY (NotFound otherwise)."""
-    version = session.scalar(
-        select(DefinitionVersion).join(ProcessDefinition, DefinitionVersion.definition_id == ProcessDefinition.id)
-        .where(ProcessDefinition.key == key, DefinitionVersion.version == number))
-    if version is None:
-        raise NotFound(Text("Không tìm thấy phiên bản {number} của quy trình '{key}'.", number=number, key=key))
-    return version
 
 
 def version_file(version: DefinitionVersion, filename: str) -> str:

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.sql.elements import ColumnElement
 
 from workflows import forms, runtime, steps, topics
 from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -208,30 +209,30 @@ def unclaim(session: Session, task_id: int, actor: User, reason: str = "") -> Hu
     return task
 
 
-def inbox(session: Session, user: User, today: date, state: TaskState = TaskState.OPEN,
-          limit: int = 50) -> list[HumanTask]:
-    """Open tasks USER may act on: their role's tasks (their own agency's for agency roles) and deputy tasks."""
-    conditions = []
+def actionable(session: Session, user: User, today: date) -> ColumnElement[bool]:
+    """The SQL condition for tasks USER may act on, as `authority` decides for one task: their role's tasks (their
+    own agency's, for agency roles) and, for a deputy, the head's steps in today's assignments."""
+    conditions: list[ColumnElement[bool]] = []
     for role in user.role_set:
         if role.value in AGENCY_GROUPS:
             conditions.append(and_(HumanTask.candidate_group == role.value, HumanTask.unit_code == user.unit_code))
         elif role is not Role.DEPUTY:
             conditions.append(HumanTask.candidate_group == role.value)
-    for assignment in session.scalars(
-        select(DeputyAssignment).where(
+    for assignment in session.scalars(select(DeputyAssignment).where(
             DeputyAssignment.deputy_id == user.id, DeputyAssignment.valid_from <= today,
-            DeputyAssignment.valid_to >= today,
-        )
-    ):
-        conditions.append(
-            and_(HumanTask.candidate_group == "agency_head", HumanTask.unit_code == assignment.unit_code,
-                 HumanTask.step_id.in_(assignment.scope or []))
-        )
-    if not conditions:
-        return []
+            DeputyAssignment.valid_to >= today)):
+        conditions.append(and_(HumanTask.candidate_group == Role.AGENCY_HEAD.value,
+                               HumanTask.unit_code == assignment.unit_code,
+                               HumanTask.step_id.in_(assignment.scope or [])))
+    return or_(*conditions) if conditions else false()
+
+
+def inbox(session: Session, user: User, today: date, state: TaskState = TaskState.OPEN,
+          limit: int = 50) -> list[HumanTask]:
+    """Tasks USER may act on, unclaimed or claimed by them, soonest deadline first (the worker's and feed's view)."""
     query = (
         select(HumanTask)
-        .where(HumanTask.state == state, or_(*conditions),
+        .where(HumanTask.state == state, actionable(session, user, today),
                or_(HumanTask.assignee_id.is_(None), HumanTask.assignee_id == user.id))
         .order_by(HumanTask.due_on.is_(None), HumanTask.due_on, HumanTask.id)
         .limit(limit)

@@ -457,6 +457,9 @@ def test_camunda_assignee_of_the_steps_role_puts_the_task_in_their_own_inbox(ses
     assert "task_preassigned" in kinds
     from workflows import tasks
     assert [t.id for t in tasks.inbox(session, people["dic"], NOW.date())] == [row.id]
+    # A step outside any lane: "why" names its group alone.
+    assert tasks.task_page(session, row.id, people["dic"], NOW.date()).why.startswith(
+        "Bước thuộc nhóm 'dic_officer'; bạn được giao theo vai trò Chuyên viên Sở TT&TT")
 
 
 @pytest.mark.parametrize("assignee", ["demo", "stc_officer"])  # unknown here; outside the step's role

@@ -106,7 +106,7 @@ def test_an_unknown_process_or_version_is_not_found(session, cycle):
     with pytest.raises(NotFound):
         monitoring.version_overview(session, "agency_report", 9, BEFORE_ANY_DEADLINE)
     with pytest.raises(NotFound):
-        monitoring.get_version(session, "no_such_process", 1)
+        monitoring.version_overview(session, "no_such_process", 1, BEFORE_ANY_DEADLINE)
     with pytest.raises(NotFound):
         monitoring.version_file(report_version(session), "../config.py")
 

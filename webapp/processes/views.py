@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from webapp.extensions import db
 from webapp.processes import forms
 from webapp.security import roles_required
-from workflows import dmn_tables, monitoring
+from workflows import dmn_tables, monitoring, versions
 from workflows.calendar import local_today
 from workflows.models import Role
 
@@ -46,7 +46,7 @@ def version(key: str, version: int):
 @roles_required(*OWNER_ROLES)
 def xml(key: str, version: int, filename: str):
     """A file of the version exactly as deployed, for bpmn-js (and for opening again in Camunda Modeler)."""
-    found = monitoring.get_version(db.session, key, version)
+    found = versions.get_version(db.session, key, version)
     return _xml_response(monitoring.version_file(found, filename), filename)
 
 
@@ -80,7 +80,7 @@ def _xml_response(text: str, filename: str) -> Response:
 @roles_required(*OWNER_ROLES)
 def decision_test(key: str, version: int, decision_id: str):
     """Evaluate one decision table on values the owner types, and show which rule matched and why."""
-    found = monitoring.get_version(db.session, key, version)
+    found = versions.get_version(db.session, key, version)
     table = dmn_tables.decision_table(found, decision_id)
     variables = dmn_tables.variables(table)
     raw: dict[str, Any] = {v.name: request.form.get(v.name, "") for v in variables}
