@@ -9,7 +9,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 from testdb import make_engine  # noqa: E402  (shared with tests/e2e)
 
-from workflows import users
+from workflows import cache, users
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> Iterator[None]:
+    # Every test opens a new database whose ids repeat the last one's: nothing cached may carry over.
+    cache.clear_all()
+    yield
+    cache.clear_all()
 
 
 @pytest.fixture(autouse=True)

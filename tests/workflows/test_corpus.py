@@ -1,10 +1,11 @@
-"""What Camunda Modeler writes: every file of ../shared/bpmn-corpus either runs to its end or is refused with a
+"""What Camunda Modeler writes: every file of the Camunda Modeler corpus either runs to its end or is refused with a
 report naming every element the engine cannot run; and Camunda 7 semantics (conditions, timers, assignment,
 decision results, hit policies) behave as a Camunda 7 user expects.
 """
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,10 @@ from workflows import definitions, engine, forms, runtime, validation, versions
 from workflows.errors import DefinitionInvalid, EngineError
 from workflows.models import AuditEvent, DefinitionVersion, HumanTask, TaskState
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "bpmn-corpus" / "camunda-examples"
+# Diagrams saved by Camunda Modeler, kept outside the repository (beside the checkout in CI): BPMN_CORPUS_DIR names
+# another place. Without them these tests skip, saying so; CI sets REQUIRE_EXTERNAL_TEST_FILES=1 to make them fail.
+CORPUS = Path(os.environ.get("BPMN_CORPUS_DIR")
+              or Path(__file__).resolve().parents[3] / "shared" / "bpmn-corpus") / "camunda-examples"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NOW = dt.datetime(2030, 1, 7, 9, 0, tzinfo=dt.UTC)
@@ -43,12 +47,22 @@ REFUSED: dict[tuple[str, ...], set[tuple[str, str | None]]] = {
 }
 
 
+def corpus() -> Path:
+    if CORPUS.is_dir():
+        return CORPUS
+    reason = (f"the Camunda Modeler corpus is missing ({CORPUS} does not exist); "
+              "set BPMN_CORPUS_DIR to the folder that holds camunda-examples/")
+    if os.environ.get("REQUIRE_EXTERNAL_TEST_FILES"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 def read(*names: str) -> dict[str, bytes]:
-    return {name: (CORPUS / name).read_bytes() for name in names}
+    return {name: (corpus() / name).read_bytes() for name in names}
 
 
 def test_every_corpus_file_is_classified():
-    assert sorted(name for group in REFUSED for name in group) == sorted(p.name for p in CORPUS.iterdir())
+    assert sorted(name for group in REFUSED for name in group) == sorted(p.name for p in corpus().iterdir())
 
 
 @pytest.mark.parametrize("names", list(REFUSED), ids=lambda names: names[0])
