@@ -78,7 +78,7 @@ TERMS = frozenset({
     _l("Cấp trên yêu cầu kiểm điểm và thiếu trách nhiệm"),
     _l("Hình thức xử lý đề xuất"),
     _l("Quy tắc áp dụng"),
-    # roles (workflows/tasks.py ROLE_LABELS_VI, workflows/history.py ROLE_VI)
+    # roles (workflows/permissions.py ROLE_LABELS_VI, workflows/history.py ROLE_VI)
     _l("Cán bộ chuyên trách CNTT"),
     _l("Cán bộ chuyên trách CNTT của cơ quan"),
     _l("Thủ trưởng cơ quan"),

@@ -17,7 +17,8 @@ from workflows import notifications, runtime
 from workflows.errors import Conflict, InvalidInput, NotAllowed
 from workflows.messages import Text
 from workflows.models import DeputyAssignment, HumanTask, Role, TaskState, User, UserRole
-from workflows.tasks import AGENCY_GROUPS, authority, get_task, may_reassign
+from workflows.permissions import AGENCY_GROUPS, authority, may_reassign
+from workflows.tasks import get_task
 from workflows.text import sort_key
 
 REASON_MAX = 500

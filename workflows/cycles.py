@@ -21,15 +21,14 @@ from workflows.models import (
     InstanceStatus,
     ProcessInstance,
     Report,
-    Role,
     TaskState,
     User,
 )
+from workflows.permissions import may_open_cycle
 from workflows.rules import RATING_VI, REWARD_VI, SANCTION_VI
 from workflows.units import unit_name, units_of_year
 
 CYCLE_PROCESS, REPORT_PROCESS, EVALUATION_PROCESS = "annual_cycle", "agency_report", "unit_evaluation"
-OPENING_ROLES = {Role.DIC_LEADER, Role.DIC_OFFICER, Role.ADMIN}
 
 
 @runtime.atomic
@@ -42,7 +41,7 @@ def open_cycle(
     unit_codes: list[str] | None = None,
 ) -> Cycle:
     """DIC opens YEAR: start the cycle and one agency report per unit; versions are pinned for the whole year."""
-    if actor is not None and not (actor.role_set & OPENING_ROLES):
+    if actor is not None and not may_open_cycle(actor):
         raise NotAllowed(Text("Chỉ Sở Thông tin và Truyền thông mở kỳ đánh giá."))
     errors = {}
     if not isinstance(year, int) or isinstance(year, bool) or not 2013 <= year <= 2100:
@@ -231,8 +230,3 @@ def results(session: Session, year: int) -> list[dict[str, Any]]:
         for e in rows
     ]
 
-
-def open_task_count(session: Session, year: int) -> int:
-    return session.scalar(
-        select(func.count(HumanTask.id)).where(HumanTask.year == year, HumanTask.state == TaskState.OPEN)
-    ) or 0

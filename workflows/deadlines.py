@@ -13,11 +13,11 @@ import holidays
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows import calendar, notifications, runtime
+from workflows import calendar, notifications, permissions, runtime
 from workflows.calendar import WorkingCalendar
 from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from workflows.messages import Text
-from workflows.models import CalendarDay, HumanTask, Role, TaskState, User
+from workflows.models import CalendarDay, HumanTask, TaskState, User
 from workflows.tasks import get_task
 from workflows.worker import Directory
 
@@ -27,8 +27,6 @@ OVERRIDE_KINDS = {  # Texts, so that the audit message naming the kind can be tr
     "swap_off": Text("Nghỉ do hoán đổi ngày làm việc"),
     "swap_workday": Text("Làm việc bù (hoán đổi)"),
 }
-CALENDAR_ROLES = {Role.ADMIN}
-DEADLINE_ROLES = {Role.SUPERVISOR}
 
 
 # --- the calendar --------------------------------------------------------------------------------------------------
@@ -84,7 +82,7 @@ def year_calendar(session: Session, year: int) -> YearCalendar:
 def add_override(session: Session, day: Any, kind: str, name_vi: str, source_doc: str, actor: User,
                  now: datetime | None = None) -> CalendarDay:
     """Record one day of the Government's annual notice: an extra holiday, a day off in lieu, or a swap."""
-    _require(actor, CALENDAR_ROLES, Text("Chỉ quản trị hệ thống được sửa lịch ngày làm việc."))
+    _require(permissions.may_edit_calendar(actor), Text("Chỉ quản trị hệ thống được sửa lịch ngày làm việc."))
     name_vi, source_doc = (name_vi or "").strip(), (source_doc or "").strip()
     errors: dict[str, str] = {}
     if not isinstance(day, date) or isinstance(day, datetime):
@@ -125,7 +123,7 @@ def add_override(session: Session, day: Any, kind: str, name_vi: str, source_doc
 @runtime.atomic
 def remove_override(session: Session, day: date, actor: User, now: datetime | None = None) -> None:
     """Remove the override of DAY; the day goes back to what the weekend and the Labour Code make it."""
-    _require(actor, CALENDAR_ROLES, Text("Chỉ quản trị hệ thống được sửa lịch ngày làm việc."))
+    _require(permissions.may_edit_calendar(actor), Text("Chỉ quản trị hệ thống được sửa lịch ngày làm việc."))
     row = session.get(CalendarDay, day)
     if row is None:
         raise NotFound(Text("Ngày {day} không có điều chỉnh nào.", day=f"{day:%d/%m/%Y}"))
@@ -149,7 +147,7 @@ def change_due_date(session: Session, task_id: int, due_on: Any, reason: str, ac
     A date that falls on a day off moves to the next working day. Reminders follow the new date: notifications
     are keyed by deadline, so the reminders and escalations of the new date are new ones.
     """
-    _require(actor, DEADLINE_ROLES, Text("Chỉ người giám sát được điều chỉnh hạn xử lý."))
+    _require(permissions.may_change_deadlines(actor), Text("Chỉ người giám sát được điều chỉnh hạn xử lý."))
     ctx = runtime.Context.create(session, actor, now)
     task = get_task(session, task_id)
     if task.state != TaskState.OPEN:
@@ -197,6 +195,6 @@ def _tell_holders(ctx: runtime.Context, task: HumanTask, old_text: str, reason: 
     ])
 
 
-def _require(actor: User, roles: set[Role], message: str) -> None:
-    if actor is None or not actor.role_set & roles:
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
         raise NotAllowed(message)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows import engine
@@ -100,10 +100,3 @@ def latest_version(session: Session, key: str) -> DefinitionVersion:
         raise NotFound(f"Process '{key}' is not deployed; run `flask --app webapp deploy` first.")
     return version
 
-
-def version_count(session: Session, key: str) -> int:
-    return session.scalar(
-        select(func.count(DefinitionVersion.id))
-        .join(ProcessDefinition, DefinitionVersion.definition_id == ProcessDefinition.id)
-        .where(ProcessDefinition.key == key)
-    ) or 0

@@ -40,7 +40,7 @@ CENTRAL_USERS = [
     ("home_affairs", "Chuyên viên Sở Nội vụ", [Role.HOME_AFFAIRS], "SNV"),
     ("committee", "Lãnh đạo UBND tỉnh", [Role.COMMITTEE], None),
 ]
-UNIT_ROLES = [("officer", "Cán bộ chuyên trách CNTT", Role.AGENCY_OFFICER),
+UNIT_PEOPLE = [("officer", "Cán bộ chuyên trách CNTT", Role.AGENCY_OFFICER),
               ("head", "Thủ trưởng", Role.AGENCY_HEAD),
               ("deputy", "Cấp phó", Role.DEPUTY)]
 
@@ -54,7 +54,7 @@ def seed(session: Session, password: str | None = None) -> list[tuple[str, str, 
     people: list[tuple[str, str, list[Role], str | None]] = list(CENTRAL_USERS)
     for unit in session.scalars(select(Unit).order_by(Unit.code)):
         name = unit.history[-1].name_vi
-        for suffix, title, role in UNIT_ROLES:
+        for suffix, title, role in UNIT_PEOPLE:
             people.append((f"{unit.code.lower()}_{suffix}", f"{title} {name}", [role], unit.code))
     for username, full_name, roles, unit_code in people:
         pw = password or f"demo-{username}"
@@ -173,7 +173,7 @@ def _ensure_people(session: Session, codes: list[str]) -> dict[str, User]:
     shared_hash = users.hash_password("simulation-only")
     wanted = [(u, n, r, c) for u, n, r, c in CENTRAL_USERS]
     for code in codes:
-        for suffix, title, role in UNIT_ROLES:
+        for suffix, title, role in UNIT_PEOPLE:
             wanted.append((f"{code.lower()}_{suffix}", f"{title} {code}", [role], code))
     for username, full_name, roles, unit_code in wanted:
         if username not in people:

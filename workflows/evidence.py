@@ -20,12 +20,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflows import permissions
 from workflows.calendar import local_today
 from workflows.criteria import CRITERIA_BY_ID
 from workflows.errors import InvalidInput, NotAllowed, NotFound
 from workflows.messages import Text
-from workflows.models import Evidence, HumanTask, Report, Role, TaskState, User
-from workflows.tasks import authority, get_task
+from workflows.models import Evidence, HumanTask, Report, TaskState, User
+from workflows.tasks import get_task
 
 MAX_BYTES = 10 * 1024 * 1024
 REPORT_FORM_KEY = "app:agency_report"
@@ -40,10 +41,6 @@ CONTENT_TYPES = {
     "ods": "application/vnd.oasis.opendocument.spreadsheet",
 }
 ALLOWED_TEXT = "PDF, PNG, JPG, DOCX, XLSX, ODT, ODS"
-AGENCY_ROLES = {Role.AGENCY_OFFICER, Role.AGENCY_HEAD, Role.DEPUTY}
-# Who sees every unit's report: the evaluator, the proposer, the decider, and oversight.
-CENTRAL_ROLES = {Role.DIC_OFFICER, Role.DIC_LEADER, Role.HOME_AFFAIRS, Role.COMMITTEE, Role.SUPERVISOR,
-                 Role.PROCESS_OWNER, Role.ADMIN}
 _STORED_NAME = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -145,8 +142,8 @@ def attach(
     task = get_task(session, task_id)
     if task.form_key != REPORT_FORM_KEY or task.state != TaskState.OPEN:
         raise NotAllowed(Text("Chỉ đính kèm được tài liệu minh chứng khi đang lập báo cáo."))
-    granted = authority(session, uploader, task, today or local_today())
-    if granted is None or task.assignee_id not in (None, uploader.id):
+    granted = permissions.authority(session, uploader, task, today or local_today())
+    if not permissions.may_act(granted, uploader, task):
         raise NotAllowed(Text("Bạn không có quyền đính kèm tài liệu cho công việc '{step}'.", step=task.step_name))
     report = report_of_task(session, task)
     if report is None:
@@ -191,12 +188,6 @@ def files_of_report(session: Session, report_id: int) -> dict[str, list[Evidence
     return found
 
 
-def may_view(viewer: User, report: Report) -> bool:
-    """Users of the reporting unit, and the central roles that appraise, propose, decide or supervise."""
-    roles = viewer.role_set
-    return bool(roles & CENTRAL_ROLES) or (bool(roles & AGENCY_ROLES) and viewer.unit_code == report.unit_code)
-
-
 def open_for_download(
     session: Session, evidence_id: int, viewer: User, upload_dir: str | os.PathLike[str]
 ) -> tuple[Path, str, str]:
@@ -205,7 +196,7 @@ def open_for_download(
     report = session.get(Report, row.report_id) if row is not None else None
     if row is None or report is None:
         raise NotFound(Text("Không tìm thấy tệp minh chứng."))
-    if not may_view(viewer, report):
+    if not permissions.may_read_report(viewer, report.unit_code):
         raise NotAllowed(Text("Bạn không có quyền xem tài liệu minh chứng của đơn vị này."))
     path = stored_path(upload_dir, row.stored_name)
     if not path.is_file():

@@ -1,20 +1,20 @@
-"""Task inboxes: the three tabs, filters, search without diacritics, paging; straight from the task table."""
+"""Task inboxes: the three tabs, filters, search without diacritics, paging; straight from the task table.
+
+Which tasks a user may act on, and why a task is theirs, are permissions.actionable and permissions.why."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from workflows import engine
-from workflows.calendar import WorkingCalendar, local_today
-from workflows.messages import Text
-from workflows.models import AuditEvent, DefinitionVersion, DeputyAssignment, HumanTask, Role, TaskState, User
-from workflows.tasks import actionable, authority
+from workflows import engine, permissions
+from workflows.cache import DatabaseCache
+from workflows.calendar import WorkingCalendar
+from workflows.models import DefinitionVersion, DeputyAssignment, HumanTask, TaskState, User
 from workflows.text import fold, sort_key
 from workflows.units import all_unit_names
 
@@ -82,7 +82,7 @@ def matching_units(search: str, names: dict[str, str]) -> list[str]:
 def list_inbox(session: Session, user: User, query: InboxQuery, today: date,
                calendar: WorkingCalendar | None = None) -> InboxPage:
     """One page of USER's inbox tab with its filters, plus the count of every tab."""
-    can_act = actionable(session, user, today)
+    can_act = permissions.actionable(session, user, today)
     names = all_unit_names(session)
     filters: list[Any] = []
     if query.step:
@@ -128,7 +128,7 @@ def list_inbox(session: Session, user: User, query: InboxQuery, today: date,
         )
         for r in rows
     ]
-    groups = {r.value for r in user.role_set} | ({"agency_head"} if Role.DEPUTY in user.role_set else set())
+    groups = permissions.inbox_groups(user)
     steps = [(step_id, name) for step_id, (name, step_groups) in _deployed_steps(session).items()
              if step_groups & groups]
     return InboxPage(result, counts[tab], counts, page, pages,
@@ -163,63 +163,30 @@ def _names(session: Session, user_ids: set[int]) -> dict[int, str]:
     return dict(session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids))).all())
 
 
-def why(session: Session, user: User, task: HumanTask, today: date) -> str:
-    """Why TASK is in USER's inbox: the lane and role, the agency, and the assignment rule that routed it."""
-    granted = authority(session, user, task, today)
-    # Whole sentences per case, so that a translator never has to guess what a fragment attaches to.
-    agency = Text(", cơ quan {unit}", unit=task.unit_code) if task.unit_code else ""
-    group, lane = task.candidate_group, task.lane
-    if granted is None:
-        if lane:
-            return Text("Bước thuộc làn '{lane}', nhóm '{group}'{agency}; bạn không có quyền xử lý.", lane=lane,
-                        group=group, agency=agency)
-        return Text("Bước thuộc nhóm '{group}'{agency}; bạn không có quyền xử lý.", group=group, agency=agency)
-    if lane:
-        routed = Text("Bước thuộc làn '{lane}', nhóm '{group}'{agency}; bạn được giao theo {rule}.", lane=lane,
-                      group=group, agency=agency, rule=granted.rule)
-    else:
-        routed = Text("Bước thuộc nhóm '{group}'{agency}; bạn được giao theo {rule}.", group=group,
-                      agency=agency, rule=granted.rule)
-    if task.assignee_id == user.id:
-        handed = session.execute(
-            select(AuditEvent.at, User.full_name, AuditEvent.data).join(User, User.id == AuditEvent.actor_id)
-            .where(AuditEvent.task_id == task.id, AuditEvent.kind == "task_reassigned")
-            .order_by(AuditEvent.id.desc()).limit(1)).first()
-        if handed is not None:
-            reason = (handed.data or {}).get("reason", "")
-            day = local_today(handed.at if handed.at.tzinfo else handed.at.replace(tzinfo=UTC))
-            routed = Text("{routed} {name} đã giao lại việc này cho bạn ngày {day}: {reason}", routed=routed,
-                          name=handed.full_name, day=f"{day:%d/%m/%Y}", reason=reason)
-    return routed
-
-
-CENTRAL_ROLES = {Role.DIC_OFFICER, Role.DIC_LEADER, Role.HOME_AFFAIRS, Role.COMMITTEE, Role.SUPERVISOR, Role.ADMIN,
-                 Role.PROCESS_OWNER}
-
-
 def visible_units(session: Session, user: User) -> dict[str, str]:
     """The units USER's inbox filter offers: all for central roles, their own (and deputised) units otherwise."""
     names = all_unit_names(session)
-    if user.role_set & CENTRAL_ROLES:
+    if permissions.sees_every_agency(user):
         return names
     own = {user.unit_code} | set(session.scalars(
         select(DeputyAssignment.unit_code).where(DeputyAssignment.deputy_id == user.id)))
     return {code: name for code, name in names.items() if code in own}
 
 
-_steps_cache: tuple[float, dict[str, tuple[str, set[str]]]] | None = None
+# Per database, refreshed after a minute: a new deployment reaches the step filter without a restart.
+_steps_cache: DatabaseCache[dict[str, tuple[str, frozenset[str]]]] = DatabaseCache("inbox steps", max_entries=1,
+                                                                                     max_age_seconds=60.0)
 
 
-def _deployed_steps(session: Session, max_age_seconds: float = 60.0) -> dict[str, tuple[str, set[str]]]:
+def _deployed_steps(session: Session) -> dict[str, tuple[str, frozenset[str]]]:
     """Every user step of the deployed definitions: id → (name, candidate groups). Read from the stored specs, which
     is far cheaper than grouping the task table (45 ms at 100,000 rows) for the step filter of every inbox page."""
-    global _steps_cache
-    now = time.monotonic()
-    if _steps_cache is not None and now - _steps_cache[0] <= max_age_seconds:
-        return _steps_cache[1]
-    steps: dict[str, tuple[str, set[str]]] = {}
-    for (spec,) in session.execute(select(DefinitionVersion.spec_json)):
-        for step_id, name, groups in engine.user_steps(spec):
-            steps[step_id] = (name, set(groups))
-    _steps_cache = (now, steps)
-    return steps
+
+    def load() -> dict[str, tuple[str, frozenset[str]]]:
+        steps: dict[str, tuple[str, frozenset[str]]] = {}
+        for (spec,) in session.execute(select(DefinitionVersion.spec_json)):
+            for step_id, name, groups in engine.user_steps(spec):
+                steps[step_id] = (name, frozenset(groups))
+        return steps
+
+    return _steps_cache.get(session, "steps", load)

@@ -13,11 +13,8 @@ from sqlalchemy.orm import Session, aliased
 
 from workflows.errors import NotAllowed, NotFound
 from workflows.messages import Text
-from workflows.models import AuditEvent, HumanTask, InstanceStatus, ProcessInstance, Role, TaskState, User
-
-# Roles that read every instance; everyone else (agency officers, heads, deputies) reads only their own agency's.
-READ_ALL_ROLES = {Role.DIC_OFFICER, Role.DIC_LEADER, Role.HOME_AFFAIRS, Role.COMMITTEE, Role.SUPERVISOR,
-                  Role.PROCESS_OWNER, Role.ADMIN}
+from workflows.models import AuditEvent, HumanTask, InstanceStatus, ProcessInstance, TaskState, User
+from workflows.permissions import may_read_instance
 
 
 @dataclass(frozen=True)
@@ -60,13 +57,6 @@ class InstanceView:
     history: list[HistoryEntry]
 
 
-def may_read(viewer: User, unit_code: str | None) -> bool:
-    """Central roles read every instance; an agency's people read their own agency's instances only."""
-    if viewer.role_set & READ_ALL_ROLES:
-        return True
-    return unit_code is not None and viewer.unit_code == unit_code and bool(viewer.role_set)
-
-
 def instance_view(session: Session, instance_id: int, viewer: User) -> InstanceView:
     """INSTANCE's status, its open steps and its audit history, for VIEWER (NotFound / NotAllowed otherwise)."""
     row = session.execute(
@@ -77,7 +67,7 @@ def instance_view(session: Session, instance_id: int, viewer: User) -> InstanceV
     ).one_or_none()
     if row is None:
         raise NotFound(Text("Không tìm thấy quy trình #{id}.", id=instance_id))
-    if not may_read(viewer, row.unit_code):
+    if not may_read_instance(viewer, row.unit_code):
         raise NotAllowed(Text("Bạn không có quyền xem quy trình #{id}.", id=instance_id))
     current = [
         CurrentStep(t.id, t.step_id, t.step_name, t.candidate_group, t.unit_code, username, t.created_at, t.due_on,

@@ -1,10 +1,9 @@
 """Instance persistence: start, load and save engine state, keep the task table and the audit log in step with it.
 
-Nothing here commits: callers (the use-case functions in tasks.py, cycles.py, timers.py) commit once per action.
+Nothing here commits: callers (the use-case functions in tasks.py, cycles.py, assignment.py, …) commit once per action.
 """
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -17,7 +16,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows import engine
+from workflows import engine, permissions
+from workflows.cache import DatabaseCache
 from workflows.calendar import WorkingCalendar, local_today
 from workflows.errors import Conflict, EngineError
 from workflows.messages import Text
@@ -32,20 +32,20 @@ from workflows.models import (
     utcnow,
 )
 
-# Per database engine: version ids are only unique within one database (tests open many in one process).
-_spec_cache: weakref.WeakKeyDictionary[Any, dict[int, str]] = weakref.WeakKeyDictionary()
+# Per database: version ids are only unique within one database (tests open many in one process).
+_spec_cache: DatabaseCache[str] = DatabaseCache("definition specs", max_entries=64)
 
 
 def spec_json(session: Session, version_id: int) -> str:
     """A version's spec, cached per process and database: versions are immutable, so the cache never goes stale."""
-    cache = _spec_cache.setdefault(session.get_bind(), {})
-    cached = cache.get(version_id)
-    if cached is None:
-        cached = session.scalar(select(DefinitionVersion.spec_json).where(DefinitionVersion.id == version_id))
-        if cached is None:
+
+    def load() -> str:
+        found = session.scalar(select(DefinitionVersion.spec_json).where(DefinitionVersion.id == version_id))
+        if found is None:
             raise EngineError(f"Definition version {version_id} does not exist")
-        cache[version_id] = cached
-    return cached
+        return found
+
+    return _spec_cache.get(session, version_id, load)
 
 
 @dataclass
@@ -298,12 +298,11 @@ def _preassign(ctx: Context, instance: ProcessInstance, view: engine.TaskView, r
     The step's role still decides who may act: a named person outside it (or unknown, or inactive) does not get the
     task; it stays with the role, and the audit log says why, so a process owner can see the name was not used.
     """
-    from workflows.tasks import authority  # tasks imports runtime
-
     username = view.assignee or ""
     person = ctx.session.scalar(select(User).where(User.username == username.strip().lower()))
     probe = HumanTask(candidate_group=row["candidate_group"], unit_code=row["unit_code"], step_id=row["step_id"])
-    if person is not None and person.is_active and authority(ctx.session, person, probe, ctx.today) is not None:
+    granted = person is not None and person.is_active and permissions.authority(ctx.session, person, probe, ctx.today)
+    if person is not None and granted:
         row["assignee_id"] = person.id
         audit(ctx, "task_preassigned", Text("Bước '{step}' giao cho {name} theo camunda:assignee", step=view.step_name,
                                             name=person.full_name),

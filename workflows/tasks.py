@@ -1,4 +1,4 @@
-"""Human tasks: who may act on them, completing them, claiming, drafts and inbox queries."""
+"""Human tasks: completing them, claiming, drafts, a task's page and the short inbox (who may act: permissions.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -6,28 +6,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.sql.elements import ColumnElement
 
-from workflows import forms, runtime, steps, topics
+from workflows import forms, permissions, runtime, steps, topics
 from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from workflows.messages import Text
-from workflows.models import DeputyAssignment, HumanTask, Role, TaskState, User
-
-AGENCY_GROUPS = {"agency_officer", "agency_head"}
-ROLE_LABELS_VI = {
-    "agency_officer": "Cán bộ chuyên trách CNTT",
-    "agency_head": "Thủ trưởng cơ quan",
-    "deputy": "Cấp phó được phân công",
-    "dic_officer": "Chuyên viên Sở TT&TT",
-    "dic_leader": "Lãnh đạo Sở TT&TT",
-    "home_affairs": "Sở Nội vụ",
-    "committee": "UBND tỉnh",
-    "supervisor": "Giám sát",
-    "process_owner": "Chủ quy trình",
-    "admin": "Quản trị hệ thống",
-}
+from workflows.models import HumanTask, TaskState, User
+from workflows.permissions import AGENCY_GROUPS  # noqa: F401  (workflows/worker.py still imports it from here)
 
 
 def get_task(session: Session, task_id: int) -> HumanTask:
@@ -37,55 +23,9 @@ def get_task(session: Session, task_id: int) -> HumanTask:
     return task
 
 
-@dataclass(frozen=True)
-class Authority:
-    """Why ACTOR may act on a task: directly, or as a deputy for a head (Điều 2.3)."""
-
-    rule: str
-    acting_for: User | None = None
-
-
-def authority(session: Session, actor: User, task: HumanTask, today: date) -> Authority | None:
-    """The rule that lets ACTOR act on TASK today, or None."""
-    group = task.candidate_group
-    if task.unit_code is not None and group in AGENCY_GROUPS:
-        if actor.has_role(Role(group)) and actor.unit_code == task.unit_code:
-            return Authority(Text("vai trò {role} của đơn vị {unit}", role=ROLE_LABELS_VI.get(group, group),
-                                  unit=task.unit_code))
-        if group == "agency_head" and actor.has_role(Role.DEPUTY):
-            assignment = _deputy_assignment(session, actor, task, today)
-            if assignment is not None:
-                return Authority(
-                    Text("cấp phó được phân công theo văn bản {document} ({start}–{end})",
-                         document=assignment.document_number, start=f"{assignment.valid_from:%d/%m/%Y}",
-                         end=f"{assignment.valid_to:%d/%m/%Y}"),
-                    acting_for=assignment.head,
-                )
-        return None
-    try:
-        role = Role(group)
-    except ValueError:
-        return None
-    return Authority(Text("vai trò {role}", role=ROLE_LABELS_VI.get(group, group))) if actor.has_role(role) else None
-
-
-def _deputy_assignment(session: Session, actor: User, task: HumanTask, today: date) -> DeputyAssignment | None:
-    for assignment in session.scalars(
-        select(DeputyAssignment).where(
-            DeputyAssignment.deputy_id == actor.id,
-            DeputyAssignment.unit_code == task.unit_code,
-            DeputyAssignment.valid_from <= today,
-            DeputyAssignment.valid_to >= today,
-        )
-    ):
-        if task.step_id in (assignment.scope or []):
-            return assignment
-    return None
-
-
-def _authorize(ctx: runtime.Context, task: HumanTask) -> Authority:
+def _authorize(ctx: runtime.Context, task: HumanTask) -> permissions.Authority:
     assert ctx.actor is not None
-    found = authority(ctx.session, ctx.actor, task, ctx.today)
+    found = permissions.authority(ctx.session, ctx.actor, task, ctx.today)
     if found is None:
         raise NotAllowed(Text("Bạn không có quyền xử lý công việc '{step}'.", step=task.step_name))
     if task.assignee_id is not None and task.assignee_id != ctx.actor.id:
@@ -209,30 +149,12 @@ def unclaim(session: Session, task_id: int, actor: User, reason: str = "") -> Hu
     return task
 
 
-def actionable(session: Session, user: User, today: date) -> ColumnElement[bool]:
-    """The SQL condition for tasks USER may act on, as `authority` decides for one task: their role's tasks (their
-    own agency's, for agency roles) and, for a deputy, the head's steps in today's assignments."""
-    conditions: list[ColumnElement[bool]] = []
-    for role in user.role_set:
-        if role.value in AGENCY_GROUPS:
-            conditions.append(and_(HumanTask.candidate_group == role.value, HumanTask.unit_code == user.unit_code))
-        elif role is not Role.DEPUTY:
-            conditions.append(HumanTask.candidate_group == role.value)
-    for assignment in session.scalars(select(DeputyAssignment).where(
-            DeputyAssignment.deputy_id == user.id, DeputyAssignment.valid_from <= today,
-            DeputyAssignment.valid_to >= today)):
-        conditions.append(and_(HumanTask.candidate_group == Role.AGENCY_HEAD.value,
-                               HumanTask.unit_code == assignment.unit_code,
-                               HumanTask.step_id.in_(assignment.scope or [])))
-    return or_(*conditions) if conditions else false()
-
-
 def inbox(session: Session, user: User, today: date, state: TaskState = TaskState.OPEN,
           limit: int = 50) -> list[HumanTask]:
     """Tasks USER may act on, unclaimed or claimed by them, soonest deadline first (the worker's and feed's view)."""
     query = (
         select(HumanTask)
-        .where(HumanTask.state == state, actionable(session, user, today),
+        .where(HumanTask.state == state, permissions.actionable(session, user, today),
                or_(HumanTask.assignee_id.is_(None), HumanTask.assignee_id == user.id))
         .order_by(HumanTask.due_on.is_(None), HumanTask.due_on, HumanTask.id)
         .limit(limit)
@@ -254,43 +176,11 @@ class TaskPage:
     may_reassign: bool = False
 
 
-VIEWER_ROLES = {Role.SUPERVISOR, Role.ADMIN, Role.PROCESS_OWNER}
-# Candidate group → the role that leads it and may hand its tasks to another member (workflows/assignment.py).
-# Supervisors lead every group: chasing late work is their job.
-GROUP_LEADERS: dict[str, Role] = {
-    Role.AGENCY_OFFICER.value: Role.AGENCY_HEAD,  # the head of the same agency
-    Role.DIC_OFFICER.value: Role.DIC_LEADER,
-    Role.DIC_LEADER.value: Role.DIC_LEADER,
-}
-
-
-def may_reassign(actor: User, task: HumanTask) -> bool:
-    """Whether ACTOR may hand TASK to someone else: it is open and ACTOR leads its group."""
-    return task.state == TaskState.OPEN and leads_group(actor, task.candidate_group, task.unit_code)
-
-
-def leads_group(actor: User, group: str, unit_code: str | None) -> bool:
-    """A supervisor leads every group; otherwise the group's leader (of the same agency, for agency work)."""
-    if actor.has_role(Role.SUPERVISOR):
-        return True
-    leader = GROUP_LEADERS.get(group)
-    if leader is None or not actor.has_role(leader):
-        return False
-    return group not in AGENCY_GROUPS or actor.unit_code == unit_code
-
-
-def may_view(session: Session, viewer: User, task: HumanTask, today: date, granted: Authority | None = None) -> bool:
-    """Who may open a task's page: those who may act on it, hold or completed it, lead its group, or supervise."""
-    return (granted is not None or authority(session, viewer, task, today) is not None
-            or viewer.id in (task.completed_by_id, task.assignee_id)
-            or bool(viewer.role_set & VIEWER_ROLES) or may_reassign(viewer, task))
-
-
 def task_page(session: Session, task_id: int, viewer: User, today: date) -> TaskPage:
     """Load TASK for VIEWER: those who may act, who completed it, or who supervise; anyone else gets NotAllowed."""
     task = get_task(session, task_id)
-    granted = authority(session, viewer, task, today)
-    if not may_view(session, viewer, task, today, granted):
+    granted = permissions.authority(session, viewer, task, today)
+    if not permissions.may_view(session, viewer, task, today, granted):
         raise NotAllowed(Text("Bạn không có quyền xem công việc '{step}'.", step=task.step_name))
     ctx = runtime.Context.create(session, viewer)
     fields: list = []
@@ -301,10 +191,7 @@ def task_page(session: Session, task_id: int, viewer: User, today: date) -> Task
     values = {f.id: data.get(f.id, f.default) for f in fields}
     if task.draft:
         values.update({k: v for k, v in task.draft.items() if k in values})
-    from workflows.inbox import why
-
-    return TaskPage(task, fields, values, data,
-                    may_act=granted is not None and task.state == TaskState.OPEN
-                    and task.assignee_id in (None, viewer.id),
-                    why=why(session, viewer, task, today), acting_for=granted.acting_for if granted else None,
-                    may_reassign=may_reassign(viewer, task))
+    return TaskPage(task, fields, values, data, may_act=permissions.may_act(granted, viewer, task),
+                    why=permissions.why(session, viewer, task, today),
+                    acting_for=granted.acting_for if granted else None,
+                    may_reassign=permissions.may_reassign(viewer, task))

@@ -161,7 +161,7 @@ def notify_cycle_if_all_accepted(ctx: runtime.Context, cycle_id: int | None) -> 
     """Send AllReportsAccepted to the cycle when no report of it is still running; return whether it was sent.
 
     An EXISTS on an index costs the same for 28 or 2,800 units; a race between the last two acceptances is
-    caught by the timer worker's reconciliation pass (timers.fire_due).
+    caught by the timer worker's reconciliation pass (cycles.fire_due).
     """
     if cycle_id is None:
         return False

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from workflows.errors import InvalidInput, NotAllowed, NotFound
 from workflows.messages import Text
 from workflows.models import ApiToken, DeputyAssignment, Role, User, UserRole, utcnow
+from workflows.permissions import needs_agency
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
@@ -161,8 +162,7 @@ def reset_password(session: Session, user: User, new_password: str) -> None:
 
 def set_roles(session: Session, user: User, roles: list[Role], unit_code: str | None) -> None:
     """Replace USER's roles and agency; agency roles need an agency."""
-    agency_roles = {Role.AGENCY_OFFICER, Role.AGENCY_HEAD, Role.DEPUTY}
-    if set(roles) & agency_roles and not unit_code:
+    if needs_agency(roles) and not unit_code:
         raise InvalidInput(Text("Vai trò của cơ quan cần chọn cơ quan."), {"unit_code": Text("Chọn cơ quan.")})
     user.roles = [UserRole(role=r) for r in dict.fromkeys(roles)]
     user.unit_code = unit_code

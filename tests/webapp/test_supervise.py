@@ -128,9 +128,9 @@ def test_every_page_knows_whether_to_offer_the_boards_in_the_menu(board_app):
                               ("dic", "False")):
         with board_app.test_request_context():
             login_user(people[username])
-            assert render_template_string("{{ may_supervise }}") == offered
+            assert render_template_string("{{ may.see_boards }}") == offered
     with board_app.test_request_context():
-        assert render_template_string("{{ may_supervise }}") == "False"  # nobody logged in
+        assert render_template_string("{{ may.see_boards }}") == "False"  # nobody logged in
 
 
 def test_a_year_never_opened_is_404_on_the_page_and_the_api(board_app):

@@ -10,7 +10,7 @@ from babel.messages.pofile import read_po
 from test_english import compiled_catalogue  # noqa: F401 - the fixture: term() reads the compiled catalogue
 
 from webapp.terms import TERMS, term
-from workflows import criteria, history, notifications, rules, tasks
+from workflows import criteria, cycle_view, history, notifications, permissions, readable, rules
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "webapp" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
@@ -54,7 +54,7 @@ SOURCES: dict[str, Iterable[str | None]] = {
     "form field labels": _bpmn("form fields"),
     "form field options": _bpmn("form options"),
     "decision table names and columns": _dmn(),
-    "role labels": [*tasks.ROLE_LABELS_VI.values(), *history.ROLE_VI.values(), history.SYSTEM],
+    "role labels": [*permissions.ROLE_LABELS_VI.values(), *history.ROLE_VI.values(), history.SYSTEM],
     "criterion titles": [c.title_vi for c in criteria.CRITERIA],
     "section titles": criteria.SECTION_TITLES_VI.values(),
     "self-assessment values and budget categories": [*criteria.STATUSES.values(),
@@ -62,10 +62,10 @@ SOURCES: dict[str, Iterable[str | None]] = {
     "notification kinds": notifications.KIND_VI.values(),
     "ratings, sanctions, rewards and reasons": [*rules.RATING_VI.values(), *rules.SANCTION_VI.values(),
                                                 *rules.REWARD_VI.values(), *rules.REASONS_VI.values(),
-                                                *(label for label, _ in history.OUTCOME_FIELD_VI.values())],
+                                                *(label for label, _ in readable.OUTCOME_FIELD_VI.values())],
     "statuses and stages": [*history.CYCLE_STATUS_VI.values(), *history.INSTANCE_STATUS_VI.values(),
-                            *history.STAGE_VI.values(), *history.OVERRIDE_STAGE_VI.values()],
-    "labels of submitted data": history.KEY_VI.values(),
+                            *cycle_view.STAGE_VI.values(), *cycle_view.OVERRIDE_STAGE_VI.values()],
+    "labels of submitted data": readable.KEY_VI.values(),
 }
 
 

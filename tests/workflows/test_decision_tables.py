@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from workflows import definitions, engine, rules, runtime
+from workflows import definitions, engine, rules
 from workflows.errors import EngineError, InvalidInput
 from workflows.models import Block
 from workflows.units import load_units, units_of_year
@@ -49,13 +49,6 @@ def deploy(session) -> Any:
     definitions.deploy_directory(session)
     session.commit()
     return definitions.latest_version(session, rules.EVALUATION_PROCESS)
-
-
-@pytest.fixture(autouse=True)
-def fresh_spec_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    # runtime._spec_cache is keyed by DefinitionVersion.id alone, and every test starts a new database whose ids
-    # restart at 1: without this, a spec cached by an earlier test under the same id would be run instead.
-    monkeypatch.setattr(runtime, "_spec_cache", runtime.weakref.WeakKeyDictionary())
 
 
 _compiled: dict[tuple, dict[str, engine.CompiledProcess]] = {}

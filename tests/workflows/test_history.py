@@ -7,7 +7,7 @@ import pytest
 from factories import at, open_small_cycle, open_task, report_payload, submit_report
 from sqlalchemy import func, select
 
-from workflows import history, tasks, users
+from workflows import cycle_view, history, tasks, users
 from workflows.errors import InvalidInput, NotAllowed
 from workflows.models import AuditEvent, Block, Comment, Cycle, Evaluation, Override, ProcessInstance, Role
 
@@ -151,19 +151,19 @@ def test_the_cycle_instance_shows_the_cycles_fields(session, people):
 
 def test_an_agency_sees_only_its_own_row_of_the_cycle_and_no_results(session, people):
     add_result(session, people)
-    page = history.cycle_page(session, 2025, people["stc_officer"])
+    page = cycle_view.cycle_page(session, 2025, people["stc_officer"])
     assert [r.unit_code for r in page.rows] == ["STC"] and not page.sees_all
     assert page.rows[0].status == "Cơ quan đang lập báo cáo"
     assert page.rows[0].holder == "Cán bộ chuyên trách CNTT của cơ quan"
     assert page.results is None
     with pytest.raises(NotAllowed):
-        history.cycle_page(session, 2025, users.create_user(session, "khach", "mat-khau-dai", "Khách", []))
+        cycle_view.cycle_page(session, 2025, users.create_user(session, "khach", "mat-khau-dai", "Khách", []))
 
 
 def test_central_roles_see_every_row_counts_and_results_with_overrides(session, people):
     submit_report(session, people, "TTT")
     add_result(session, people)
-    page = history.cycle_page(session, 2025, people["home_affairs"])
+    page = cycle_view.cycle_page(session, 2025, people["home_affairs"])
     assert [r.unit_code for r in page.rows] == ["STC", "TTT"]
     assert dict(page.counts) == {"Cơ quan đang lập báo cáo": 1, "Chờ Sở TT&TT thẩm định": 1}
     (result,) = page.results
@@ -173,11 +173,11 @@ def test_central_roles_see_every_row_counts_and_results_with_overrides(session, 
     (override,) = result.overrides
     assert (override.stage, override.field, override.change, override.by) == (
         "UBND tỉnh quyết định", "Hình thức xử lý", "Khiển trách → Phê bình", "Lãnh đạo UBND tỉnh")
-    assert history.cycle_page(session, 2025, people["owner"]).results is None  # the process owner sees progress only
+    assert cycle_view.cycle_page(session, 2025, people["owner"]).results is None  # the process owner sees progress only
 
 
 def test_the_list_of_cycles_counts_units(session, people):
-    (row,) = history.cycle_list(session)
+    (row,) = cycle_view.cycle_list(session)
     assert (row.year, row.status, row.report_due, row.units) == (2025, "Đang nhận báo cáo", date(2025, 12, 15), 2)
 
 

@@ -1,6 +1,7 @@
 """What every API blueprint shares: bearer-token authentication, the caller, and the JSON error shape."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import g, request
@@ -10,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from webapp.extensions import db
 from workflows import users
 from workflows.errors import NotAllowed
-from workflows.models import Role, User
+from workflows.models import User
 
 PREFIX = "/api/v1"
 # Codes of the error shape for HTTP errors; domain errors bring their own (workflows/errors.py).
@@ -49,8 +50,9 @@ def caller() -> User:
     return g.api_user
 
 
-def require_roles(user: User, roles: set[Role], message: str) -> None:
-    if not user.role_set & roles:
+def require(rule: Callable[[User], bool], user: User, message: str) -> None:
+    """403 with MESSAGE unless RULE (a workflows.permissions predicate) allows USER."""
+    if not rule(user):
         raise NotAllowed(message)
 
 

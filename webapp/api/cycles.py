@@ -6,16 +6,14 @@ from typing import Any
 
 from flask import url_for
 
-from webapp.api.base import caller, make_blueprint, require_roles
+from webapp.api.base import caller, make_blueprint, require
 from webapp.api.schemas import CycleDetailSchema, CycleSchema, OpenCycleSchema, ResultSchema
 from webapp.extensions import db
-from workflows import cycles
-from workflows.models import Cycle, Role
+from workflows import cycles, permissions
+from workflows.models import Cycle
 
 bp = make_blueprint("cycles", "/cycles", "Annual evaluation cycles")
 
-# Who follows the whole province's cycle: DIC runs it, Home Affairs and the Committee decide, supervisors watch.
-CYCLE_READERS = {Role.DIC_OFFICER, Role.DIC_LEADER, Role.HOME_AFFAIRS, Role.COMMITTEE, Role.SUPERVISOR, Role.ADMIN}
 
 
 def _default_due(year: int) -> date | None:
@@ -44,7 +42,8 @@ def open_cycle(body: dict[str, Any]) -> tuple[Cycle, int, dict[str, str]]:
 @bp.alt_response(404, response="NOT_FOUND")
 def get_cycle(year: int) -> dict[str, Any]:
     """The cycle's status, pinned versions and where each agency's report stands."""
-    require_roles(caller(), CYCLE_READERS, "Bạn không có quyền xem tiến độ kỳ đánh giá.")
+    # Every agency's row: the same rule as the year's page (an agency's own row is the page's alone).
+    require(permissions.sees_every_agency, caller(), "Bạn không có quyền xem tiến độ kỳ đánh giá.")
     return {"cycle": cycles.get_cycle(db.session, year), "progress": cycles.progress(db.session, year)}
 
 
@@ -55,6 +54,6 @@ def get_cycle(year: int) -> dict[str, Any]:
 @bp.alt_response(404, response="NOT_FOUND")
 def get_results(year: int) -> list[dict[str, Any]]:
     """Each unit's proposed or decided outcome, with reasons, articles and every override."""
-    require_roles(caller(), CYCLE_READERS, "Bạn không có quyền xem kết quả đánh giá.")
+    require(permissions.may_see_results, caller(), "Bạn không có quyền xem kết quả đánh giá.")
     cycles.get_cycle(db.session, year)  # 404 for a year never opened, rather than an empty list
     return cycles.results(db.session, year)

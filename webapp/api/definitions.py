@@ -7,14 +7,12 @@ from flask import jsonify, request
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
-from webapp.api.base import caller, make_blueprint, require_roles
+from webapp.api.base import caller, make_blueprint, require
 from webapp.extensions import db
-from workflows import validation, versions
+from workflows import permissions, validation, versions
 from workflows.errors import DefinitionInvalid
-from workflows.models import Role
 
 bp = make_blueprint("definitions", "/definitions", "Process definitions: upload, validation report, versions")
-OWNERS = {Role.PROCESS_OWNER, Role.ADMIN}
 MAX_REQUEST_BYTES = validation.MAX_TOTAL_BYTES + 1_000_000
 
 
@@ -85,7 +83,8 @@ class VersionSchema(Schema):
 @bp.alt_response(422, schema=ReportErrorSchema, description="The files were refused; `problems` lists every one")
 def upload(form: dict[str, Any]) -> Any:
     """Check the files as one set; deploy each process they change as a new version, or return the report."""
-    require_roles(caller(), OWNERS, "Chỉ chủ quy trình hoặc quản trị hệ thống được tải lên quy trình.")
+    require(permissions.may_edit_definitions, caller(),
+            "Chỉ chủ quy trình hoặc quản trị hệ thống được tải lên quy trình.")
     contents: dict[str, bytes] = {}
     for storage in request.files.getlist("files"):
         if storage and storage.filename:
@@ -114,5 +113,6 @@ def upload(form: dict[str, Any]) -> Any:
 @bp.alt_response(404, response="NOT_FOUND")
 def list_versions(key: str) -> list[versions.VersionRow]:
     """The versions of a process, newest first: who, when, comment, content hash, running instances."""
-    require_roles(caller(), OWNERS, "Chỉ chủ quy trình hoặc quản trị hệ thống xem các phiên bản quy trình.")
+    require(permissions.may_edit_definitions, caller(),
+            "Chỉ chủ quy trình hoặc quản trị hệ thống xem các phiên bản quy trình.")
     return versions.list_versions(db.session, key)

@@ -9,11 +9,10 @@ from flask_login import current_user
 
 from webapp.cycles.forms import parse_date, parse_int
 from webapp.extensions import db
-from webapp.security import roles_required
-from workflows import deadlines
+from webapp.security import requires
+from workflows import deadlines, permissions
 from workflows.calendar import local_today
 from workflows.errors import InvalidInput, NotFound
-from workflows.models import Role
 
 bp = Blueprint("calendar_admin", __name__, url_prefix="/admin/calendar")
 
@@ -33,14 +32,14 @@ def _render(year: int, values: dict[str, str] | None = None, errors: dict[str, s
 
 
 @bp.get("/")
-@roles_required(Role.ADMIN)
+@requires(permissions.may_edit_calendar)
 def index():
     """A year's days off and swapped working days, with their sources; and the form to add an override."""
     return _render(_year(request.args.get("year")))
 
 
 @bp.post("/")
-@roles_required(Role.ADMIN)
+@requires(permissions.may_edit_calendar)
 def add():
     """Record one day of the Government's annual notice."""
     values = {k: request.form.get(k, "").strip() for k in ("day", "kind", "name_vi", "source_doc")}
@@ -57,7 +56,7 @@ def add():
 
 
 @bp.post("/<day>/delete")
-@roles_required(Role.ADMIN)
+@requires(permissions.may_edit_calendar)
 def remove(day: str):
     """Remove an override; the day goes back to what the weekend and the Labour Code make it."""
     try:

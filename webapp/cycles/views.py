@@ -7,8 +7,8 @@ from flask_login import current_user, login_required
 
 from webapp.cycles import forms
 from webapp.extensions import db
-from webapp.security import roles_required
-from workflows import cycles, history
+from webapp.security import requires
+from workflows import cycle_view, cycles, history, permissions
 from workflows.calendar import local_today
 from workflows.errors import Conflict, InvalidInput
 
@@ -16,13 +16,13 @@ bp = Blueprint("cycles", __name__, url_prefix="/cycles")
 
 
 def _may_open() -> bool:
-    return bool(current_user.role_set & cycles.OPENING_ROLES)
+    return permissions.may_open_cycle(current_user)
 
 
 def _render_index(values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
                   message: str | None = None, status: int = 200):
     values = values or {"year": str(local_today().year), "report_due": ""}
-    return render_template("cycles/index.html", cycles=history.cycle_list(db.session), may_open=_may_open(),
+    return render_template("cycles/index.html", cycles=cycle_view.cycle_list(db.session), may_open=_may_open(),
                            values=values, errors=errors or {}, message=message), status
 
 
@@ -34,7 +34,7 @@ def index():
 
 
 @bp.post("/")
-@roles_required(*cycles.OPENING_ROLES)
+@requires(permissions.may_open_cycle)
 def open_cycle():
     """Open a year: the cycle and one agency report per unit; errors come back next to the fields."""
     values = {"year": request.form.get("year", ""), "report_due": request.form.get("report_due", "")}
@@ -56,7 +56,7 @@ def open_cycle():
 @login_required
 def show(year: int):
     """One year: each agency's progress (an agency sees its own row) and, for central roles, the results."""
-    page = history.cycle_page(db.session, year, current_user)
+    page = cycle_view.cycle_page(db.session, year, current_user)
     return render_template("cycles/show.html", page=page)
 
 

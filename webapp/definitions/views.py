@@ -11,13 +11,11 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp.extensions import db
-from webapp.security import roles_required
-from workflows import validation, versions
+from webapp.security import requires
+from workflows import permissions, validation, versions
 from workflows.errors import Conflict, DefinitionInvalid, InvalidInput
-from workflows.models import Role
 
 bp = Blueprint("definitions", __name__, url_prefix="/definitions")
-OWNERS = (Role.PROCESS_OWNER, Role.ADMIN)
 # The files themselves are limited in workflows/validation.py; this bounds the whole request before it is read.
 MAX_REQUEST_BYTES = validation.MAX_TOTAL_BYTES + 1_000_000
 
@@ -51,7 +49,7 @@ def _render_index(status: int = 200, **context: Any):
 
 
 @bp.get("/")
-@roles_required(*OWNERS)
+@requires(permissions.may_edit_definitions)
 def index():
     """Every process with its current version, and the form to upload changed files."""
     return _render_index()
@@ -64,7 +62,7 @@ def too_large(_error: RequestEntityTooLarge):
 
 
 @bp.post("/upload")
-@roles_required(*OWNERS)
+@requires(permissions.may_edit_definitions)
 def upload():
     """Check the uploaded files as one set; show the new versions, or every problem found."""
     comment = request.form.get("comment", "")
@@ -86,7 +84,7 @@ def upload():
 
 
 @bp.get("/<key>")
-@roles_required(*OWNERS)
+@requires(permissions.may_edit_definitions)
 def process(key: str):
     """A process: its versions (who, when, why, hash), downloads, and the running instances on each."""
     definition = versions.get_process(db.session, key)
@@ -96,7 +94,7 @@ def process(key: str):
 
 
 @bp.get("/<key>/v<int:number>/files/<path:filename>")
-@roles_required(*OWNERS)
+@requires(permissions.may_edit_definitions)
 def download_file(key: str, number: int, filename: str):
     """One file of a version exactly as uploaded, to open again in Camunda Modeler."""
     content = versions.version_file(db.session, key, number, filename)
@@ -105,7 +103,7 @@ def download_file(key: str, number: int, filename: str):
 
 
 @bp.get("/<key>/v<int:number>.zip")
-@roles_required(*OWNERS)
+@requires(permissions.may_edit_definitions)
 def download_zip(key: str, number: int):
     """Every file of a version in one zip."""
     content = versions.version_zip(db.session, key, number)
@@ -118,7 +116,7 @@ def _attachment(filename: str) -> str:
 
 
 @bp.get("/<key>/diff")
-@roles_required(*OWNERS)
+@requires(permissions.may_edit_definitions)
 def diff(key: str):
     """What changed between two versions: steps, flows, form fields, decision rules."""
     rows = versions.list_versions(db.session, key)
@@ -131,7 +129,7 @@ def diff(key: str):
 
 
 @bp.post("/<key>/current")
-@roles_required(*OWNERS)
+@requires(permissions.may_edit_definitions)
 def choose_current(key: str):
     """Choose the version new cycles start on; running instances stay where they are."""
     number = request.form.get("version", type=int)
@@ -144,7 +142,7 @@ def choose_current(key: str):
 
 
 @bp.get("/instances/<int:instance_id>/migrate")
-@roles_required(*OWNERS)
+@requires(permissions.may_edit_definitions)
 def migration(instance_id: int):
     """What moving a running instance to another version would do to the steps it stands at."""
     target = request.args.get("to", type=int)
@@ -156,7 +154,7 @@ def migration(instance_id: int):
 
 
 @bp.post("/instances/<int:instance_id>/migrate")
-@roles_required(*OWNERS)
+@requires(permissions.may_edit_definitions)
 def migrate(instance_id: int):
     """Move the instance if the change allows it; a reason is required and recorded in its history."""
     target = request.form.get("to", type=int)

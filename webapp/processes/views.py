@@ -10,14 +10,12 @@ from flask_login import current_user, login_required
 
 from webapp.extensions import db
 from webapp.processes import forms
-from webapp.security import roles_required
-from workflows import dmn_tables, monitoring, versions
+from webapp.security import requires
+from workflows import dmn_tables, monitoring, permissions, versions
 from workflows.calendar import local_today
-from workflows.models import Role
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 
-OWNER_ROLES = (Role.PROCESS_OWNER, Role.DIC_OFFICER, Role.DIC_LEADER, Role.SUPERVISOR, Role.ADMIN)
 # Served XML is data for bpmn-js, never a document to render: a browser opening it directly runs nothing.
 # (The diagram pages need no exception to the app-wide policy: bpmn-js 18 styles through the CSSOM, which CSP does
 # not restrict; tests/e2e/test_diagram.py fails on any violation.)
@@ -25,14 +23,14 @@ XML_CSP = "default-src 'none'; sandbox"
 
 
 @bp.get("/")
-@roles_required(*OWNER_ROLES)
+@requires(permissions.may_view_processes)
 def index():
     """Every deployed process with its versions."""
     return render_template("processes/index.html", processes=monitoring.processes(db.session))
 
 
 @bp.get("/<key>/v<int:version>")
-@roles_required(*OWNER_ROLES)
+@requires(permissions.may_view_processes)
 def version(key: str, version: int):
     """One version: its diagram with the open tasks per step in a cycle year, the same as a table, its decisions."""
     year, all_years = forms.year_choice(request.args)
@@ -43,7 +41,7 @@ def version(key: str, version: int):
 
 
 @bp.get("/<key>/v<int:version>/xml/<filename>")
-@roles_required(*OWNER_ROLES)
+@requires(permissions.may_view_processes)
 def xml(key: str, version: int, filename: str):
     """A file of the version exactly as deployed, for bpmn-js (and for opening again in Camunda Modeler)."""
     found = versions.get_version(db.session, key, version)
@@ -77,7 +75,7 @@ def _xml_response(text: str, filename: str) -> Response:
 
 
 @bp.route("/<key>/v<int:version>/decisions/<decision_id>/test", methods=["GET", "POST"])
-@roles_required(*OWNER_ROLES)
+@requires(permissions.may_view_processes)
 def decision_test(key: str, version: int, decision_id: str):
     """Evaluate one decision table on values the owner types, and show which rule matched and why."""
     found = versions.get_version(db.session, key, version)

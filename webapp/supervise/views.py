@@ -10,9 +10,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.security import roles_required
+from webapp.security import navigation, requires
 from webapp.supervise import charts, exports
-from workflows import boards, tasks
+from workflows import boards, permissions
 from workflows.calendar import local_today
 from workflows.models import Cycle
 
@@ -36,11 +36,8 @@ def _cell_labels() -> dict[str, str]:
     return {state.value: labels[state.value] for state in boards.CellState}
 
 
-@bp.app_context_processor
-def _navigation() -> dict[str, Any]:
-    # For base.html's menu, on every page: whether to offer the boards (the views check again on every request).
-    return {"may_supervise": bool(current_user and current_user.is_authenticated
-                                  and current_user.role_set & boards.BOARD_ROLES)}
+# base.html's menu, on every page: which sections to offer (the views check again on every request).
+bp.app_context_processor(navigation)
 
 
 def parse_overdue_query(args: Any) -> boards.OverdueQuery:
@@ -72,13 +69,13 @@ def _filters(query: boards.OverdueQuery) -> dict[str, Any]:
 
 
 @bp.get("/")
-@roles_required(*boards.BOARD_ROLES)
+@requires(permissions.may_see_boards)
 def index():
     return redirect(url_for("supervise.overdue"))
 
 
 @bp.get("/overdue")
-@roles_required(*boards.BOARD_ROLES)
+@requires(permissions.may_see_boards)
 def overdue():
     """Every open task past its deadline, most late first, with filters and exports."""
     query = parse_overdue_query(request.args)
@@ -86,7 +83,7 @@ def overdue():
     return render_template("supervise/overdue.html", page=page, choices=boards.overdue_choices(db.session),
                            filters=_filters(page.query),
                            reassignable={r.task_id for r in page.rows
-                                         if tasks.leads_group(current_user, r.candidate_group, r.unit_code)})
+                                         if permissions.leads_group(current_user, r.candidate_group, r.unit_code)})
 
 
 def _export_name(extension: str) -> str:
@@ -94,7 +91,7 @@ def _export_name(extension: str) -> str:
 
 
 @bp.get("/overdue.csv")
-@roles_required(*boards.BOARD_ROLES)
+@requires(permissions.may_see_boards)
 def overdue_csv():
     """The whole filtered board (no paging) as CSV."""
     rows = boards.overdue_rows(db.session, current_user, parse_overdue_query(request.args), local_today())
@@ -103,7 +100,7 @@ def overdue_csv():
 
 
 @bp.get("/overdue.xlsx")
-@roles_required(*boards.BOARD_ROLES)
+@requires(permissions.may_see_boards)
 def overdue_xlsx():
     """The whole filtered board (no paging) as an Excel workbook."""
     today = local_today()
@@ -115,7 +112,7 @@ def overdue_xlsx():
 
 
 @bp.get("/cycles/")
-@roles_required(*boards.BOARD_ROLES)
+@requires(permissions.may_see_boards)
 def latest_cycle():
     """The board of the latest opened year."""
     year = db.session.scalar(select(Cycle.year).order_by(Cycle.year.desc()).limit(1))
@@ -125,7 +122,7 @@ def latest_cycle():
 
 
 @bp.get("/cycles/<int:year>")
-@roles_required(*boards.BOARD_ROLES)
+@requires(permissions.may_see_boards)
 def cycle_board(year: int):
     """YEAR's agencies × steps matrix, counts per step, and the charts."""
     board = boards.cycle_board(db.session, current_user, year, local_today())

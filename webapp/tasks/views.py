@@ -9,9 +9,9 @@ from flask_login import current_user, login_required
 
 from webapp.extensions import db
 from webapp.i18n import localize
-from webapp.security import roles_required
+from webapp.security import requires
 from webapp.tasks.pages import page_for
-from workflows import assignment, deadlines, history, tasks
+from workflows import assignment, deadlines, history, permissions, tasks
 from workflows import evidence as evidence_files
 from workflows import inbox as inbox_service
 from workflows.calendar import local_today
@@ -69,7 +69,7 @@ def _render_task(task_id: int, submitted: dict[str, Any] | None = None, errors: 
         extra["draft"] = view.task.draft
     elif submitted is not None:
         extra["draft"] = submitted
-    extra["may_change_due"] = bool(current_user.role_set & deadlines.DEADLINE_ROLES) and view.task.state.value == "open"
+    extra["may_change_due"] = permissions.may_change_deadlines(current_user) and view.task.state.value == "open"
     if view.may_reassign:
         extra["reassign"] = {"candidates": assignment.candidates(db.session, view.task, local_today()),
                              "values": {}, "errors": {}, **(reassign or {})}
@@ -155,7 +155,7 @@ def evidence(evidence_id: int):
 
 
 @bp.post("/<int:task_id>/due")
-@roles_required(*deadlines.DEADLINE_ROLES)
+@requires(permissions.may_change_deadlines)
 def change_due(task_id: int):
     """A supervisor moves an open task's deadline; the reason is required and the change is audited."""
     try:
