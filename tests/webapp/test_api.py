@@ -306,6 +306,12 @@ def test_a_cycle_shows_its_progress_to_dic_home_affairs_committee_and_supervisor
     assert error_of(api.get("/cycles/2019/results", "dic"), 404)["code"] == "not_found"
 
 
+def test_a_process_owner_follows_every_agencys_progress_as_on_the_pages_but_not_the_results(api):
+    body = api.get(f"/cycles/{YEAR}", "owner").get_json()
+    assert {r["unit_code"] for r in body["progress"]} == {"STC", "SNV"}
+    assert error_of(api.get(f"/cycles/{YEAR}/results", "owner"), 403)["code"] == "forbidden"
+
+
 def test_an_agency_reads_only_its_own_instances(api):
     progress = {r["unit_code"]: r for r in api.get(f"/cycles/{YEAR}", "dic").get_json()["progress"]}
     stc = progress["STC"]["instance_id"]

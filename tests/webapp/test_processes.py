@@ -92,6 +92,22 @@ def test_process_owners_dic_supervisors_and_administrators_see_the_process_pages
         assert client.get(url).status_code == 200, url
 
 
+@pytest.mark.parametrize("username", ["dic", "dic_leader", "supervisor"])
+def test_those_who_view_the_process_pages_but_do_not_edit_definitions_get_no_upload(site, username):
+    client = client_for(site, username)
+    menu = client.get("/processes/").get_data(as_text=True)
+    assert 'href="/processes/"' in menu and 'href="/definitions/"' not in menu
+    assert client.get("/definitions/").status_code == 403
+
+
+@pytest.mark.parametrize("username", ["owner", "admin"])
+def test_definition_editors_see_both_the_process_pages_and_the_uploads(site, username):
+    client = client_for(site, username)
+    menu = client.get("/processes/").get_data(as_text=True)
+    assert 'href="/processes/"' in menu and 'href="/definitions/"' in menu
+    assert client.get("/definitions/").status_code == 200
+
+
 def test_an_instance_diagram_is_shown_to_its_own_agency_and_central_roles_only(site):
     stc, ttt = instance_id(site, "STC"), instance_id(site, "TTT")
     officer = client_for(site, "stc_officer")
