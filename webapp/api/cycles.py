@@ -15,7 +15,6 @@ from workflows.models import Cycle
 bp = make_blueprint("cycles", "/cycles", "Annual evaluation cycles")
 
 
-
 def _default_due(year: int) -> date | None:
     # 15/12 of the year; an unrepresentable year is left for open_cycle to refuse, naming the field.
     return date(year, 12, 15) if MINYEAR <= year <= MAXYEAR else None
