@@ -90,7 +90,7 @@ def run_pass(session: Session, now: datetime | None = None, settings: Mapping[st
     now = (now or utcnow()).astimezone(UTC)
     plan = Plan.from_settings(settings)
     counts = PassCounts()
-    forget_cached()  # an administrator may have edited the calendar in the web process: read it once per pass
+    forget_cached(session)  # an administrator may have edited the calendar in the web process: read it once per pass
     try:
         counts.timers = _fire_timers(session, now)
     except WorkflowError as error:

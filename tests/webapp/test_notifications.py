@@ -14,19 +14,11 @@ from factories import open_small_cycle, open_task
 from sqlalchemy import select
 
 from webapp.extensions import db
-from workflows import calendar
 from workflows.calendar import WorkingCalendar
 from workflows.models import CalendarDay, Notification, User
 
 PASSWORD = "simulation-only"
 BASE = "https://cntt.bacninh.gov.vn"
-
-
-@pytest.fixture(autouse=True)
-def fresh_calendar_cache():
-    calendar.forget_cached()
-    yield
-    calendar.forget_cached()
 
 
 @pytest.fixture
