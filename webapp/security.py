@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 
 from workflows import permissions
 from workflows.errors import NotAllowed
-from workflows.models import Role, User
+from workflows.models import User
 
 DENIED = "Bạn không có quyền truy cập trang này."
 
@@ -31,12 +31,6 @@ def requires(rule: Callable[[User], bool]) -> Callable:
         return wrapped
 
     return decorate
-
-
-def roles_required(*roles: Role) -> Callable:
-    """The view needs a logged-in user holding one of ROLES; prefer `requires` with a named rule."""
-    allowed = frozenset(roles)
-    return requires(lambda user: permissions.holds_any(user, allowed))
 
 
 def navigation() -> dict[str, Any]:

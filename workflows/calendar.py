@@ -1,7 +1,6 @@
 """The Vietnamese working-day calendar (DOMAIN.md §6): weekends, Labour Code holidays, per-year overrides."""
 from __future__ import annotations
 
-import time as _time
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -10,6 +9,7 @@ import holidays
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflows.cache import DatabaseCache
 from workflows.models import CalendarDay
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -24,18 +24,21 @@ def _statutory_holidays(year: int) -> frozenset[date]:
 
 @lru_cache(maxsize=64)
 def _statutory_workdays(year: int) -> frozenset[date]:
-    """Saturdays the Government made working days in exchange for a bridge day off (the holidays package's swaps)."""
-    from holidays.countries.vietnam import VietnamStaticHolidays
+    """Saturdays the Government made working days in exchange for a bridge day off (the holidays package's swaps).
 
-    entries = VietnamStaticHolidays.special_public_holidays.get(year, ())
-    if entries and not isinstance(entries[0], tuple):
-        entries = (entries,)
-    return frozenset(date(e[4] if len(e) > 4 else year, e[2], e[3]) for e in entries)
+    Read through the package's public `weekend_workdays`; a swap may fall in the year before its holiday (the 2015
+    Tết swap was worked on 27 December 2014), so the set can hold days of a neighbouring year.
+    """
+    return frozenset(holidays.country_holidays("VN", years=year).weekend_workdays)
 
 
 @lru_cache(maxsize=64)
 def _swapped_workdays(year: int) -> frozenset[date]:
     return _statutory_workdays(year) | _statutory_workdays(year + 1)
+
+
+# The statutory tables above depend on the year only (plain lru_caches); the overrides live in a database.
+_CALENDARS: DatabaseCache[WorkingCalendar] = DatabaseCache("calendar", max_entries=8, max_age_seconds=300.0)
 
 
 class WorkingCalendar:
@@ -54,17 +57,14 @@ class WorkingCalendar:
         )
 
     @classmethod
-    def cached(cls, session: Session, max_age_seconds: float = 300.0) -> WorkingCalendar:
-        """The calendar, re-read at most every MAX_AGE_SECONDS: overrides change once a year, tasks every second.
+    def cached(cls, session: Session) -> WorkingCalendar:
+        """SESSION's database's calendar, re-read at most every five minutes: overrides change once a year, tasks
+        every second.
 
         An administrator's edit reaches every app server within that time (call `forget_cached` to apply it at once
         in this process).
         """
-        global _cached
-        now = _time.monotonic()
-        if _cached is None or now - _cached[0] > max_age_seconds:
-            _cached = (now, cls.load(session))
-        return _cached[1]
+        return _CALENDARS.get(session, "calendar", lambda: cls.load(session))
 
     def is_working_day(self, day: date) -> bool:
         if day in self.extra_workdays:
@@ -113,12 +113,9 @@ class WorkingCalendar:
                 count += int(self.is_working_day(day)) - int(day.weekday() < 5)
         return count
 
-_cached: tuple[float, WorkingCalendar] | None = None
-
-
-def forget_cached() -> None:
-    global _cached
-    _cached = None
+def forget_cached(session: Session | None = None) -> None:
+    """Forget the cached calendar of SESSION's database (of every database without one)."""
+    _CALENDARS.forget(session)
 
 
 def local_today(now: datetime | None = None) -> date:

@@ -116,7 +116,7 @@ def add_override(session: Session, day: Any, kind: str, name_vi: str, source_doc
                                                   kind=OVERRIDE_KINDS[kind], day=f"{day:%d/%m/%Y}", name=name_vi),
                   data={"day": day, "kind": kind, "name_vi": name_vi, "source_doc": source_doc})
     runtime.commit(ctx)
-    calendar.forget_cached()  # this process applies it at once; others within WorkingCalendar.cached's max age
+    calendar.forget_cached(session)  # this process applies it at once; others within WorkingCalendar.cached's max age
     return row
 
 
@@ -133,7 +133,7 @@ def remove_override(session: Session, day: date, actor: User, now: datetime | No
                   data={"day": day, "kind": row.kind, "name_vi": row.name_vi, "source_doc": row.source_doc})
     session.delete(row)
     runtime.commit(ctx)
-    calendar.forget_cached()
+    calendar.forget_cached(session)
 
 
 # --- a supervisor moves a deadline -----------------------------------------------------------------------------------

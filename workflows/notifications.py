@@ -16,6 +16,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 from typing import Any
 
+import icalendar
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
@@ -307,58 +308,40 @@ def _send_one(session: Session, user_id: int, now: datetime, today: date, since:
 
 
 def calendar_feed(session: Session, user: User, now: datetime | None, base_url: str) -> str:
-    """An iCalendar (RFC 5545) feed of the deadlines of USER's open tasks: one all-day event on each due date."""
+    """An iCalendar (RFC 5545) feed of the deadlines of USER's open tasks: one all-day event on each due date.
+
+    Written by the icalendar package, which escapes the text and folds long lines at 75 octets.
+    """
     now = (now or utcnow()).astimezone(UTC)
     base_url = base_url.rstrip("/")
     names = all_unit_names(session)
-    lines = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//UBND tinh Bac Ninh//Danh gia trach nhiem CNTT//VI",
-        "CALSCALE:GREGORIAN", "METHOD:PUBLISH", f"X-WR-CALNAME:{_ics_text('Hạn công việc – ' + user.full_name)}",
-        "X-WR-TIMEZONE:Asia/Ho_Chi_Minh",
-    ]
+    feed = icalendar.Calendar()
+    feed.add("version", "2.0")
+    feed.add("prodid", "-//UBND tinh Bac Ninh//Danh gia trach nhiem CNTT//VI")
+    feed.add("calscale", "GREGORIAN")
+    feed.add("method", "PUBLISH")
+    feed.add("x-wr-calname", "Hạn công việc – " + user.full_name)
+    feed.add("x-wr-timezone", "Asia/Ho_Chi_Minh")
     for task in inbox(session, user, local_today(now), limit=500):
-        if task.due_on is None:
-            continue
-        lines += _event(task, names, now, base_url)
-    lines.append("END:VCALENDAR")
-    return "".join(_fold(line) + "\r\n" for line in lines)
+        if task.due_on is not None:
+            feed.add_component(_event(task, names, now, base_url))
+    return feed.to_ical().decode("utf-8")
 
 
-def _event(task: HumanTask, names: Mapping[str, str], now: datetime, base_url: str) -> list[str]:
+def _event(task: HumanTask, names: Mapping[str, str], now: datetime, base_url: str) -> icalendar.Event:
     assert task.due_on is not None
     unit = names.get(task.unit_code, task.unit_code) if task.unit_code else None
     summary = f"Hạn: {task.step_name}" + (f" – {unit}" if unit else "")
     link = f"{base_url}{task_link(task.id)}"
     description = (f"{task.step_name} (năm {task.year}). Hạn cuối 23:59 ngày {task.due_on:%d/%m/%Y}"
                    f" ({task.due_source or 'không rõ nguồn'}).\nMở công việc: {link}")
-    return [
-        "BEGIN:VEVENT",
-        f"UID:task-{task.id}@bacninh-cntt",
-        f"DTSTAMP:{now:%Y%m%dT%H%M%SZ}",
-        f"DTSTART;VALUE=DATE:{task.due_on:%Y%m%d}",
-        f"DTEND;VALUE=DATE:{task.due_on + timedelta(days=1):%Y%m%d}",
-        f"SUMMARY:{_ics_text(summary)}",
-        f"DESCRIPTION:{_ics_text(description)}",
-        f"URL:{link}",
-        "TRANSP:TRANSPARENT",
-        "END:VEVENT",
-    ]
-
-
-def _ics_text(value: str) -> str:
-    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
-
-
-def _fold(line: str) -> str:
-    """Fold at 75 octets (RFC 5545 §3.1) without splitting a multi-byte character."""
-    out, current, size = [], "", 0
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if size + width > (75 if not out else 74):
-            out.append(current)
-            current, size = "", 0
-        current += char
-        size += width
-    out.append(current)
-    return "\r\n ".join(out)
+    event = icalendar.Event()
+    event.add("uid", f"task-{task.id}@bacninh-cntt")
+    event.add("dtstamp", now)
+    event.add("dtstart", task.due_on)
+    event.add("dtend", task.due_on + timedelta(days=1))
+    event.add("summary", summary)
+    event.add("description", description)
+    event.add("url", link)
+    event.add("transp", "TRANSPARENT")
+    return event

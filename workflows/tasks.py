@@ -13,7 +13,6 @@ from workflows import forms, permissions, runtime, steps, topics
 from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from workflows.messages import Text
 from workflows.models import HumanTask, TaskState, User
-from workflows.permissions import AGENCY_GROUPS  # noqa: F401  (workflows/worker.py still imports it from here)
 
 
 def get_task(session: Session, task_id: int) -> HumanTask:

@@ -36,7 +36,7 @@ from workflows.models import (
     UserRole,
     utcnow,
 )
-from workflows.tasks import AGENCY_GROUPS
+from workflows.permissions import AGENCY_GROUPS
 from workflows.units import all_unit_names
 
 TIMER_ATTEMPTS = 3
@@ -90,7 +90,7 @@ def run_pass(session: Session, now: datetime | None = None, settings: Mapping[st
     now = (now or utcnow()).astimezone(UTC)
     plan = Plan.from_settings(settings)
     counts = PassCounts()
-    forget_cached()  # an administrator may have edited the calendar in the web process: read it once per pass
+    forget_cached(session)  # an administrator may have edited the calendar in the web process: read it once per pass
     try:
         counts.timers = _fire_timers(session, now)
     except WorkflowError as error:
@@ -156,7 +156,8 @@ class Directory:
         return cls([(Person(i, n, u), Role(r).value) for i, n, u, r in roles], [tuple(d) for d in deputies])
 
     def actors(self, task: HumanTask) -> list[Person]:
-        """Who may act on TASK (as workflows.tasks.authority decides): its assignee once claimed, else its group."""
+        """Who may act on TASK (as permissions.authority decides, for a whole pass at once): its assignee once
+        claimed, else its group; "deputy" is never a group of its own (a deputy acts for a head by assignment)."""
         if task.assignee_id is not None and task.assignee_id in self.by_id:
             return [self.by_id[task.assignee_id]]
         group = task.candidate_group
@@ -165,6 +166,8 @@ class Directory:
             if group == Role.AGENCY_HEAD.value and task.unit_code:
                 people += [d for d, scope in self.deputies.get(task.unit_code, []) if task.step_id in scope]
             return _unique(people)
+        if group == Role.DEPUTY.value:
+            return []
         return list(self.by_role.get(group, []))
 
     def escalation(self, task: HumanTask, role: Role, actors: list[Person]) -> list[Person]:

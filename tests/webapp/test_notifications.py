@@ -14,19 +14,11 @@ from factories import open_small_cycle, open_task
 from sqlalchemy import select
 
 from webapp.extensions import db
-from workflows import calendar
 from workflows.calendar import WorkingCalendar
 from workflows.models import CalendarDay, Notification, User
 
 PASSWORD = "simulation-only"
 BASE = "https://cntt.bacninh.gov.vn"
-
-
-@pytest.fixture(autouse=True)
-def fresh_calendar_cache():
-    calendar.forget_cached()
-    yield
-    calendar.forget_cached()
 
 
 @pytest.fixture
@@ -234,6 +226,27 @@ def test_the_calendar_feed_lists_the_persons_deadlines_and_refuses_a_bad_token(a
     tampered = mine[:-3] + ("AAA" if not mine.endswith("AAA") else "BBB")
     for bad in (tampered, "/notifications/calendar.ics?token=MQ.forged", "/notifications/calendar.ics"):
         assert client.get(bad).status_code == 403, bad
+
+
+def test_the_calendar_feed_parses_as_icalendar_with_one_event_on_each_tasks_due_date(app, client):
+    import icalendar
+
+    from workflows import tasks, users
+    from workflows.calendar import local_today
+
+    body = client.get(feed_url(client, "stc_officer")).get_data()
+    feed = icalendar.Calendar.from_ical(body)
+    events = {str(e["UID"]): e for e in feed.walk("VEVENT")}
+    with app.app_context():
+        officer = users.get_by_username(db.session, "stc_officer")
+        due = [t for t in tasks.inbox(db.session, officer, local_today(), limit=500) if t.due_on is not None]
+    assert due and set(events) == {f"task-{t.id}@bacninh-cntt" for t in due}
+    for task in due:
+        event = events[f"task-{task.id}@bacninh-cntt"]
+        assert event.decoded("DTSTART") == task.due_on
+        assert event.decoded("DTEND") == date.fromordinal(task.due_on.toordinal() + 1)
+        assert str(event["SUMMARY"]).startswith(f"Hạn: {task.step_name}")
+        assert str(event["URL"]) == f"{BASE}/tasks/{task.id}"
 
 
 # --- the calendar administration -------------------------------------------------------------------------------------

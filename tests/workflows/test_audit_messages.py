@@ -4,23 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, date
 
-import pytest
 from factories import at, open_small_cycle, open_task, report_payload, submit_report
 from sqlalchemy import event, select
 
-from workflows import assignment, calendar, deadlines, history, runtime, tasks, users, worker
+from workflows import assignment, deadlines, history, runtime, tasks, users, worker
 from workflows.messages import Text
 from workflows.models import AuditEvent, ProcessInstance, Role
 
 DAY = date(2025, 11, 10)
 DRAFT = "Lập báo cáo và tự đánh giá"
-
-
-@pytest.fixture(autouse=True)
-def fresh_calendar_cache():
-    calendar.forget_cached()
-    yield
-    calendar.forget_cached()
 
 
 def test_a_reassignment_is_stored_as_its_template_and_rebuilt_as_the_same_text(session):

@@ -6,11 +6,12 @@ from datetime import date, datetime, timedelta
 import pytest
 from factories import at, open_small_cycle, open_task, report_payload
 
-from workflows import boards, cycles, demo, tasks, users
-from workflows.boards import CellState, OverdueQuery
+from workflows import boards, cycles, demo, permissions, tasks, users, year_board
+from workflows.boards import OverdueQuery
 from workflows.calendar import LOCAL_TZ, WorkingCalendar
 from workflows.errors import NotAllowed, NotFound
 from workflows.models import Role, User
+from workflows.year_board import CellState
 
 CODES = ["SNV", "STC", "SYT", "TTT"]
 # December 2025: Mon 15 (report deadline), Tue 16, Wed 17, Thu 18, Fri 19, Sat 20, Sun 21, Mon 22, Tue 23, Wed 24.
@@ -149,12 +150,12 @@ def test_late_cutoff_is_the_latest_deadline_that_late(session):
 # --- the cycle board ------------------------------------------------------------------------------------------------
 
 
-def _matrix(board: boards.CycleBoard) -> dict[str, list[tuple[str, int]]]:
+def _matrix(board: year_board.CycleBoard) -> dict[str, list[tuple[str, int]]]:
     return {row.unit_code: [(cell.state.value, cell.rounds) for cell in row.cells] for row in board.rows}
 
 
 def test_the_cycle_board_shows_each_agency_step_by_its_latest_round(session, people):
-    board = boards.cycle_board(session, people["committee"], 2025, TODAY)
+    board = year_board.cycle_board(session, people["committee"], 2025, TODAY)
     assert [c.step_id for c in board.agency_columns] == ["draft_report", "approve_report", "review_report"]
     assert [c.step_id for c in board.cycle_columns] == ["consolidate", "evaluate", "review_dic_self_evaluation",
                                                         "home_affairs_proposal", "committee_decision"]
@@ -176,7 +177,7 @@ def test_the_cycle_board_shows_each_agency_step_by_its_latest_round(session, peo
 
 
 def test_the_cycle_board_counts_each_column_and_its_on_time_rate(session, people):
-    board = boards.cycle_board(session, people["supervisor"], 2025, TODAY)
+    board = year_board.cycle_board(session, people["supervisor"], 2025, TODAY)
     zero = {state.value: 0 for state in CellState}
     counts = {c.step_id: {k: v for k, v in c.counts.items() if v} for c in board.columns}
     assert all(set(c.counts) == set(zero) for c in board.columns)
@@ -198,7 +199,7 @@ def test_the_cycle_board_counts_each_column_and_its_on_time_rate(session, people
 
 
 def test_the_charts_figures_days_late_per_agency_progress_and_year_against_year(session, people):
-    board = boards.cycle_board(session, people["supervisor"], 2025, TODAY)
+    board = year_board.cycle_board(session, people["supervisor"], 2025, TODAY)
     # SYT 7; SNV 1 + 3 and TTT 2 + 2 tie, in Vietnamese name order; STC 1
     assert [(r.unit_code, r.days_late) for r in board.late_by_agency] == [("SYT", 7), ("SNV", 4), ("TTT", 4),
                                                                          ("STC", 1)]
@@ -214,7 +215,7 @@ def test_the_charts_figures_days_late_per_agency_progress_and_year_against_year(
 
 
 def test_the_2024_board_ends_its_progress_line_with_the_last_report(session, people):
-    board = boards.cycle_board(session, people["supervisor"], 2024, TODAY)
+    board = year_board.cycle_board(session, people["supervisor"], 2024, TODAY)
     assert _matrix(board) == {"STC": [("done_on_time", 1)] * 3,
                               "TTT": [("done_late", 1), ("done_on_time", 1), ("done_on_time", 1)]}
     assert board.cycle_cells[0].state == CellState.OPEN_LATE
@@ -227,7 +228,7 @@ def test_the_2024_board_ends_its_progress_line_with_the_last_report(session, peo
 def test_a_decided_cycle_shows_a_report_never_sent_as_stopped_and_late(session):
     demo.simulate(session, 2025, 28)
     supervisor = users.get_by_username(session, "supervisor")
-    board = boards.cycle_board(session, supervisor, 2025, date(2026, 5, 4))
+    board = year_board.cycle_board(session, supervisor, 2025, date(2026, 5, 4))
     rows = {row.unit_code: row for row in board.rows}
     never_sent = rows["SGDDT"].cells[0]  # the simulation's "missing" report, stopped by the Committee's decision
     assert never_sent.state == CellState.CANCELLED and never_sent.late
@@ -254,13 +255,13 @@ def test_only_those_who_watch_deadlines_see_the_boards(session, people):
         with pytest.raises(NotAllowed):
             boards.overdue_page(session, people[username], OverdueQuery(), TODAY)
         with pytest.raises(NotAllowed):
-            boards.cycle_board(session, people[username], 2025, TODAY)
+            year_board.cycle_board(session, people[username], 2025, TODAY)
     for username in ("supervisor", "dic_leader", "committee", "admin"):
-        assert people[username].role_set & boards.BOARD_ROLES
-        boards.cycle_board(session, people[username], 2025, TODAY)
+        assert people[username].role_set & permissions.BOARD_ROLES
+        year_board.cycle_board(session, people[username], 2025, TODAY)
     with pytest.raises(NotFound):
-        boards.cycle_board(session, people["supervisor"], 2031, TODAY)
-    assert {Role(r) for r in boards.BOARD_ROLES} == {Role.SUPERVISOR, Role.DIC_LEADER, Role.COMMITTEE, Role.ADMIN}
+        year_board.cycle_board(session, people["supervisor"], 2031, TODAY)
+    assert {Role(r) for r in permissions.BOARD_ROLES} == {Role.SUPERVISOR, Role.DIC_LEADER, Role.COMMITTEE, Role.ADMIN}
 
 
 def test_the_filter_choices_come_from_the_diagrams_and_the_opened_years(session, people):
@@ -280,21 +281,22 @@ def test_on_time_means_by_the_end_of_the_deadline_day_in_vietnam_in_python_and_i
                         report_payload(), just_in_time)
     tasks.complete_task(session, open_task(session, "draft_report", "TTT").id, people["ttt_officer"],
                         report_payload(), just_late)
-    board = boards.cycle_board(session, people["supervisor"], 2025, date(2025, 12, 16))
+    board = year_board.cycle_board(session, people["supervisor"], 2025, date(2025, 12, 16))
     assert _matrix(board)["STC"][0] == ("done_on_time", 1) and _matrix(board)["TTT"][0] == ("done_late", 1)
     assert board.rows[1].cells[0].days_late == 1
     # the database counts the year the same way (the approvals are open and within their deadline)
-    assert [(y.year, y.on_time, y.decided) for y in boards.year_rates(session, date(2025, 12, 16))] == [(2025, 1, 2)]
+    rates = year_board.year_rates(session, date(2025, 12, 16))
+    assert [(y.year, y.on_time, y.decided) for y in rates] == [(2025, 1, 2)]
 
 
 def test_the_year_rates_counted_in_sql_agree_with_the_board_counted_in_python(session):
     demo.simulate(session, 2025, 28)
-    board = boards.cycle_board(session, users.get_by_username(session, "supervisor"), 2025, date(2026, 5, 4))
+    board = year_board.cycle_board(session, users.get_by_username(session, "supervisor"), 2025, date(2026, 5, 4))
     assert (board.years[-1].on_time, board.years[-1].decided) == (sum(c.on_time for c in board.columns),
                                                                   sum(c.decided for c in board.columns))
     # a decided year is counted once, then remembered: its steps can no longer change
-    assert boards._decided_rates[session.get_bind()][2025] is board.years[-1]
-    assert boards.year_rates(session, date(2027, 1, 4))[-1] is board.years[-1]
+    assert year_board._decided_rates[session.get_bind()][2025] is board.years[-1]
+    assert year_board.year_rates(session, date(2027, 1, 4))[-1] is board.years[-1]
 
 
 def test_the_running_count_of_working_days_agrees_with_the_calendar(session):

@@ -7,19 +7,10 @@ import pytest
 from factories import setup_people
 from sqlalchemy import select
 
-from workflows import calendar, deadlines
+from workflows import deadlines
 from workflows.calendar import LOCAL_TZ, WorkingCalendar, end_of_day, local_today
 from workflows.errors import InvalidInput, NotAllowed, NotFound
 from workflows.models import AuditEvent, CalendarDay
-
-
-@pytest.fixture(autouse=True)
-def fresh_calendar_cache():
-    # WorkingCalendar.cached is per process: never let one test's overrides reach another test's database.
-    calendar.forget_cached()
-    yield
-    calendar.forget_cached()
-
 
 PLAIN = WorkingCalendar()
 
@@ -177,3 +168,28 @@ def test_the_year_view_lists_statutory_days_and_overrides_with_their_source(sess
     assert year.confirmed and not deadlines.year_calendar(session, 2027).confirmed
     assert year.working_days == sum(1 for d in days(date(2026, 1, 1), date(2026, 12, 31))
                                     if WorkingCalendar.load(session).is_working_day(d))
+
+
+def test_each_database_keeps_its_own_cached_calendar(session, people):
+    # The cache is keyed by database: another database's overrides never answer for this one's.
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+    from sqlalchemy.pool import StaticPool
+
+    from workflows.models import Base
+
+    saturday = date(2026, 10, 10)
+    deadlines.add_override(session, saturday, "swap_workday", "Làm bù", "Thông báo 1/TB-TEST", people["admin"])
+    assert WorkingCalendar.cached(session).is_working_day(saturday)
+    other_engine = create_engine("sqlite://", poolclass=StaticPool)
+    Base.metadata.create_all(other_engine)
+    with Session(other_engine) as other:
+        assert not WorkingCalendar.cached(other).is_working_day(saturday)
+    other_engine.dispose()
+
+
+def test_statutory_swaps_come_from_the_holidays_package_public_api():
+    work = WorkingCalendar()
+    assert work.is_working_day(date(2014, 12, 27))  # worked for the 2015 Tết bridge day, in the year before
+    assert work.is_working_day(date(2025, 4, 26))  # worked for Friday 2 May 2025
+    assert not work.is_working_day(date(2025, 5, 2))

@@ -11,18 +11,11 @@ from factories import at, open_small_cycle, open_task, report_payload, submit_re
 from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.orm import Session
 
-from workflows import calendar, cycles, deadlines, notifications, tasks, users, worker
+from workflows import cycles, deadlines, notifications, tasks, users, worker
 from workflows.errors import Conflict, EngineError, InvalidInput, NotAllowed
 from workflows.models import AuditEvent, Base, HumanTask, Notification, Role, TaskState, User
 
 DUE = date(2025, 12, 15)  # the reports' deadline in open_small_cycle (a Monday)
-
-
-@pytest.fixture(autouse=True)
-def fresh_calendar_cache():
-    calendar.forget_cached()
-    yield
-    calendar.forget_cached()
 
 
 @pytest.fixture

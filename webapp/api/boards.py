@@ -8,13 +8,13 @@ from marshmallow import Schema, fields, validate
 from webapp.api.base import caller, make_blueprint
 from webapp.api.schemas import UtcDateTime
 from webapp.extensions import db
-from workflows import boards
+from workflows import boards, year_board
 from workflows.calendar import local_today
 
 bp = make_blueprint("boards", "", "Supervisors' boards: overdue tasks and the cycle board (supervisor, DIC leader, "
                                   "Committee, administrator)")
 
-STATES = ", ".join(state.value for state in boards.CellState)
+STATES = ", ".join(state.value for state in year_board.CellState)
 
 
 class OverdueArgsSchema(Schema):
@@ -121,7 +121,7 @@ class BoardSchema(Schema):
     rows = fields.List(fields.Nested(AgencyRowSchema), metadata={"description": "Agencies in Vietnamese order"})
     cycle_cells = fields.List(fields.Nested(CellSchema), metadata={"description": "The cycle's steps, once"})
     late_by_agency = fields.List(fields.Nested(LateAgencySchema), metadata={
-        "description": f"The {boards.TOP_LATE_AGENCIES} agencies with the most working days late"})
+        "description": f"The {year_board.TOP_LATE_AGENCIES} agencies with the most working days late"})
     progress = fields.List(fields.Nested(WeekSchema), metadata={"description": "Reports accepted per week"})
     years = fields.List(fields.Nested(YearRateSchema), metadata={"description": "On-time rate per opened year"})
 
@@ -144,6 +144,6 @@ def overdue(args: dict[str, Any]) -> boards.OverduePage:
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
-def cycle_board(year: int) -> boards.CycleBoard:
+def cycle_board(year: int) -> year_board.CycleBoard:
     """The year's agencies × steps matrix (each step by its latest round), counts per step, and the chart figures."""
-    return boards.cycle_board(db.session, caller(), year, local_today())
+    return year_board.cycle_board(db.session, caller(), year, local_today())

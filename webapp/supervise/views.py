@@ -12,7 +12,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.security import navigation, requires
 from webapp.supervise import charts, exports
-from workflows import boards, permissions
+from workflows import boards, permissions, year_board
 from workflows.calendar import local_today
 from workflows.models import Cycle
 
@@ -29,11 +29,11 @@ def _helpers() -> dict[str, Any]:
 
 
 def _cell_labels() -> dict[str, str]:
-    """Each state of a board cell in words, in the order of boards.CellState (legend and counts)."""
+    """Each state of a board cell in words, in the order of year_board.CellState (legend and counts)."""
     labels = {"done_on_time": _("Hoàn thành đúng hạn"), "done_late": _("Hoàn thành trễ hạn"),
               "open": _("Đang xử lý, còn hạn"), "open_late": _("Đang xử lý, quá hạn"),
               "not_reached": _("Chưa đến bước"), "cancelled": _("Đã dừng")}
-    return {state.value: labels[state.value] for state in boards.CellState}
+    return {state.value: labels[state.value] for state in year_board.CellState}
 
 
 # base.html's menu, on every page: which sections to offer (the views check again on every request).
@@ -125,12 +125,12 @@ def latest_cycle():
 @requires(permissions.may_see_boards)
 def cycle_board(year: int):
     """YEAR's agencies × steps matrix, counts per step, and the charts."""
-    board = boards.cycle_board(db.session, current_user, year, local_today())
+    board = year_board.cycle_board(db.session, current_user, year, local_today())
     return render_template("supervise/cycle.html", board=board, charts=_charts(board),
                            years=[y.year for y in board.years])
 
 
-def _charts(board: boards.CycleBoard) -> dict[str, Any]:
+def _charts(board: year_board.CycleBoard) -> dict[str, Any]:
     steps = [charts.bar(c.step_name, c.on_time_rate,
                         f"{charts.percent(c.on_time_rate)} ({c.on_time}/{c.decided})" if c.decided
                         else _("chưa có số liệu"), 1.0, "ok")
