@@ -26,7 +26,8 @@ REWARD_EN = {"eligible": "eligible for a reward proposal", "ad_hoc_eligible": "p
 RATING_ARTICLE = {"excellent": "Điều 15.1", "complete": "Điều 15.2", "incomplete": "Điều 15.3"}
 SANCTION_ARTICLES = {"criticism": ("Điều 17.1a",), "reprimand": ("Điều 17.1a", "Điều 17.1b"),
                      "warning": ("Điều 17.1c",)}
-STAGE = {"evaluate": ("Sở TT&TT", "DIC"), "dic_self_review": ("Thẩm định kết quả của Sở TT&TT", "the review of DIC's result"),
+STAGE = {"evaluate": ("Sở TT&TT", "DIC"),
+         "dic_self_review": ("Thẩm định kết quả của Sở TT&TT", "the review of DIC's result"),
          "home_affairs": ("Sở Nội vụ", "Home Affairs"), "committee": ("UBND tỉnh", "the Provincial People's Committee")}
 FIELD = {"rating": ("xếp loại", "the rating"), "sanction": ("hình thức xử lý", "the sanction"),
          "reward": ("khen thưởng", "the reward")}
@@ -165,10 +166,9 @@ def _build(f: Mapping[str, Any], en: bool) -> str:  # noqa: C901 (one clause per
     propose = "proposed" if en else "đề xuất"
     if sanction == "reprimand" and rule == "R3":
         used.add("OVERLAP_A_B")
-        two_years = (f"in the bottom 15% of the ICT Index two years running, {_rank(prev_rank, prev_units, year - 1, en)}"
-                     f" and {_rank(rank, units, year, en)}" if en else
-                     f"đứng trong 15% cuối Chỉ số ICT hai năm liền, {_rank(prev_rank, prev_units, year - 1, en)} và "
-                     f"{_rank(rank, units, year, en)}")
+        last, this = _rank(prev_rank, prev_units, year - 1, en), _rank(rank, units, year, en)
+        two_years = (f"in the bottom 15% of the ICT Index two years running, {last} and {this}" if en
+                     else f"đứng trong 15% cuối Chỉ số ICT hai năm liền, {last} và {this}")
         clauses.append(f"{propose} {label} {'because it was' if en else 'vì'} {slow} {'and' if en else 'và'} "
                        f"{two_years}{_articles(SANCTION_ARTICLES['reprimand'], en)}")
     elif sanction == "criticism" and rule in ("R1", "R2"):
@@ -178,9 +178,11 @@ def _build(f: Mapping[str, Any], en: bool) -> str:  # noqa: C901 (one clause per
         why = ("it violated all four sections, and its superior body required a self-criticism review and found a "
                "lack of responsibility" if en else
                "vi phạm cả bốn mục, cơ quan quản lý cấp trên yêu cầu kiểm điểm và kết luận thiếu trách nhiệm")
-        clauses.append(f"{propose} {label} {'because' if en else 'vì'} {why}{_articles(SANCTION_ARTICLES['warning'], en)}")
+        clauses.append(f"{propose} {label} {'because' if en else 'vì'} {why}"
+                       f"{_articles(SANCTION_ARTICLES['warning'], en)}")
     elif sanction == "manual_review":
-        clauses.append("the sanction needs a human's review" if en else "hình thức xử lý cần người có thẩm quyền xem xét")
+        clauses.append("the sanction needs a human's review" if en
+                       else "hình thức xử lý cần người có thẩm quyền xem xét")
     elif sanction != "none":
         # Chosen by a person (an override settles a manual case): the override clause below says who and why.
         clauses.append(f"{'sanction' if en else 'hình thức xử lý'}: {label}{_articles(['Điều 17.1'], en)}")
@@ -234,3 +236,9 @@ def of_year(session: Session, year: int) -> dict[str, Explanation]:
     """Each unit's sentence for YEAR (computed rows only, not imported prior ranks)."""
     rows = session.scalars(select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False)))
     return {e.unit_code: explain_evaluation(session, e) for e in rows}
+
+
+def result_fields(session: Session, evaluation: Evaluation) -> dict[str, str]:
+    """`explanation` and `explanation_en` for a results row (API, exports)."""
+    text = explain_evaluation(session, evaluation)
+    return {"explanation": text.vi, "explanation_en": text.en}

@@ -51,7 +51,8 @@ def test_manual_case_settled_by_an_override_names_reason_and_author():
                                "reason": "Vi phạm kéo dài.", "by": "Nguyễn Văn An"}])
     text = explain(facts)
     assert "vi phạm ba mục, trường hợp Điều 17.1 không quy định hình thức xử lý" in text.vi
-    assert "UBND tỉnh (Nguyễn Văn An) điều chỉnh hình thức xử lý thành Khiển trách, lý do: “Vi phạm kéo dài.”" in text.vi
+    assert ("UBND tỉnh (Nguyễn Văn An) điều chỉnh hình thức xử lý thành Khiển trách, lý do: “Vi phạm kéo dài.”"
+            in text.vi)
     assert ("the Provincial People's Committee (Nguyễn Văn An) set the sanction to Reprimand, reason: "
             "“Vi phạm kéo dài.”") in text.en
 

@@ -279,6 +279,8 @@ class ResultSchema(Schema):
     final = fields.Boolean()
     decision_number = fields.String(allow_none=True)
     overrides = fields.List(fields.Nested(OverrideSchema))
+    explanation = fields.String(metadata={"description": "The outcome as a sentence citing its articles (Vietnamese)"})
+    explanation_en = fields.String(metadata={"description": "The same sentence in English"})
 
 
 class CurrentStepSchema(Schema):
