@@ -283,6 +283,14 @@ class ResultSchema(Schema):
     explanation_en = fields.String(metadata={"description": "The same sentence in English"})
 
 
+class DocumentSchema(Schema):
+    kind = fields.String(metadata={"description": "dic_report, ha_proposal, decision or unit_notice"})
+    title = fields.String()
+    unit_code = fields.String(allow_none=True)
+    filename = fields.String()
+    url = fields.String(metadata={"description": "Where the DOCX downloads (stable)"})
+
+
 class CurrentStepSchema(Schema):
     task_id = fields.Integer()
     step_id = fields.String()
