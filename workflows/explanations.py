@@ -139,13 +139,14 @@ def _build(f: Mapping[str, Any], en: bool) -> str:  # noqa: C901 (one clause per
     rule = f.get("sanction_rule")
     reasons = list(f.get("reasons") or [])
     used: set[str] = set()
-    rating_label = (RATING_EN if en else RATING_VI)[rating]
+    rating_label = (RATING_EN if en else RATING_VI).get(rating, rating)
 
     # Rating (Điều 15)
     if rating == "incomplete":
-        why = f"violated {_sections(sections, en)}" if en else f"vi phạm {_sections(sections, en)}"
-        if not sections:
-            why = "of the decision recorded" if en else "theo quyết định đã ghi nhận"
+        if sections:
+            why = f"violated {_sections(sections, en)}" if en else f"vi phạm {_sections(sections, en)}"
+        else:
+            why = "as recorded" if en else "theo quyết định đã ghi nhận"
     elif rating == "excellent":
         why = (f"violated no section and is in the top 20% of the ICT Index, {_rank(rank, units, year, en)}" if en
                else f"không vi phạm mục nào và đứng trong 20% cao nhất Chỉ số ICT, {_rank(rank, units, year, en)}")
@@ -154,7 +155,8 @@ def _build(f: Mapping[str, Any], en: bool) -> str:  # noqa: C901 (one clause per
                else f"không vi phạm mục nào; Chỉ số ICT {_rank(rank, units, year, en)}")
     else:
         why = "the rating needs a human's review" if en else "xếp loại cần người có thẩm quyền xem xét"
-    rating_clause = f"{rating_label} {'because it' if en else 'vì'} {why}"
+    recorded_only = rating == "incomplete" and not sections
+    rating_clause = f"{rating_label} {why}" if recorded_only else f"{rating_label} {'because it' if en else 'vì'} {why}"
     if rating in RATING_ARTICLE:
         rating_clause += _articles([RATING_ARTICLE[rating]], en)
     clauses = [rating_clause]
@@ -162,7 +164,7 @@ def _build(f: Mapping[str, Any], en: bool) -> str:  # noqa: C901 (one clause per
     # Sanction (Điều 17)
     slow = ("slow to implement the Provincial People's Committee's conclusions on IT" if en
             else "chậm triển khai kết luận của UBND tỉnh")
-    label = (SANCTION_EN if en else SANCTION_VI)[sanction]
+    label = (SANCTION_EN if en else SANCTION_VI).get(sanction, sanction)
     propose = "proposed" if en else "đề xuất"
     if sanction == "reprimand" and rule == "R3":
         used.add("OVERLAP_A_B")
@@ -183,9 +185,11 @@ def _build(f: Mapping[str, Any], en: bool) -> str:  # noqa: C901 (one clause per
     elif sanction == "manual_review":
         clauses.append("the sanction needs a human's review" if en
                        else "hình thức xử lý cần người có thẩm quyền xem xét")
-    elif sanction != "none":
+    elif sanction in SANCTION_ARTICLES:
         # Chosen by a person (an override settles a manual case): the override clause below says who and why.
         clauses.append(f"{'sanction' if en else 'hình thức xử lý'}: {label}{_articles(['Điều 17.1'], en)}")
+    elif sanction != "none":
+        clauses.append(f"{'sanction' if en else 'hình thức xử lý'}: {label}")
     elif rating == "incomplete":
         clauses.append("no sanction proposed" if en else "không đề xuất xử lý")
 

@@ -174,6 +174,8 @@ def test_a_formula_looking_cell_is_kept_as_text():
 def test_an_administrator_replaces_a_template_and_a_non_docx_is_refused(year_app):
     client = login(year_app, "quantri")
     assert client.get("/admin/document-templates").status_code == 200
+    shipped = client.get("/admin/document-templates/decision.docx")
+    assert shipped.status_code == 200 and "{{ year }}" in text_of(shipped.data)
     refused = client.post("/admin/document-templates", data={
         "kind": "unit_notice", "action": "upload", "template": (io.BytesIO(b"not a word file"), "x.docx")},
         content_type="multipart/form-data")

@@ -75,3 +75,10 @@ def test_every_unit_of_a_simulated_year_has_a_sentence_citing_an_article(session
         assert "_" not in text.vi and "_" not in text.en  # no bare reason code
     assert "Sở TT&TT" in sentences["STC"].vi and "lý do:" in sentences["STC"].vi
     assert "(Điều 19)" in sentences["SGDDT"].vi
+
+
+def test_a_row_without_its_facts_still_reads_as_a_sentence():
+    bare = explain({"year": 2025, "unit_name": "Sở Tài chính", "block": "department", "rating": "incomplete",
+                    "sanction": "criticism", "reward": "none", "reasons": ["TOP20_BUT_VIOLATION"]})
+    assert bare.vi.startswith("Thủ trưởng Sở Tài chính: Không hoàn thành nhiệm vụ theo quyết định đã ghi nhận "
+                              "(Điều 15.3); hình thức xử lý: Phê bình (Điều 17.1)")

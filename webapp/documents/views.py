@@ -17,7 +17,7 @@ from webapp.api.cycles import CYCLE_READERS
 from webapp.extensions import db
 from webapp.security import roles_required
 from workflows import cycles, documents, explanations, results_export
-from workflows.errors import InvalidInput, NotAllowed
+from workflows.errors import InvalidInput, NotAllowed, NotFound
 from workflows.messages import Text
 from workflows.models import Cycle, DocumentTemplate, Role
 
@@ -118,3 +118,12 @@ def templates():
     stored = {t.kind: t for t in db.session.scalars(select(DocumentTemplate))}
     kinds = [(kind, documents.TITLE_VI[kind], stored.get(kind)) for kind in documents.KINDS]
     return render_template("documents/templates.html", kinds=kinds, error=error), status
+
+
+@bp.get("/admin/document-templates/<kind>.docx")
+@roles_required(Role.ADMIN)
+def template_file(kind: str):
+    """The template in use, to edit in Word and upload again."""
+    if kind not in documents.KINDS:
+        raise NotFound(Text("Không có văn bản này."))
+    return _send(f"mau-{kind}.docx", documents.template_bytes(db.session, kind), DOCX)

@@ -34,10 +34,10 @@ from workflows.units import unit_name
 
 TEMPLATES = Path(__file__).parent / "templates"
 KINDS = ("dic_report", "ha_proposal", "decision", "unit_notice")
-TITLE_VI = {"dic_report": "Báo cáo tổng hợp kết quả đánh giá (Sở TT&TT)",
-            "ha_proposal": "Tờ trình khen thưởng, xử lý (Sở Nội vụ)",
-            "decision": "Dự thảo Quyết định của UBND tỉnh",
-            "unit_notice": "Thông báo kết quả cho đơn vị"}
+TITLE_VI = {"dic_report": Text("Báo cáo tổng hợp kết quả đánh giá (Sở TT&TT)"),
+            "ha_proposal": Text("Tờ trình khen thưởng, xử lý (Sở Nội vụ)"),
+            "decision": Text("Dự thảo Quyết định của UBND tỉnh"),
+            "unit_notice": Text("Mẫu thông báo kết quả cho đơn vị")}
 FILE_STEM = {"dic_report": "bao-cao-tong-hop", "ha_proposal": "to-trinh", "decision": "du-thao-quyet-dinh",
              "unit_notice": "thong-bao"}
 MAX_TEMPLATE_BYTES = 2 * 1024 * 1024
@@ -52,7 +52,7 @@ BLOCK_VI = {"department": "Khối sở, ban, ngành", "district": "Khối huyệ
 @dataclass(frozen=True)
 class DocumentRef:
     kind: str
-    title: str
+    title: Text
     unit_code: str | None
     filename: str
 
@@ -90,7 +90,7 @@ def available(session: Session, year: int, viewer: User) -> list[DocumentRef]:
             continue
         codes = session.scalars(select(Evaluation.unit_code).where(
             Evaluation.year == year, Evaluation.imported.is_(False)).order_by(Evaluation.unit_code))
-        refs += [DocumentRef(kind, f"{TITLE_VI[kind]}: {unit_name(session, code, year)}", code,
+        refs += [DocumentRef(kind, Text("Thông báo kết quả cho {unit}", unit=unit_name(session, code, year)), code,
                              f"{FILE_STEM[kind]}-{year}-{code}.docx") for code in codes if may_read(viewer, kind, code)]
     return refs
 
