@@ -215,3 +215,14 @@ def test_a_template_cannot_reach_python_internals(year_app):
         admin = users.get_by_username(db.session, "quantri")
         with pytest.raises(InvalidInput):
             documents.replace_template(db.session, "unit_notice", "x.docx", buffer.getvalue(), admin, YEAR)
+
+
+def test_the_units_page_explains_its_result_to_its_head_once_decided(year_app):
+    with year_app.app_context():
+        from sqlalchemy import select
+
+        from workflows.models import ProcessInstance
+        instance_id = db.session.scalar(select(ProcessInstance.id).where(ProcessInstance.unit_code == "SKHDT"))
+    page = login(year_app, "skhdt_head").get(f"/cycles/instances/{instance_id}").get_data(as_text=True)
+    assert "Thủ trưởng Sở Kế hoạch và Đầu tư: Không hoàn thành nhiệm vụ vì vi phạm Mục 2 và Mục 4" in page
+    assert f"/cycles/{YEAR}/documents/unit_notice/SKHDT.docx" in page

@@ -53,6 +53,14 @@ def explanation_of(year: int, unit_code: str) -> str:
     return text.en if str(get_locale()) == "en" else text.vi
 
 
+@bp.app_template_global()
+def unit_explanation(year: int, unit_code: str) -> str:
+    """The unit's sentence for a unit's page, to those who may see its result now (else empty)."""
+    if not current_user.is_authenticated or not documents.result_visible(db.session, year, current_user, unit_code):
+        return ""
+    return explanation_of(year, unit_code)
+
+
 @bp.get("/cycles/<int:year>/documents")
 @login_required
 def index(year: int):

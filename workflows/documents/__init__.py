@@ -77,6 +77,13 @@ def may_read(viewer: User, kind: str, unit_code: str | None = None) -> bool:
     return kind == "unit_notice" and bool(viewer.role_set & agency) and viewer.unit_code == unit_code
 
 
+def result_visible(session: Session, year: int, viewer: User, unit_code: str) -> bool:
+    """Central roles see a unit's result as it is proposed; the unit's own people once the Committee decided."""
+    if viewer.role_set & CENTRAL:
+        return True
+    return may_read(viewer, "unit_notice", unit_code) and _stage_done(session, year, "unit_notice")
+
+
 def available(session: Session, year: int, viewer: User) -> list[DocumentRef]:
     """The documents of YEAR whose stage is done and that VIEWER may read, in the order the year produces them."""
     _cycle(session, year)
