@@ -16,10 +16,10 @@ from sqlalchemy import select
 from webapp.api.cycles import CYCLE_READERS
 from webapp.extensions import db
 from webapp.security import roles_required
-from workflows import cycles, documents, explanations, results_export
+from workflows import cycles, documents, evidence, explanations, results_export
 from workflows.errors import InvalidInput, NotAllowed, NotFound
 from workflows.messages import Text
-from workflows.models import Cycle, DocumentTemplate, Role
+from workflows.models import Cycle, DocumentTemplate, Report, Role
 
 bp = Blueprint("documents", __name__)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -135,3 +135,21 @@ def template_file(kind: str):
     if kind not in documents.KINDS:
         raise NotFound(Text("Không có văn bản này."))
     return _send(f"mau-{kind}.docx", documents.template_bytes(db.session, kind), DOCX)
+
+
+# --- evidence files on every page that shows a report (the head's approval, DIC's review, the instance page) --------
+
+
+@bp.app_template_global()
+def evidence_links(instance_id: int | None) -> dict[str, list[tuple[str, str]]]:
+    """Per criterion, (file name, download URL) of the report's evidence, if the viewer may see that report.
+
+    The download route checks the same permission (evidence.may_view) again, so a link never grants anything.
+    """
+    if instance_id is None or not current_user.is_authenticated:
+        return {}
+    report = db.session.scalar(select(Report).where(Report.instance_id == instance_id))
+    if report is None or not evidence.may_view(current_user, report):
+        return {}
+    return {criterion: [(f.filename, url_for("tasks.evidence", evidence_id=f.id)) for f in files]
+            for criterion, files in evidence.files_of_report(db.session, report.id).items()}
