@@ -1,10 +1,10 @@
-"""Evidence files reach the people who judge them: the head's approval, DIC's review and the instance page link them."""
+"""Evidence files reach the people who judge them; the outcome pages explain each unit (codes only as tooltips)."""
 from __future__ import annotations
 
 import io
 
 from sqlalchemy import select
-from test_task_pages import CODES, PDF, client, login, report_form, task_id  # noqa: F401 (client: the fixture)
+from test_task_pages import CODES, PDF, client, fragment, login, report_form, task_id, to_home_affairs  # noqa: F401 (client: the fixture)
 
 from webapp.extensions import db
 from workflows.models import Evidence, ProcessInstance
@@ -39,3 +39,12 @@ def test_the_head_sees_and_downloads_the_officers_evidence_and_others_by_role(ap
     login(client, f"{other}_officer")  # another agency sees neither the page nor the file
     assert client.get(f"/cycles/instances/{instance_id}").status_code == 403
     assert client.get(link).status_code == 403
+
+
+def test_home_affairs_task_page_explains_each_unit_and_shows_codes_only_as_tooltips(app, client):  # noqa: F811
+    to_home_affairs(app)
+    login(client, "home_affairs")
+    page = client.get(f"/tasks/{task_id(app, 'home_affairs_proposal')}").get_data(as_text=True)
+    table = fragment(page, '<table class="responsive outcomes">', "</table>")
+    assert "Thủ trưởng Sở Nội vụ: Không hoàn thành nhiệm vụ vì vi phạm Mục 2 (Điều 15.3)" in table
+    assert "<code>" not in table and 'title="LATE_REPORT"' in table
