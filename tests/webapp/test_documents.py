@@ -124,6 +124,9 @@ def test_documents_wait_for_their_stage(app):
     assert api.get(f"/api/v1/cycles/{YEAR}/documents", headers=headers).get_json() == []
     assert api.get(f"/api/v1/cycles/{YEAR}/documents/dic_report", headers=headers).status_code == 404
     assert api.get(f"/api/v1/cycles/{YEAR}/documents/nonsense", headers=headers).status_code == 404
+    for path in ("documents", "documents/decision", "documents/unit_notice/STC", "results.xlsx"):
+        assert api.get(f"/api/v1/cycles/{YEAR}/{path}").status_code == 401
+    assert app.test_client().get(f"/cycles/{YEAR}/results.xlsx").status_code == 302  # to the login page
 
 
 def test_results_rows_explain_themselves_citing_an_article(year_app):
