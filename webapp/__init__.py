@@ -47,6 +47,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         cli,
         cycles,
         definitions,
+        documents,
         errors,
         notifications,
         processes,
@@ -54,7 +55,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         tasks,
     )
 
-    for module in (auth, tasks, cycles, admin, notifications, calendar_admin, processes, definitions, supervise):
+    for module in (auth, tasks, cycles, admin, notifications, calendar_admin, processes, definitions, supervise,
+                   documents):
         app.register_blueprint(module.bp)
     api.init_app(app)
     errors.register(app)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from workflows import runtime, topics
+from workflows import explanations, runtime, topics
 from workflows.calendar import end_of_day
 from workflows.definitions import latest_version
 from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -226,6 +226,7 @@ def results(session: Session, year: int) -> list[dict[str, Any]]:
                  "by": o.by.username, "at": o.at.isoformat()}
                 for o in e.overrides
             ],
+            **explanations.result_fields(session, e),
         }
         for e in rows
     ]

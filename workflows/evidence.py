@@ -188,6 +188,14 @@ def files_of_report(session: Session, report_id: int) -> dict[str, list[Evidence
     return found
 
 
+def files_of_instance(session: Session, viewer: User, instance_id: int) -> dict[str, list[Evidence]]:
+    """The evidence of the report an instance carries, per criterion; nothing when VIEWER may not read that report."""
+    report = session.scalar(select(Report).where(Report.instance_id == instance_id))
+    if report is None or not permissions.may_read_report(viewer, report.unit_code):
+        return {}
+    return files_of_report(session, report.id)
+
+
 def open_for_download(
     session: Session, evidence_id: int, viewer: User, upload_dir: str | os.PathLike[str]
 ) -> tuple[Path, str, str]:

@@ -457,3 +457,14 @@ class CalendarDay(Base):
     kind: Mapped[str] = mapped_column(String(20))  # holiday, compensatory, swap_off, swap_workday
     name_vi: Mapped[str] = mapped_column(String(200))
     source_doc: Mapped[str | None] = mapped_column(String(200))
+
+
+class DocumentTemplate(Base):
+    """An administrator's replacement for one of the DOCX templates shipped in workflows/documents/templates."""
+
+    __tablename__ = "document_template"
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)  # dic_report, ha_proposal, decision, unit_notice
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    filename: Mapped[str] = mapped_column(String(200))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -46,6 +46,8 @@ CALENDAR_ROLES = frozenset({Role.ADMIN})
 DEADLINE_ROLES = frozenset({Role.SUPERVISOR})
 # Who manages users, roles and deputy assignments.
 USER_ADMINS = frozenset({Role.ADMIN})
+# Who replaces the templates of the year's documents (workflows/documents).
+TEMPLATE_EDITORS = frozenset({Role.ADMIN})
 # Who opens any task's page without acting on it.
 TASK_VIEWERS = frozenset({Role.SUPERVISOR, Role.ADMIN, Role.PROCESS_OWNER})
 # Candidate group → the role that leads it and may hand its tasks to another member (workflows/assignment.py).
@@ -206,6 +208,17 @@ def may_follow_cycle(viewer: User) -> bool:
 
 def may_see_results(viewer: User) -> bool:
     return holds_any(viewer, RESULT_VIEWERS)
+
+
+def may_read_document(viewer: User, kind: str, unit_code: str | None = None) -> bool:
+    """Those who read the year's results read every document; a unit's own people read their unit's notice."""
+    if may_see_results(viewer):
+        return True
+    return kind == "unit_notice" and holds_any(viewer, AGENCY_ROLES) and viewer.unit_code == unit_code
+
+
+def may_replace_document_templates(actor: User | None) -> bool:
+    return holds_any(actor, TEMPLATE_EDITORS)
 
 
 def may_open_cycle(actor: User | None) -> bool:

@@ -11,12 +11,12 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from webapp.api import auth, boards, cycles, definitions, instances, tasks
+from webapp.api import auth, boards, cycles, definitions, documents, instances, tasks
 from webapp.api.base import PREFIX, handle_http_exception
 from webapp.api.schemas import ErrorSchema
 from webapp.extensions import csrf
 
-BLUEPRINTS = (auth.bp, tasks.bp, cycles.bp, instances.bp, boards.bp, definitions.bp)
+BLUEPRINTS = (auth.bp, tasks.bp, cycles.bp, instances.bp, boards.bp, definitions.bp, documents.bp)
 BEARER = "bearerAuth"
 
 

@@ -279,6 +279,16 @@ class ResultSchema(Schema):
     final = fields.Boolean()
     decision_number = fields.String(allow_none=True)
     overrides = fields.List(fields.Nested(OverrideSchema))
+    explanation = fields.String(metadata={"description": "The outcome as a sentence citing its articles (Vietnamese)"})
+    explanation_en = fields.String(metadata={"description": "The same sentence in English"})
+
+
+class DocumentSchema(Schema):
+    kind = fields.String(metadata={"description": "dic_report, ha_proposal, decision or unit_notice"})
+    title = fields.String()
+    unit_code = fields.String(allow_none=True)
+    filename = fields.String()
+    url = fields.String(metadata={"description": "Where the DOCX downloads (stable)"})
 
 
 class CurrentStepSchema(Schema):

@@ -1,0 +1,3 @@
+from webapp.documents.views import bp
+
+__all__ = ["bp"]
