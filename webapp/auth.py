@@ -1,4 +1,4 @@
-"""Login and logout (Flask-Login), with lock-out after repeated failures."""
+"""Login and logout (Flask-Login); throttling, session versions and tokens are workflows/accounts.py's."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -8,17 +8,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from webapp.extensions import db, login_manager
-from workflows import users
-from workflows.errors import InvalidInput, NotAllowed
+from workflows import accounts
+from workflows.errors import InvalidInput
 from workflows.models import User
 
 bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+def load_user(session_id: str) -> User | None:
+    # "<id>:<session version>" (User.get_id): a cookie from before a logout or password change loads nobody.
+    return accounts.user_for_session(db.session, session_id)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -30,8 +30,8 @@ def login():
     username = request.form.get("username", "")
     if request.method == "POST":
         try:
-            user = users.authenticate(db.session, username, request.form.get("password", ""))
-        except (InvalidInput, NotAllowed) as exc:
+            user = accounts.authenticate(db.session, username, request.form.get("password", ""), request.remote_addr)
+        except InvalidInput as exc:
             error = exc.message
         else:
             login_user(user, remember=bool(request.form.get("remember")))
@@ -48,6 +48,11 @@ def _safe_next(target: str | None) -> str:
 
 @bp.post("/logout")
 def logout():
+    # The session lives in a signed cookie: only moving the version on makes a copy of it (or the remember cookie)
+    # worthless. That ends the account's sessions on other devices too, which is what a shared office PC needs.
+    if current_user.is_authenticated:
+        accounts.end_all_sessions(db.session, current_user)
+        db.session.commit()
     logout_user()
     flash(_("Bạn đã đăng xuất."))
     return redirect(url_for("auth.login"))
