@@ -5,12 +5,13 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.extensions import db, login_manager
+from webapp.security import roles_required
 from workflows import accounts
-from workflows.errors import InvalidInput
-from workflows.models import User
+from workflows.errors import InvalidInput, NotFound
+from workflows.models import Role, User
 
 bp = Blueprint("auth", __name__)
 
@@ -56,6 +57,36 @@ def logout():
     logout_user()
     flash(_("Bạn đã đăng xuất."))
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/account")
+@login_required
+def account():
+    """The signed-in person's API tokens (never the tokens themselves), each revocable."""
+    return render_template("auth/account.html", tokens=accounts.list_tokens(db.session, current_user))
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    accounts.revoke_token(db.session, token_id, current_user)
+    db.session.commit()
+    flash(_("Đã thu hồi mã truy cập."))
+    return redirect(url_for("auth.account"), code=303)
+
+
+@bp.post("/admin/users/<int:user_id>/end-sessions")
+@roles_required(Role.ADMIN)
+def end_sessions(user_id: int):
+    """An administrator signs a person out everywhere and revokes every API token (a lost laptop, a leaver)."""
+    target = db.session.get(User, user_id)
+    if target is None:
+        raise NotFound(_("Không có người dùng này."))
+    revoked = accounts.end_everything(db.session, target)
+    db.session.commit()
+    flash(_("Đã đăng xuất %(username)s trên mọi thiết bị và thu hồi %(count)s mã truy cập.",
+            username=target.username, count=revoked))
+    return redirect(url_for("admin.user", user_id=user_id), code=303)
 
 
 @bp.get("/")

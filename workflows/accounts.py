@@ -124,6 +124,12 @@ def end_all_sessions(session: Session, user: User) -> None:
     session.refresh(user)
 
 
+def end_everything(session: Session, user: User) -> int:
+    """Sign USER out everywhere and revoke every API token; the number of tokens revoked."""
+    end_all_sessions(session, user)
+    return revoke_all_tokens(session, user)
+
+
 # --- API tokens --------------------------------------------------------------------------------------------------
 
 TOKEN_LIFETIME = timedelta(hours=12)

@@ -242,3 +242,44 @@ def test_exports_neutralise_every_cell_that_starts_like_a_formula(app):
     cells = workbook.active[2][2:7]
     assert all(c.data_type == "s" and c.quotePrefix for c in cells)
     workbook.close()
+
+
+def test_the_account_page_lists_my_tokens_and_revokes_one(client):
+    kept, dropped = token(client, name="máy báo cáo"), token(client, name="cũ")
+    login(client, "stc_officer")
+    page = client.get("/account").get_data(as_text=True)
+    assert "máy báo cáo" in page and "cũ" in page and kept not in page and dropped not in page
+    with client.application.app_context():
+        from workflows import accounts
+
+        ids = {t.name: t.id for t in accounts.list_tokens(db.session, users.get_by_username(db.session,
+                                                                                              "stc_officer"))}
+    response = client.post(f"/account/tokens/{ids['cũ']}/revoke")
+    assert response.status_code == 303
+    assert "cũ" not in client.get("/account").get_data(as_text=True)
+    assert client.get("/api/v1/tasks", headers=bearer(dropped)).status_code == 401
+    assert client.get("/api/v1/tasks", headers=bearer(kept)).status_code == 200
+    # someone else's token is not found for me
+    other = token(client, "dic_leader")
+    with client.application.app_context():
+        other_id = accounts.list_tokens(db.session, users.get_by_username(db.session, "dic_leader"))[0].id
+    assert client.post(f"/account/tokens/{other_id}/revoke").status_code == 404
+    assert client.get("/api/v1/tasks", headers=bearer(other)).status_code == 200
+
+
+def test_an_admin_ends_a_persons_sessions_and_tokens_from_the_user_page(client):
+    victim = client.application.test_client()
+    login(victim, "stc_officer")
+    api_token = token(client)
+    login(client, "quan_tri")
+    with client.application.app_context():
+        target_id = users.get_by_username(db.session, "stc_officer").id
+    assert "Đăng xuất mọi nơi và thu hồi mã truy cập" in client.get(f"/admin/users/{target_id}").get_data(as_text=True)
+    response = client.post(f"/admin/users/{target_id}/end-sessions")
+    assert response.status_code == 303
+    assert "thu hồi 1 mã truy cập" in client.get(response.location).get_data(as_text=True)
+    assert victim.get("/tasks/").status_code == 302
+    assert client.get("/api/v1/tasks", headers=bearer(api_token)).status_code == 401
+    # not for anyone else
+    login(victim, "dic_leader")
+    assert victim.post(f"/admin/users/{target_id}/end-sessions").status_code == 403
