@@ -67,10 +67,13 @@ def _reserve(session: Session, key: str, now: datetime) -> bool:
 
 def _settle(session: Session, key: str, failed: bool, now: datetime) -> None:
     if failed:
-        # Only the counter's current value decides the wait, so parallel settlements agree.
+        # Below the limit the reservation already left the counter open. At or above it, the wait follows the count;
+        # the UPDATE applies only if the count is still the one read, so a slow settlement never reopens a counter
+        # that later reservations closed (the latest reservation settles it).
         failures = session.scalar(select(LoginThrottle.failures).where(LoginThrottle.key == key)) or 0
-        session.execute(update(LoginThrottle).where(LoginThrottle.key == key)
-                        .values(next_allowed_at=now + _delay(failures), updated_at=now))
+        if failures >= FREE_ATTEMPTS:
+            session.execute(update(LoginThrottle).where(LoginThrottle.key == key, LoginThrottle.failures == failures)
+                            .values(next_allowed_at=now + _delay(failures), updated_at=now))
     else:
         session.execute(update(LoginThrottle).where(LoginThrottle.key == key)
                         .values(failures=0, next_allowed_at=now, updated_at=now))
