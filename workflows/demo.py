@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import random
-import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -58,9 +57,9 @@ def seed(session: Session, password: str | None = None) -> list[tuple[str, str, 
         for suffix, title, role in UNIT_ROLES:
             people.append((f"{unit.code.lower()}_{suffix}", f"{title} {name}", [role], unit.code))
     for username, full_name, roles, unit_code in people:
-        pw = password or f"thu-nghiem-{secrets.token_urlsafe(6)}"  # printed below; never the username (policy)
+        pw = password or f"demo-{username}"
         if username not in existing:
-            users.create_user(session, username, pw, full_name, roles, unit_code)
+            users.create_user(session, username, pw, full_name, roles, unit_code, demo=True)
         credentials.append((username, pw if username not in existing else "(unchanged)", ",".join(roles)))
     session.flush()
     _assign_demo_deputies(session)

@@ -153,3 +153,10 @@ def test_a_long_uncommon_password_passes_and_users_are_created_with_the_policy(s
         users.create_user(session, "tran_thi_b", "tranthib-123", "Trần Thị B", [])
     assert "password" in caught.value.fields
     assert session.scalar(select(User).where(User.username == "tran_thi_b")) is None
+
+
+def test_demo_accounts_keep_the_published_demo_password(session):
+    from workflows import demo
+
+    demo.seed(session, password="demo12345")
+    assert accounts.authenticate(session, "stc_officer", "demo12345", "10.4.4.4").username == "stc_officer"
