@@ -46,6 +46,9 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = timedelta(days=14)  # Flask-Login's default is a year
     HSTS = False  # Strict-Transport-Security on every response: only where the site is served over HTTPS
+    # Behind N reverse proxies, the client address (sign-in throttling is per address) is the Nth X-Forwarded-For
+    # entry from the right; 0 trusts no header. Without it every sign-in would seem to come from the proxy.
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
 
 
 class DevelopmentConfig(Config):

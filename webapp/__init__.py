@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Flask, current_app, request, session
 from flask_babel import Babel, get_locale
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS, Config
@@ -33,6 +34,8 @@ def create_app(config_class: type[Config] | None = None, instance_path: str | No
             raise RuntimeError("SECRET_KEY must be set (environment variable SECRET_KEY)")
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
     app.url_map.converters["int"] = BoundedIntConverter  # before any blueprint adds a rule
+    if hops := app.config.get("PROXY_FIX_X_FOR"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.config.setdefault("UPLOAD_DIR", str(Path(app.instance_path) / "evidence"))
     db.init_app(app)
     with app.app_context():

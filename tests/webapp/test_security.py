@@ -284,3 +284,16 @@ def test_an_admin_ends_a_persons_sessions_and_tokens_from_the_user_page(client):
     # not for anyone else
     login(victim, "dic_leader")
     assert victim.post(f"/admin/users/{target_id}/end-sessions").status_code == 403
+
+
+def test_behind_a_proxy_the_client_address_is_the_forwarded_one_so_throttling_is_per_client(tmp_path):
+    from flask import request
+
+    class Behind(_NoKey):
+        PROXY_FIX_X_FOR = 1
+
+    for config, expected in ((Behind, "203.0.113.7"), (_NoKey, "127.0.0.1")):
+        app = create_app(config, instance_path=str(tmp_path))
+        app.add_url_rule("/_addr", "addr", lambda: request.remote_addr)
+        answer = app.test_client().get("/_addr", headers={"X-Forwarded-For": "203.0.113.7"})
+        assert answer.get_data(as_text=True) == expected

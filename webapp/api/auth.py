@@ -21,7 +21,6 @@ tokens_bp = make_blueprint("tokens", "/tokens", "The caller's bearer tokens: lis
 @bp.arguments(TokenRequestSchema)
 @bp.response(200, TokenSchema)
 @bp.alt_response(401, response="UNAUTHORIZED")
-@bp.alt_response(403, response="FORBIDDEN")
 @bp.doc(security=[])
 def token(credentials: dict[str, Any]) -> dict[str, Any]:
     """Issue a token valid 12 hours; repeated failures make the next try wait, as on the login page."""
