@@ -160,3 +160,14 @@ def test_demo_accounts_keep_the_published_demo_password(session):
 
     demo.seed(session, password="demo12345")
     assert accounts.authenticate(session, "stc_officer", "demo12345", "10.4.4.4").username == "stc_officer"
+
+
+@pytest.mark.parametrize("raw", [2**70, str(2**70), -(2**64), "99999999999999999999"])
+def test_a_long_form_field_refuses_numbers_beyond_a_java_long(raw):
+    from workflows import engine, forms
+
+    field = engine.FormFieldSpec("it_staff_count", "Số cán bộ", "long", None, {}, {}, [])
+    with pytest.raises(InvalidInput) as caught:
+        forms.validate([field], {"it_staff_count": raw}, {})
+    assert "Số quá lớn" in str(caught.value.fields["it_staff_count"])
+    assert forms.validate([field], {"it_staff_count": str(2**63 - 1)}, {}) == {"it_staff_count": 2**63 - 1}
