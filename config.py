@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 
 def database_url(url: str) -> str:
@@ -13,7 +14,8 @@ def database_url(url: str) -> str:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    # Unset: create_app makes a random key on first start and keeps it in the instance folder (never a known key).
+    SECRET_KEY = os.environ.get("SECRET_KEY")
     # A relative SQLite path resolves against the Flask instance folder, so a newcomer needs no database server.
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL", "sqlite:///bacninh.sqlite"))
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
@@ -41,6 +43,12 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)  # Flask-Login's default is a year
+    HSTS = False  # Strict-Transport-Security on every response: only where the site is served over HTTPS
+    # Behind N reverse proxies, the client address (sign-in throttling is per address) is the Nth X-Forwarded-For
+    # entry from the right; 0 trusts no header. Without it every sign-in would seem to come from the proxy.
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
 
 
 class DevelopmentConfig(Config):
@@ -54,9 +62,12 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
-    SECRET_KEY = os.environ.get("SECRET_KEY")  # create_app refuses to start without one
+    # create_app refuses to start without one: every app server must sign with the same key.
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SECRET_KEY_REQUIRED = True
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    HSTS = True
 
 
 CONFIGS = {"development": DevelopmentConfig, "test": TestConfig, "production": ProductionConfig}

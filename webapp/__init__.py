@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import os
+import secrets
+import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 from flask_babel import Babel, get_locale
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS, Config
 from webapp.extensions import csrf, db, login_manager, migrate
@@ -17,15 +21,21 @@ from workflows.calendar import LOCAL_TZ
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 LANGUAGES = ("vi", "en")
+MAX_ID = 2**31 - 1  # PostgreSQL's integer; the largest id, year or number a URL may carry
 
 
-def create_app(config_class: type[Config] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+def create_app(config_class: type[Config] | None = None, instance_path: str | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     config_class = config_class or CONFIGS[os.environ.get("FLASK_CONFIG", "development")]
     app.config.from_object(config_class)
-    if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set (environment variable SECRET_KEY)")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        if app.config.get("SECRET_KEY_REQUIRED"):
+            raise RuntimeError("SECRET_KEY must be set (environment variable SECRET_KEY)")
+        app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+    app.url_map.converters["int"] = BoundedIntConverter  # before any blueprint adds a rule
+    if hops := app.config.get("PROXY_FIX_X_FOR"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.config.setdefault("UPLOAD_DIR", str(Path(app.instance_path) / "evidence"))
     db.init_app(app)
     with app.app_context():
@@ -70,6 +80,35 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     return app
 
 
+def instance_secret_key(instance: Path) -> str:
+    """The key in INSTANCE/secret_key, made at random on first start (mode 0600); several workers agree on it."""
+    path = instance / "secret_key"
+    if not path.exists():
+        # Written whole to a private temporary file, then linked into place: a worker starting at the same moment
+        # either wins the link or reads the winner's complete key, never a half-written one.
+        fd, tmp = tempfile.mkstemp(dir=instance, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_hex(32) + "\n")
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty: delete it, or set SECRET_KEY")
+    return key
+
+
+class BoundedIntConverter(IntegerConverter):
+    """Flask's `int` with the bound every integer column has: a larger number is an unknown URL (404), not a 500."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002, ANN001, ANN002, ANN003 - werkzeug's signature
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def _locale() -> str:
     chosen = request.args.get("lang")
     if chosen in LANGUAGES:
@@ -95,6 +134,8 @@ def format_datetime(value: datetime | None) -> str:
 
 
 def _security_headers(response):  # noqa: ANN001, ANN202 - Flask response object
+    if current_app.config.get("HSTS"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")

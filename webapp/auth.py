@@ -1,24 +1,25 @@
-"""Login and logout (Flask-Login), with lock-out after repeated failures."""
+"""Login and logout (Flask-Login); throttling, session versions and tokens are workflows/accounts.py's."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp.extensions import db, login_manager
-from workflows import users
-from workflows.errors import InvalidInput, NotAllowed
+from webapp.security import requires
+from workflows import accounts, permissions
+from workflows.errors import InvalidInput, NotFound
 from workflows.models import User
 
 bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+def load_user(session_id: str) -> User | None:
+    # "<id>:<session version>" (User.get_id): a cookie from before a logout or password change loads nobody.
+    return accounts.user_for_session(db.session, session_id)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -30,8 +31,8 @@ def login():
     username = request.form.get("username", "")
     if request.method == "POST":
         try:
-            user = users.authenticate(db.session, username, request.form.get("password", ""))
-        except (InvalidInput, NotAllowed) as exc:
+            user = accounts.authenticate(db.session, username, request.form.get("password", ""), request.remote_addr)
+        except InvalidInput as exc:
             error = exc.message
         else:
             login_user(user, remember=bool(request.form.get("remember")))
@@ -48,9 +49,44 @@ def _safe_next(target: str | None) -> str:
 
 @bp.post("/logout")
 def logout():
+    # The session lives in a signed cookie: only moving the version on makes a copy of it (or the remember cookie)
+    # worthless. That ends the account's sessions on other devices too, which is what a shared office PC needs.
+    if current_user.is_authenticated:
+        accounts.end_all_sessions(db.session, current_user)
+        db.session.commit()
     logout_user()
     flash(_("Bạn đã đăng xuất."))
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/account")
+@login_required
+def account():
+    """The signed-in person's API tokens (never the tokens themselves), each revocable."""
+    return render_template("auth/account.html", tokens=accounts.list_tokens(db.session, current_user))
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    accounts.revoke_token(db.session, token_id, current_user)
+    db.session.commit()
+    flash(_("Đã thu hồi mã truy cập."))
+    return redirect(url_for("auth.account"), code=303)
+
+
+@bp.post("/admin/users/<int:user_id>/end-sessions")
+@requires(permissions.may_manage_users)
+def end_sessions(user_id: int):
+    """An administrator signs a person out everywhere and revokes every API token (a lost laptop, a leaver)."""
+    target = db.session.get(User, user_id)
+    if target is None:
+        raise NotFound(_("Không có người dùng này."))
+    revoked = accounts.end_everything(db.session, target)
+    db.session.commit()
+    flash(_("Đã đăng xuất %(username)s trên mọi thiết bị và thu hồi %(count)s mã truy cập.",
+            username=target.username, count=revoked))
+    return redirect(url_for("admin.user", user_id=user_id), code=303)
 
 
 @bp.get("/")

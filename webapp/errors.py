@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from webapp.extensions import db
 from webapp.i18n import localize, localize_fields
 from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound, WorkflowError
 from workflows.messages import Text
@@ -39,6 +41,15 @@ def handle_too_large(error: RequestEntityTooLarge):
     return handle_workflow_error(PayloadTooLarge(message))
 
 
+def handle_number_out_of_range(error: Exception):
+    """The last line of defence behind the bounded URL converter and the API's Range checks: a number the database
+    cannot hold (PostgreSQL integer, SQLite's 64 bits) in some query parameter is the caller's mistake, not a 500."""
+    db.session.rollback()
+    return handle_workflow_error(InvalidInput(Text("Số quá lớn hoặc không hợp lệ.")))
+
+
 def register(app: Flask) -> None:
+    app.register_error_handler(DataError, handle_number_out_of_range)
+    app.register_error_handler(OverflowError, handle_number_out_of_range)
     app.register_error_handler(WorkflowError, handle_workflow_error)
     app.register_error_handler(RequestEntityTooLarge, handle_too_large)

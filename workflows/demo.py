@@ -59,7 +59,7 @@ def seed(session: Session, password: str | None = None) -> list[tuple[str, str, 
     for username, full_name, roles, unit_code in people:
         pw = password or f"demo-{username}"
         if username not in existing:
-            users.create_user(session, username, pw, full_name, roles, unit_code)
+            users.create_user(session, username, pw, full_name, roles, unit_code, demo=True)
         credentials.append((username, pw if username not in existing else "(unchanged)", ",".join(roles)))
     session.flush()
     _assign_demo_deputies(session)

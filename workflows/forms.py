@@ -10,6 +10,9 @@ from workflows.engine import FormFieldSpec
 from workflows.errors import InvalidInput
 from workflows.messages import Text
 
+# camunda:formData `long` is a Java long: nothing beyond it is stored (a bigger number is a typing slip or an attack).
+LONG_BOUND = 2**63 - 1
+
 REQUIRED = Text("Trường này là bắt buộc.")
 
 
@@ -68,12 +71,13 @@ def _coerce(spec: FormFieldSpec, raw: Any) -> Any:
     if kind == "long":
         if isinstance(raw, bool):
             raise ValueError(Text("Phải là số nguyên."))
-        if isinstance(raw, int):
-            return raw
         try:
-            return int(str(raw).strip())
+            number = raw if isinstance(raw, int) else int(str(raw).strip())
         except ValueError:
             raise ValueError(Text("Phải là số nguyên.")) from None
+        if abs(number) > LONG_BOUND:  # issue 12: 2**70 was stored as given
+            raise ValueError(Text("Số quá lớn (tối đa {max}).", max=LONG_BOUND))
+        return number
     if kind == "boolean":
         if isinstance(raw, bool):
             return raw

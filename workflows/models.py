@@ -106,8 +106,10 @@ class User(Base):
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"), index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     email_digest: Mapped[bool] = mapped_column(Boolean, default=True)  # opt-out of the daily e-mail digest
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # unused: sign-in throttling is login_throttle's
+    locked_until: Mapped[datetime | None]  # unused, likewise
+    # Part of every session and remember cookie (get_id): bumping it ends every session of the account at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     roles: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
@@ -116,7 +118,8 @@ class User(Base):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # Flask-Login's "alternative id": a cookie made before the version changed no longer loads the user.
+        return f"{self.id}:{self.session_version}"
 
     @property
     def role_set(self) -> set[Role]:
@@ -350,9 +353,26 @@ class ApiToken(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per client address ("addr:…") and per username ("user:…"), shared by every app server.
+
+    `failures` and `next_allowed_at` change only in single conditional UPDATEs (workflows/accounts.py), so parallel
+    guesses cannot all read the same count.
+    """
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_allowed_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 # --- the annual cycle and its results ---------------------------------------------------------------------------

@@ -5,15 +5,14 @@ import base64
 import hashlib
 import hmac
 import os
-import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
-from workflows.errors import InvalidInput, NotAllowed, NotFound
+from workflows.errors import InvalidInput, NotFound
 from workflows.messages import Text
-from workflows.models import ApiToken, DeputyAssignment, Role, User, UserRole, utcnow
+from workflows.models import DeputyAssignment, Role, User, UserRole
 from workflows.permissions import needs_agency
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -44,16 +43,23 @@ def create_user(
     roles: list[Role],
     unit_code: str | None = None,
     email: str | None = None,
+    demo: bool = False,
 ) -> User:
-    """Create a user with ROLES; usernames are unique and case-insensitive."""
+    """Create a user with ROLES; usernames are unique and case-insensitive.
+
+    DEMO accounts (seed-demo, the simulation) share one published password, so the password policy would only get in
+    the way; every other account gets it.
+    """
     username = username.strip().lower()
     errors = {}
     if not username:
         errors["username"] = Text("Tên đăng nhập là bắt buộc.")
     elif session.scalar(select(User.id).where(User.username == username)):
         errors["username"] = Text("Tên đăng nhập đã tồn tại.")
-    if len(password) < 8:
-        errors["password"] = Text("Mật khẩu cần ít nhất 8 ký tự.")
+    from workflows import accounts  # accounts builds on this module's password hashing
+
+    if not demo and (problem := accounts.password_problem(password, username, full_name)):
+        errors["password"] = problem
     if errors:
         raise InvalidInput(Text("Không tạo được người dùng."), errors)
     user = User(username=username, password_hash=hash_password(password), full_name=full_name,
@@ -100,63 +106,16 @@ def assign_deputy(
     return assignment
 
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
-TOKEN_LIFETIME = timedelta(hours=12)
-
-
-def authenticate(session: Session, username: str, password: str, now: datetime | None = None) -> User:
-    """Check a login; after MAX_FAILED_LOGINS failures the account is locked for LOCKOUT. Commits the counters."""
-    now = now or utcnow()
-    user = session.scalar(select(User).where(User.username == username.strip().lower()))
-    if user is not None and user.locked_until is not None and _aware(user.locked_until) > now:
-        minutes = max(1, int((_aware(user.locked_until) - now).total_seconds() // 60) + 1)
-        raise NotAllowed(Text("Tài khoản tạm khóa do đăng nhập sai nhiều lần; thử lại sau {minutes} phút.",
-                              minutes=minutes))
-    if user is None or not user.is_active or not check_password(user.password_hash, password):
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= MAX_FAILED_LOGINS:
-                user.locked_until, user.failed_logins = now + LOCKOUT, 0
-            session.commit()
-        wrong = Text("Tên đăng nhập hoặc mật khẩu không đúng.")
-        raise InvalidInput(wrong, {"password": wrong})
-    if user.failed_logins or user.locked_until:
-        user.failed_logins, user.locked_until = 0, None
-        session.commit()
-    return user
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def issue_token(session: Session, user: User, now: datetime | None = None) -> str:
-    """A new random API bearer token for USER; only its SHA-256 is stored."""
-    now = now or utcnow()
-    token = secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=hashlib.sha256(token.encode()).hexdigest(),
-                         created_at=now, expires_at=now + TOKEN_LIFETIME))
-    session.commit()
-    return token
-
-
-def user_for_token(session: Session, token: str, now: datetime | None = None) -> User | None:
-    # One query for the token, its user and the user's roles: it runs on every API request.
-    row = session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == hashlib.sha256(token.encode()).hexdigest())
-        .options(joinedload(ApiToken.user).selectinload(User.roles))
-    ).first()
-    if row is None or _aware(row.expires_at) <= (now or utcnow()) or not row.user.is_active:
-        return None
-    return row.user
-
-
 def reset_password(session: Session, user: User, new_password: str) -> None:
-    if len(new_password) < 8:
-        raise InvalidInput(Text("Mật khẩu cần ít nhất 8 ký tự."), {"password": Text("Mật khẩu cần ít nhất 8 ký tự.")})
+    """A new password ends everything the old one opened: sessions, remember cookies, API tokens; lifts the wait."""
+    from workflows import accounts  # accounts builds on this module's password hashing
+
+    accounts.check_password_policy(new_password, user.username, user.full_name)
     user.password_hash = hash_password(new_password)
     user.failed_logins, user.locked_until = 0, None
+    accounts.end_all_sessions(session, user)
+    accounts.revoke_all_tokens(session, user)
+    accounts.clear_throttle(session, user.username)
     session.flush()
 
 

@@ -127,7 +127,7 @@ def test_creating_a_user_shows_each_problem_next_to_its_field(admin_app):
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     for field, message in (("username", "Tên đăng nhập đã tồn tại."), ("full_name", "Nhập họ và tên."),
-                           ("password", "Mật khẩu cần ít nhất 8 ký tự."),
+                           ("password", "Mật khẩu cần ít nhất 10 ký tự."),
                            ("email", "Địa chỉ thư điện tử không hợp lệ."), ("roles", "Chọn ít nhất một vai trò.")):
         assert f'<p class="field-error" id="e-{field}">{message}</p>' in page, field
     assert 'value="khong-phai-email"' in page
@@ -168,7 +168,7 @@ def test_admin_resets_a_password_and_the_old_one_stops_working(admin_app):
                            data={"password": "mat-khau-moi-2", "password_confirm": "khac"})
     assert mismatch.status_code == 422 and "không khớp" in mismatch.get_data(as_text=True)
     short = client.post(f"/admin/users/{target.id}/password", data={"password": "ngan", "password_confirm": "ngan"})
-    assert short.status_code == 422 and "Mật khẩu cần ít nhất 8 ký tự." in short.get_data(as_text=True)
+    assert short.status_code == 422 and "Mật khẩu cần ít nhất 10 ký tự." in short.get_data(as_text=True)
     response = client.post(f"/admin/users/{target.id}/password",
                            data={"password": "mat-khau-moi-2", "password_confirm": "mat-khau-moi-2"})
     assert response.status_code == 303

@@ -16,7 +16,7 @@ from webapp.api.base import PREFIX, handle_http_exception
 from webapp.api.schemas import ErrorSchema
 from webapp.extensions import csrf
 
-BLUEPRINTS = (auth.bp, tasks.bp, cycles.bp, instances.bp, boards.bp, definitions.bp, documents.bp)
+BLUEPRINTS = (auth.bp, auth.tokens_bp, tasks.bp, cycles.bp, instances.bp, boards.bp, definitions.bp, documents.bp)
 BEARER = "bearerAuth"
 
 

@@ -1,6 +1,7 @@
 """What every API blueprint shares: bearer-token authentication, the caller, and the JSON error shape."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -9,7 +10,7 @@ from flask_smorest import Blueprint, abort
 from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db
-from workflows import users
+from workflows import accounts
 from workflows.errors import NotAllowed
 from workflows.models import User
 
@@ -25,9 +26,30 @@ def make_blueprint(name: str, url_prefix: str, description: str, protected: bool
     """A flask-smorest blueprint under /api/v1 answering errors in the API's shape; PROTECTED ones need a token."""
     bp = Blueprint(f"api_{name}", __name__, url_prefix=PREFIX + url_prefix, description=description)
     bp.register_error_handler(HTTPException, handle_http_exception)
+    bp.before_request(refuse_deep_json)
     if protected:
         bp.before_request(authenticate)
     return bp
+
+
+MAX_JSON_DEPTH = 64  # the deepest body the API takes (a task's payload is 4 levels); Python's parser recurses
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def refuse_deep_json() -> None:
+    """400 for a JSON body nested deeper than MAX_JSON_DEPTH, before any parser recurses into it (RecursionError)."""
+    if not request.is_json:
+        return
+    data = request.get_data(cache=True)
+    if data.count(b"[") + data.count(b"{") <= MAX_JSON_DEPTH:
+        return
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub(b"", data)):
+        depth += 1 if bracket in (b"[", b"{") else -1
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            abort(400, message=f"Dữ liệu JSON lồng quá sâu (tối đa {MAX_JSON_DEPTH} cấp).")
 
 
 def authenticate() -> None:
@@ -37,7 +59,7 @@ def authenticate() -> None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         abort(401, message="Cần đăng nhập: gửi mã truy cập trong tiêu đề Authorization: Bearer <token>.")
-    user = users.user_for_token(db.session, token.strip())
+    user = accounts.user_for_token(db.session, token.strip())
     if user is None:
         abort(401, message="Mã truy cập không hợp lệ hoặc đã hết hạn.")
     g.api_user = user

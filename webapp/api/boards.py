@@ -1,12 +1,13 @@
 """The supervisors' boards: open tasks past their deadline, and a year's agencies × steps board with its figures."""
 from __future__ import annotations
 
+from datetime import MAXYEAR, MINYEAR
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
 from webapp.api.base import caller, make_blueprint
-from webapp.api.schemas import UtcDateTime
+from webapp.api.schemas import MAX_PAGE, UtcDateTime
 from webapp.extensions import db
 from workflows import boards, year_board
 from workflows.calendar import local_today
@@ -18,13 +19,13 @@ STATES = ", ".join(state.value for state in year_board.CellState)
 
 
 class OverdueArgsSchema(Schema):
-    year = fields.Integer()
+    year = fields.Integer(validate=validate.Range(min=MINYEAR, max=MAXYEAR))
     step = fields.String(metadata={"description": "Step id, e.g. approve_report"})
     unit = fields.String(metadata={"description": "Unit code, e.g. STC"})
     role = fields.String(metadata={"description": "The role the task waits for (candidate group), e.g. agency_head"})
     min_days = fields.Integer(load_default=0, validate=validate.Range(min=0, max=boards.MAX_DAYS_LATE),
                               metadata={"description": "Only tasks at least this many working days late"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=boards.MAX_PER_PAGE))
 
 

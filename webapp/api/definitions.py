@@ -6,8 +6,9 @@ from typing import Any
 from flask import jsonify, request
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
+from werkzeug.exceptions import HTTPException
 
-from webapp.api.base import caller, make_blueprint, require
+from webapp.api.base import caller, handle_http_exception, make_blueprint, require
 from webapp.extensions import db
 from workflows import permissions, validation, versions
 from workflows.errors import DefinitionInvalid
@@ -57,6 +58,21 @@ class UploadResultSchema(Schema):
     warnings = fields.List(fields.Nested(ProblemSchema))
     completed_from = fields.Dict(keys=fields.String(), values=fields.String(),
                                  metadata={"description": "Files not uploaded, taken from the current version"})
+
+
+def _refused_form(error: HTTPException) -> Any:
+    """A refused form (unknown or wrong field) answers in the 422 shape documented for upload: with `problems`."""
+    answer = handle_http_exception(error)
+    if isinstance(answer, tuple) and answer[1] == 422:
+        body, status, headers = answer
+        problems = [{"code": "invalid_field", "severity": "error", "file": None, "element": field, "name": None,
+                     "line": None, "message": message, "message_en": message}
+                    for field, message in body["error"]["fields"].items()]
+        return {**body, "problems": problems}, status, headers
+    return answer
+
+
+bp.register_error_handler(HTTPException, _refused_form)
 
 
 class ReportErrorSchema(Schema):

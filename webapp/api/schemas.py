@@ -1,12 +1,14 @@
 """Marshmallow schemas of the JSON API: what each endpoint reads and writes, and what the OpenAPI document shows."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import MAXYEAR, MINYEAR, UTC, datetime
 from typing import Any
 
 from marshmallow import Schema, fields, pre_dump, validate
 
 from workflows.inbox import SORTS, TABS
+
+MAX_PAGE = 100_000  # far beyond any inbox; keeps OFFSET inside what every database accepts
 
 
 class UtcDateTime(fields.DateTime):
@@ -38,8 +40,21 @@ class ErrorSchema(Schema):
 
 
 class TokenRequestSchema(Schema):
-    username = fields.String(required=True)
-    password = fields.String(required=True, load_only=True)
+    username = fields.String(required=True, validate=validate.Length(max=200))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=1000))
+    name = fields.String(validate=validate.Length(max=100),
+                         metadata={"description": "A label to recognise the token by in GET /api/v1/tokens"})
+    days = fields.Integer(strict=True, validate=validate.Range(min=1, max=90),
+                          metadata={"description": "Lifetime in days (default: 12 hours)"})
+
+
+class TokenInfoSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    last_used_at = fields.DateTime(allow_none=True)
+    active = fields.Boolean(metadata={"description": "False once expired"})
 
 
 class TokenSchema(Schema):
@@ -55,11 +70,11 @@ class InboxArgsSchema(Schema):
                         metadata={"description": "mine (claimed by me), group (my groups' unclaimed), done"})
     step = fields.String(metadata={"description": "Step id, e.g. draft_report"})
     unit = fields.String(metadata={"description": "Unit code, e.g. STC"})
-    year = fields.Integer()
+    year = fields.Integer(validate=validate.Range(min=MINYEAR, max=MAXYEAR))
     overdue = fields.Boolean(load_default=False)
     q = fields.String(metadata={"description": "Unit name or code, case and diacritics ignored"})
     sort = fields.String(load_default="due", validate=validate.OneOf(SORTS))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
 
 
@@ -195,7 +210,7 @@ class CompleteSchema(Schema):
 
 
 class OpenCycleSchema(Schema):
-    year = fields.Integer(required=True, strict=True)
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=MINYEAR, max=MAXYEAR))
     report_due = fields.Date(metadata={"description": "Report deadline; default 15/12 of the year"})
     unit_codes = fields.List(fields.String(), metadata={
         "description": "Only these units (a pilot); default every unit in existence that year"})

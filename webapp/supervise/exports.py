@@ -37,7 +37,7 @@ def overdue_csv(rows: list[OverdueRow]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(_headers())
     for r in rows:
-        writer.writerow([r.days_late, r.year, r.unit_code or "", _text(r.unit_name), _text(r.step_name),
+        writer.writerow([r.days_late, r.year, _text(r.unit_code), _text(r.unit_name), _text(r.step_name),
                          _text(r.holder), _text(r.role_label), r.due_on.strftime("%d/%m/%Y"),
                          _local(r.created_at).strftime("%d/%m/%Y %H:%M"), r.task_id, r.instance_id])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
@@ -66,7 +66,13 @@ def overdue_xlsx(rows: list[OverdueRow], title: str) -> bytes:
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, len(rows), len(_WIDTHS) - 1)
     sheet.write_row(0, 0, _headers(), bold)
-    write_string, write_number = sheet.write_string, sheet.write_number
+    write_number = sheet.write_number
+    as_text = workbook.add_format({"quote_prefix": True})
+
+    def write_string(row: int, col: int, value: str) -> None:
+        # Also marked "text" (Excel's quote prefix, not shown), so editing and re-saving the cell keeps it inert.
+        sheet.write_string(row, col, value, as_text if value.startswith(_FORMULA_START) else None)
+
     for number, r in enumerate(rows, start=1):
         write_number(number, 0, r.days_late)
         write_number(number, 1, r.year)

@@ -1,0 +1,248 @@
+"""Signing in and staying signed in: sign-in throttling, session versions, API token lifecycle, password policy.
+
+Throttling. Every sign-in attempt first reserves a try on two counters in `login_throttle`, one for the client address
+and one for the username (known or not, so an unknown name behaves exactly like a known one). A reservation is one
+conditional UPDATE … RETURNING: the first FREE_ATTEMPTS failures are free; the reservation that reaches the limit
+also closes the counter until the outcome is known, after which each further failure doubles the wait (1 s, 2 s,
+4 s, … at most MAX_DELAY). So 40 parallel guesses get at most FREE_ATTEMPTS password checks, and five wrong passwords
+cost the owner of the account one second, not a quarter of an hour. The counters live in the database, so several app
+servers share them.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import case, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, joinedload
+
+from workflows import permissions, users
+from workflows.errors import InvalidInput, NotFound
+from workflows.messages import Text
+from workflows.models import ApiToken, LoginThrottle, User, utcnow
+from workflows.text import fold
+
+FREE_ATTEMPTS = 5
+MAX_DELAY = timedelta(minutes=15)
+FORGET_AFTER = timedelta(hours=24)  # a counter untouched this long starts again from zero
+# A well-formed hash no password matches: unknown names cost one scrypt like known ones (no timing difference).
+_DUMMY_HASH = "scrypt$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+WRONG = Text("Tên đăng nhập hoặc mật khẩu không đúng.")
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _delay(failures: int) -> timedelta:
+    if failures < FREE_ATTEMPTS:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** min(failures - FREE_ATTEMPTS, 20)), MAX_DELAY)
+
+
+def _reserve(session: Session, key: str, now: datetime) -> bool:
+    """Take one try on KEY's counter in a single statement; False when the counter says wait."""
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    session.execute(insert(LoginThrottle).values(key=key, failures=0, next_allowed_at=now, updated_at=now)
+                    .on_conflict_do_nothing(index_elements=["key"]))
+    stale = LoginThrottle.updated_at < now - FORGET_AFTER
+    failures = case((stale, 1), else_=LoginThrottle.failures + 1)
+    row = session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.key == key,
+               or_(stale, LoginThrottle.next_allowed_at <= now))
+        .values(failures=failures, updated_at=now,
+                # the try that reaches the limit closes the counter until its outcome sets the real wait
+                next_allowed_at=case((failures >= FREE_ATTEMPTS, now + MAX_DELAY), else_=now))
+        .returning(LoginThrottle.failures)
+    ).first()
+    session.commit()
+    return row is not None
+
+
+def _settle(session: Session, key: str, failed: bool, now: datetime) -> None:
+    if failed:
+        # Below the limit the reservation already left the counter open. At or above it, the wait follows the count;
+        # the UPDATE applies only if the count is still the one read, so a slow settlement never reopens a counter
+        # that later reservations closed (the latest reservation settles it).
+        failures = session.scalar(select(LoginThrottle.failures).where(LoginThrottle.key == key)) or 0
+        if failures >= FREE_ATTEMPTS:
+            session.execute(update(LoginThrottle).where(LoginThrottle.key == key, LoginThrottle.failures == failures)
+                            .values(next_allowed_at=now + _delay(failures), updated_at=now))
+    else:
+        session.execute(update(LoginThrottle).where(LoginThrottle.key == key)
+                        .values(failures=0, next_allowed_at=now, updated_at=now))
+    session.commit()
+
+
+def authenticate(session: Session, username: str, password: str, address: str | None = None,
+                 now: datetime | None = None) -> User:
+    """Check a sign-in from ADDRESS. Wrong, unknown, inactive and throttled accounts all get the same answer."""
+    now = now or utcnow()
+    name = username.strip().lower()
+    address_key, user_key = f"addr:{address or '-'}", f"user:{name[:190]}"
+    if not _reserve(session, address_key, now):
+        raise InvalidInput(WRONG, {"password": WRONG})
+    if not _reserve(session, user_key, now):
+        _settle(session, address_key, True, now)
+        raise InvalidInput(WRONG, {"password": WRONG})
+    user = session.scalar(select(User).where(User.username == name))
+    valid = users.check_password(user.password_hash if user is not None else _DUMMY_HASH, password)
+    ok = valid and user is not None and user.is_active
+    _settle(session, address_key, not ok, now)
+    _settle(session, user_key, not ok, now)
+    if not ok:
+        raise InvalidInput(WRONG, {"password": WRONG})
+    return user
+
+
+def clear_throttle(session: Session, username: str) -> None:
+    """An administrator's reset lifts the account's wait (the address counters stay)."""
+    session.execute(update(LoginThrottle).where(LoginThrottle.key == f"user:{username}")
+                    .values(failures=0, next_allowed_at=utcnow()))
+
+
+# --- sessions ----------------------------------------------------------------------------------------------------
+
+
+def user_for_session(session: Session, session_id: str) -> User | None:
+    """The user of a session or remember cookie "<id>:<version>"; None once the version moved on."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit() or len(user_id) > 12 or len(version) > 12:
+        return None
+    user = session.get(User, int(user_id))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return user
+
+
+def end_all_sessions(session: Session, user: User) -> None:
+    """Every session and remember cookie of USER stops working (logout, password change, admin reset)."""
+    session.execute(update(User).where(User.id == user.id).values(session_version=User.session_version + 1))
+    session.refresh(user)
+
+
+def end_everything(session: Session, user: User) -> int:
+    """Sign USER out everywhere and revoke every API token; the number of tokens revoked."""
+    end_all_sessions(session, user)
+    return revoke_all_tokens(session, user)
+
+
+# --- API tokens --------------------------------------------------------------------------------------------------
+
+TOKEN_LIFETIME = timedelta(hours=12)
+MAX_TOKEN_LIFETIME = timedelta(days=90)
+LAST_USED_EVERY = timedelta(minutes=5)  # write last_used_at at most this often: it is read on every API request
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, user: User, name: str = "", lifetime: timedelta = TOKEN_LIFETIME,
+                now: datetime | None = None) -> str:
+    """A new random bearer token for USER; only its SHA-256 is stored, so the token is shown this once."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=_hash(token), name=name.strip()[:100], created_at=now,
+                         expires_at=now + min(lifetime, MAX_TOKEN_LIFETIME)))
+    session.commit()
+    return token
+
+
+def user_for_token(session: Session, token: str, now: datetime | None = None) -> User | None:
+    now = now or utcnow()
+    # One query for the token, its user and the user's roles: it runs on every API request.
+    row = session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == _hash(token))
+        .options(joinedload(ApiToken.user).selectinload(User.roles))
+    ).first()
+    if row is None or row.revoked_at is not None or _aware(row.expires_at) <= now or not row.user.is_active:
+        return None
+    if row.last_used_at is None or _aware(row.last_used_at) <= now - LAST_USED_EVERY:
+        session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+        session.commit()
+    return row.user
+
+
+@dataclass(frozen=True)
+class TokenView:
+    id: int
+    name: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    active: bool
+
+
+def list_tokens(session: Session, owner: User, now: datetime | None = None) -> list[TokenView]:
+    """OWNER's tokens not yet revoked, newest first (the token itself is never stored, so never shown)."""
+    now = now or utcnow()
+    rows = session.scalars(select(ApiToken).where(ApiToken.user_id == owner.id, ApiToken.revoked_at.is_(None))
+                           .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())).all()
+    return [TokenView(r.id, r.name, r.created_at, r.expires_at, r.last_used_at, _aware(r.expires_at) > now)
+            for r in rows]
+
+
+def revoke_token(session: Session, token_id: int, actor: User, now: datetime | None = None) -> None:
+    """The owner or an administrator revokes one token; someone else's token is "not found", not "forbidden"."""
+    row = session.get(ApiToken, token_id)
+    if (row is None or row.revoked_at is not None
+            or (row.user_id != actor.id and not permissions.may_manage_users(actor))):
+        raise NotFound(Text("Không có mã truy cập này."))
+    row.revoked_at = now or utcnow()
+    session.flush()
+
+
+def revoke_all_tokens(session: Session, owner: User, now: datetime | None = None) -> int:
+    result = session.execute(update(ApiToken).where(ApiToken.user_id == owner.id, ApiToken.revoked_at.is_(None))
+                             .values(revoked_at=now or utcnow()))
+    return result.rowcount
+
+
+# --- passwords ---------------------------------------------------------------------------------------------------
+
+MIN_PASSWORD_LENGTH = 10
+_COMMON_FILE = Path(__file__).resolve().parent / "data" / "common_passwords.txt"
+_common: frozenset[str] | None = None
+
+
+def _common_passwords() -> frozenset[str]:
+    global _common
+    if _common is None:
+        _common = frozenset(line.strip().lower() for line in _COMMON_FILE.read_text(encoding="utf-8").splitlines()
+                            if line.strip() and not line.startswith("#"))
+    return _common
+
+
+def _folded(value: str) -> str:
+    # lower case, no diacritics (Nguyễn → nguyen), letters and digits only
+    return "".join(ch for ch in fold(value) if ch.isalnum())
+
+
+def password_problem(password: str, username: str = "", full_name: str = "") -> Text | None:
+    """Why PASSWORD is too weak, or None: length, the list of common passwords, the person's own names."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return Text("Mật khẩu cần ít nhất {n} ký tự.", n=MIN_PASSWORD_LENGTH)
+    folded = _folded(password)
+    common = _common_passwords()
+    # "Password2024!" is "password" with decoration: strip trailing digits and symbols before looking it up.
+    stem = folded.rstrip("0123456789")
+    if password.lower() in common or folded in common or stem in common or len(set(folded)) < 4:
+        return Text("Mật khẩu này quá phổ biến, dễ đoán; hãy chọn mật khẩu khác.")
+    names = [_folded(username)] + [_folded(part) for part in full_name.split()] + [_folded(full_name)]
+    if any(len(n) >= 3 and n in folded for n in names) or "bacninh" in folded:
+        return Text("Mật khẩu không được chứa tên đăng nhập, họ tên hoặc tên cơ quan.")
+    return None
+
+
+def check_password_policy(password: str, username: str = "", full_name: str = "") -> None:
+    problem = password_problem(password, username, full_name)
+    if problem is not None:
+        raise InvalidInput(Text("Mật khẩu chưa đạt yêu cầu."), {"password": problem})
+
