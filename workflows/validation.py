@@ -22,7 +22,8 @@ from typing import Any
 
 from lxml import etree
 
-from workflows import engine, expressions, feel, steps, topics
+from workflows import engine, steps, topics
+from workflows.engine import expressions, feel
 from workflows.errors import DefinitionInvalid
 from workflows.messages import Text
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from lxml import etree
+from SpiffWorkflow.util.task import TaskState as SpiffTaskState  # type: ignore[import-untyped]
 
 from workflows import definitions, engine, forms, runtime, validation, versions
 from workflows.errors import DefinitionInvalid, EngineError
@@ -115,7 +116,7 @@ def set_group(group: str, *task_ids: str) -> Any:
 
 def field_specs(element: Any) -> list[engine.FormFieldSpec]:
     return [engine.FormFieldSpec(f["id"], f["label"], f["type"], f["default"], f["constraints"], f["properties"],
-                                 [tuple(o) for o in f["options"]]) for f in engine._captured_form(element)]
+                                 [tuple(o) for o in f["options"]]) for f in engine.captured_form(element)]
 
 
 def test_generated_forms_loan_approval_runs_once_its_task_has_a_role(session):
@@ -289,7 +290,7 @@ def test_conditions_written_in_juel_run_as_written(condition, data, branch):
     run = engine.Run.start(spec, data)
     run.advance()
     finished = [t.task_spec.bpmn_id for t in run._wf.get_tasks() if t.task_spec.bpmn_id in ("yes", "no")
-                and t.state == engine.TaskState.COMPLETED]
+                and t.state == SpiffTaskState.COMPLETED]
     assert run.is_completed and finished == [branch]
 
 
@@ -330,7 +331,7 @@ def test_a_repeating_cycle_timer_fires_as_many_times_as_written():
     for hours in (1, 2, 3, 4):
         run.advance(now=NOW + dt.timedelta(hours=hours, minutes=1))
     reminders = [t for t in run._wf.tasks.values() if t.task_spec.bpmn_id == "remind"
-                 and t.state == engine.TaskState.COMPLETED]
+                 and t.state == SpiffTaskState.COMPLETED]
     assert len(reminders) == 2 and len(run.ready_user_tasks()) == 1
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from factories import setup_people
 
-from workflows import engine, expressions, forms, validation, versions
+from workflows import engine, forms, validation, versions
+from workflows.engine import expressions, sandbox
 from workflows.errors import DefinitionInvalid, EngineError
 from workflows.models import DefinitionVersion
 
@@ -172,7 +173,7 @@ def test_the_sandbox_runs_no_script_even_if_a_script_task_reached_it(tmp_path):
     sentinel = tmp_path / "pwned"
     for code in payloads(sentinel).values():
         with pytest.raises(ValueError, match="Script tasks are not allowed"):
-            engine._script_engine.environment.execute(code, {})
+            sandbox.script_engine.environment.execute(code, {})
     assert not sentinel.exists()
 
 

@@ -624,7 +624,7 @@ def test_random_bytes_are_a_report():
 
 
 def test_engine_compile_never_lets_an_unexpected_error_through():
-    # A process without an id passes the XSD; SpiffWorkflow then fails with a bare TypeError (SpiffWorkflow 3.2.0 answers some invalid models with bare errors).
+    # A process without an id passes the XSD; SpiffWorkflow 3.2.0 then fails with a bare TypeError (docs/ENGINE.md).
     content = bpmn(task()).replace(b'<bpmn:process id="p"', b"<bpmn:process")
     with pytest.raises(DefinitionInvalid):
         engine.compile_files({"p.bpmn": content})
