@@ -634,4 +634,4 @@ def test_engine_compile_never_lets_an_unexpected_error_through():
 def test_own_files_on_disk_are_utf8_and_their_names_are_accepted():
     for path in Path(BPMN_DIR).iterdir():
         if path.suffix in (".bpmn", ".dmn"):
-            assert validation._NAME.fullmatch(path.name)
+            assert validation.FILE_NAME.fullmatch(path.name)

@@ -63,7 +63,7 @@ def _ordered(op: str, a: Any, b: Any) -> bool:
         return False
 
 
-def _format(value: Any) -> str:
+def format_value(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return {True: "true", False: "false", None: "null"}[value]
     if isinstance(value, str):
@@ -79,7 +79,7 @@ class _Literal:
         return self.value
 
     def __str__(self) -> str:
-        return _format(self.value)
+        return format_value(self.value)
 
 
 @dataclass(frozen=True)
