@@ -92,7 +92,7 @@ def check_role(name: str, task: Any) -> Iterator[Problem]:
 def check_form(name: str, element: Any) -> Iterator[Problem]:
     key = camunda(element, "formKey")
     if key:
-        if key.startswith("app:"):
+        if key.startswith(steps.FORM_KEY_PREFIX):
             if key not in KNOWN_STEP_FORMS:
                 yield problem("unknown_step_form", name, element, key=key, known=", ".join(sorted(KNOWN_STEP_FORMS)))
         else:
