@@ -1,6 +1,6 @@
 """Hostile diagrams: whatever an uploaded diagram says, nothing in it runs on the server.
 
-SpiffWorkflow runs diagram text with plain eval/exec (SPIFFWORKFLOW-NOTES §9): `import os` in a script task, a
+SpiffWorkflow runs diagram text with plain eval/exec (docs/ENGINE.md, "Expressions"): `import os` in a script task, a
 `__import__('os')` gateway condition and a spiffworkflow:preScript each ran os.system there, and RestrictedPython's
 safe_globals is escapable through `().__class__.__base__.__subclasses__()`. Each test puts one such payload where a
 diagram can hold text, and proves two things: the upload is refused naming the element, and the same file pushed
