@@ -192,7 +192,7 @@ def check_upload(session: Session, files: Mapping[str, bytes], actor: User) -> U
     deployments = definitions.preview_files(session, complete)
     if not deployments:
         raise DefinitionInvalid(Text("Bộ tệp không có quy trình nào chạy được."),
-                                [validation.Problem("no_process", *validation.MESSAGES["no_process"]).as_dict()])
+                                [validation.problem("no_process").as_dict()])
     return UploadResult(deployments, report, origin)
 
 
@@ -215,7 +215,7 @@ def upload(session: Session, files: Mapping[str, bytes], actor: User, comment: s
     deployments = definitions.deploy_files(session, complete, actor, comment)
     if not deployments:
         raise DefinitionInvalid(Text("Bộ tệp không có quy trình nào chạy được."),
-                                [validation.Problem("no_process", *validation.MESSAGES["no_process"]).as_dict()])
+                                [validation.problem("no_process").as_dict()])
     ctx = runtime.Context.create(session, actor)
     for deployment in deployments:
         if not deployment.created:

@@ -4,14 +4,39 @@ Small diagrams are written inline, the way Camunda Modeler writes them; each tes
 """
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
+from flask_babel import force_locale
 
+from webapp.i18n import localize
 from workflows import definitions, engine, validation
 from workflows.errors import DefinitionInvalid
+from workflows.validation import messages
 
 BPMN_DIR = definitions.BPMN_DIR
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "webapp" / "translations"
+
+
+@pytest.fixture
+def english(app):
+    """A problem's sentence in English, through the web layer's one translation path (the catalogue)."""
+    po = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
+    mo = po.with_suffix(".mo")
+    if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+        subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-d", str(TRANSLATIONS)],
+                       check=True, capture_output=True)
+
+    def translate(text: str) -> str:
+        with app.test_request_context(), force_locale("en"):
+            return localize(text)
+    return translate
+
+
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
         '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
         'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
@@ -78,22 +103,23 @@ def test_a_minimal_camunda_diagram_passes_and_compiles():
     assert set(engine.compile_files(files)) == {"p"}
 
 
-def test_check_raises_with_every_error_listed():
+def test_check_raises_with_every_error_listed(english):
     files = {"p.bpmn": bpmn(task('camunda:candidateGroups="nobody"').replace(
         'camunda:candidateGroups="dic_officer"', "") + '<bpmn:scriptTask id="s" />',
         [("start", "work"), ("work", "s"), ("s", "end")])}
     with pytest.raises(DefinitionInvalid) as caught:
         validation.check(files)
     assert {p["code"] for p in caught.value.problems} == {"unknown_group", "script_task"}
-    assert all(p["file"] == "p.bpmn" and p["line"] and p["message"] and p["message_en"] for p in caught.value.problems)
+    assert all(p["file"] == "p.bpmn" and p["line"] and p["message"] and english(p["message"])
+               for p in caught.value.problems)
 
 
-def test_every_problem_reads_in_vietnamese_and_english_and_names_its_place():
+def test_every_problem_reads_in_vietnamese_and_english_and_names_its_place(english):
     found = problems({"p.bpmn": bpmn(task('camunda:dueDate="P5D"'))})
     [problem] = found
     assert (problem.code, problem.file, problem.element, problem.name) == ("task_date", "p.bpmn", "work", "Làm việc")
     assert problem.line == 3
-    assert "Hạn xử lý" in problem.message and "due date" in problem.message_en.lower()
+    assert "Hạn xử lý" in problem.message and "due date" in english(problem.message).lower()
 
 
 def test_an_empty_upload_and_too_many_files_are_refused():
@@ -184,11 +210,11 @@ def test_a_decision_that_is_not_uploaded():
     ('<bpmn:messageEventDefinition messageRef="nope" />', "message"),
     ('<bpmn:signalEventDefinition signalRef="nope" />', "signal"),
 ])
-def test_events_refer_to_declared_messages_and_signals(definition, what):
+def test_events_refer_to_declared_messages_and_signals(definition, what, english):
     event = f'<bpmn:intermediateCatchEvent id="wait" name="Chờ">{definition}</bpmn:intermediateCatchEvent>'
     found = problems({"p.bpmn": bpmn(event, [("start", "wait"), ("wait", "end")])})
     assert [(p.code, p.element) for p in found] == [("ref_missing", "wait")]
-    assert what in found[0].message_en
+    assert what in english(found[0].message)
 
 
 def test_an_error_boundary_must_refer_to_a_declared_error():
@@ -217,10 +243,10 @@ def test_a_message_nobody_sends_would_wait_for_ever():
 # --- roles and forms -----------------------------------------------------------------------------------------------
 
 
-def test_a_user_task_without_a_role_explains_how_to_give_it_one():
+def test_a_user_task_without_a_role_explains_how_to_give_it_one(english):
     [problem] = problems({"p.bpmn": bpmn(task().replace(' camunda:candidateGroups="dic_officer"',
                                                         ' camunda:assignee="demo"'))})
-    assert problem.code == "no_role" and "demo" in problem.message and "dic_officer" in problem.message_en
+    assert problem.code == "no_role" and "demo" in problem.message and "dic_officer" in english(problem.message)
 
 
 def test_an_unknown_candidate_group_is_named():
@@ -272,15 +298,15 @@ def form(*fields: str) -> str:
     ('<camunda:formField id="x" type="enum" defaultValue="c"><camunda:value id="a" name="A" /></camunda:formField>',
      "'c'"),
 ])
-def test_form_fields_are_checked_one_by_one(field, words):
+def test_form_fields_are_checked_one_by_one(field, words, english):
     [problem] = problems({"p.bpmn": bpmn(task(inner=form(field)))})
-    assert problem.code == "form_field" and problem.element == "work" and words in problem.message_en
+    assert problem.code == "form_field" and problem.element == "work" and words in english(problem.message)
 
 
-def test_a_field_id_used_twice():
+def test_a_field_id_used_twice(english):
     field = '<camunda:formField id="x" type="string" />'
     [problem] = problems({"p.bpmn": bpmn(task(inner=form(field, field)))})
-    assert "twice" in problem.message_en
+    assert "twice" in english(problem.message)
 
 
 def test_a_required_when_condition_must_be_a_safe_expression():
@@ -383,12 +409,12 @@ def test_assignment_dates_and_priority(attrs, code):
     assert codes({"p.bpmn": bpmn(task(" " + attrs))}) == ([(code, "work")] if code else [])
 
 
-def test_candidate_users_are_reported_as_unused_but_do_not_block_the_upload():
+def test_candidate_users_are_reported_as_unused_but_do_not_block_the_upload(english):
     files = {"p.bpmn": bpmn(task(' camunda:candidateUsers="an,binh"'))}
     assert problems(files) == []
     [problem] = problems(files, severity="warning")
     assert problem.severity == "warning"
-    assert "routes tasks by role (dic_officer)" in problem.message_en
+    assert "routes tasks by role (dic_officer)" in english(problem.message)
 
 
 def test_due_in_working_days_must_be_a_number():
@@ -497,15 +523,16 @@ def test_an_aggregation_needs_collect():
     ("? &gt; 5", "Python-style"), ("'A'", "double quotes"), ("!= 5", "not("), ("[1..5", "expected"),
     ("__import__('os')", "cannot be used here"),
 ])
-def test_an_unreadable_cell_names_its_rule_and_column(cell, words):
+def test_an_unreadable_cell_names_its_rule_and_column(cell, words, english):
     [problem] = problems(with_table(dmn(rule("r1", cell))))
     assert problem.code == "dmn_cell" and problem.element == "level_table"
-    assert "rule 1" in problem.message_en and "'Điểm'" in problem.message_en and words in problem.message_en
+    sentence = english(problem.message)
+    assert "rule 1" in sentence and "'Điểm'" in sentence and words in sentence
 
 
-def test_an_output_that_is_not_feel_is_refused():
+def test_an_output_that_is_not_feel_is_refused(english):
     [problem] = problems(with_table(dmn(rule("r1", "&lt; 5", "os.system('x')"))))
-    assert problem.code == "dmn_cell" and "not allowed" in problem.message_en
+    assert problem.code == "dmn_cell" and "not allowed" in english(problem.message)
 
 
 def test_an_input_expression_in_another_language_is_refused():
@@ -538,11 +565,11 @@ def test_a_single_entry_result_needs_a_table_with_one_output():
     assert codes(with_table(table)) == [("decision_outputs", "decide")]
 
 
-def test_a_unique_overlap_of_literal_cells_is_reported_at_upload_with_an_example():
+def test_a_unique_overlap_of_literal_cells_is_reported_at_upload_with_an_example(english):
     table = dmn(rule("r1", "[1..10]") + rule("r2", "[20..30]", '"B"') + rule("r3", "[10..15]", '"C"'))
     [problem] = problems(with_table(table))
     assert problem.code == "unique_overlap" and problem.element == "level_table"
-    assert "rules 1 and 3" in problem.message_en and "Điểm = 10" in problem.message_en
+    assert "rules 1 and 3" in english(problem.message) and "Điểm = 10" in english(problem.message)
 
 
 def test_a_dash_and_identical_literal_cells_overlap():
@@ -609,11 +636,11 @@ def mangled_copies() -> list[tuple[str, bytes]]:
 
 
 @pytest.mark.parametrize(("name", "content"), mangled_copies())
-def test_damaged_files_give_a_report_never_an_exception(name, content):
+def test_damaged_files_give_a_report_never_an_exception(name, content, english):
     others = {p.name: p.read_bytes() for p in BPMN_DIR.iterdir() if p.suffix in (".bpmn", ".dmn") and p.name != name}
     report = validation.validate({**others, name: content})
     assert not report.ok
-    assert all(p.message and p.message_en for p in report.problems)
+    assert all(p.message and english(p.message) for p in report.problems)
     assert not any(p.code == "engine" and "Error:" in p.message and "ValidationException" not in p.message
                    for p in report.problems if "TypeError" in p.message or "KeyError" in p.message)
 
@@ -635,3 +662,14 @@ def test_own_files_on_disk_are_utf8_and_their_names_are_accepted():
     for path in Path(BPMN_DIR).iterdir():
         if path.suffix in (".bpmn", ".dmn"):
             assert validation.FILE_NAME.fullmatch(path.name)
+
+
+def test_every_problem_sentence_has_an_english_translation_with_the_same_placeholders():
+    with (TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalogue = read_po(po)
+    templates = [*messages.MESSAGES.values(), *messages.WHERE.values(),
+                 *(value for name, value in vars(messages).items() if name.isupper() and isinstance(value, str))]
+    for template in templates:
+        entry = catalogue.get(template)
+        assert entry is not None and entry.string, template
+        assert set(re.findall(r"\{\w*\}", entry.string)) == set(re.findall(r"\{\w*\}", template)), template

@@ -11,6 +11,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp.extensions import db
+from webapp.i18n import localize
 from webapp.security import roles_required
 from workflows import instance_migration, validation, version_diff, versions
 from workflows.errors import Conflict, DefinitionInvalid, InvalidInput
@@ -39,8 +40,7 @@ def uploaded_files() -> dict[str, bytes]:
 
 def problem_rows(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Problems ready to show: the sentence in the reader's language."""
-    english = str(get_locale()) == "en"
-    return [{**p, "text": (p.get("message_en") if english else None) or p["message"]} for p in problems]
+    return [{**p, "text": localize(p["message"])} for p in problems]
 
 
 def _render_index(status: int = 200, **context: Any):

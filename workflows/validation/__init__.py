@@ -3,8 +3,8 @@
 Process owners bring files from Camunda Modeler. SpiffWorkflow accepts much that it then runs wrongly or not at all
 (docs/ENGINE.md): expressions are only read at run time, Camunda 8 files and Java service tasks are half-parsed,
 UNIQUE overlaps are never reported. So every file is read here first, as XML (never executed), and every problem is
-reported at once with the file, the element, its line and a sentence in Vietnamese and English. Only a set without
-errors goes on to the engine's own compilation, which is the last check.
+reported at once with the file, the element, its line and a sentence (a Text: Vietnamese, shown in the reader's
+language by the web layer). Only a set without errors goes on to the engine's own compilation, the last check.
 
 The set is read once into an explicit index (`index.read`: safe XML parsing, size limits, the BPMN/DMN schemas,
 duplicate ids); then each check is a function of that index yielding problems: every process element by element
@@ -28,7 +28,7 @@ from workflows.validation.report import Problem, Report, problem
 from workflows.validation.xmltools import CAMUNDA, FILE_NAME
 
 __all__ = ["CAMUNDA", "FILE_NAME", "MAX_FILES", "MAX_TOTAL_BYTES", "MESSAGES", "Problem", "Report", "UploadIndex",
-           "check", "validate"]
+           "check", "problem", "validate"]
 
 
 

@@ -103,10 +103,10 @@ def _read_rule(name: str, decision: Any, rule: Any, row: int, inputs: list[Any],
     """One rule's cells read as FEEL: the rule (None when a cell cannot be read) and what is wrong with it."""
     entries = children(rule, "inputEntry", ns)
     results = children(rule, "outputEntry", ns)
-    problems = [problem("dmn_entries", name, decision, line=rule.sourceline, row=row, got=len(got), what=what,
-                        what_en=what_en, expected=len(expected))
-                for got, expected, what, what_en in ((entries, inputs, "điều kiện", "input"),
-                                                     (results, outputs, "kết quả", "output"))
+    problems = [problem("dmn_entries", name, decision, line=rule.sourceline, template=template, row=row, got=len(got),
+                        expected=len(expected))
+                for got, expected, template in ((entries, inputs, "dmn_entries_input"),
+                                                (results, outputs, "dmn_entries_output"))
                 if len(got) != len(expected)]
     if problems:
         return None, problems

@@ -7,6 +7,8 @@ from typing import Any
 
 from workflows import engine
 from workflows.engine import expressions
+from workflows.messages import Text
+from workflows.validation.messages import DUE_DATE, FOLLOW_UP_DATE
 from workflows.validation.report import Problem, problem
 from workflows.validation.xmltools import BPMN, IDENTIFIER, camunda, local_name, text_of, wrapped
 
@@ -16,9 +18,8 @@ def check_task_date(name: str, task: Any, attribute: str, value: str) -> Iterato
     if engine.timer_literal_kind(text) == "timeDate":
         return
     if engine.timer_literal_kind(text) is not None or not wrapped(text):
-        what = "Hạn xử lý (dueDate)" if attribute == "dueDate" else "Ngày nhắc (followUpDate)"
-        yield problem("task_date", name, task, what=what, what_en="due date" if attribute == "dueDate"
-                 else "follow-up date", value=text)
+        what = DUE_DATE if attribute == "dueDate" else FOLLOW_UP_DATE
+        yield problem("task_date", name, task, what=Text(what), value=text)
         return
     yield from check_expression(name, task, text, attribute)
 

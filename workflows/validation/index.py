@@ -15,6 +15,8 @@ from lxml import etree
 from workflows.engine import MAX_FILE_BYTES, parse_xml, schema_errors
 from workflows.engine.xml import refusal
 from workflows.errors import DefinitionInvalid
+from workflows.messages import Text
+from workflows.validation.messages import KIND_BPMN, KIND_DMN
 from workflows.validation.report import Problem, problem
 from workflows.validation.xmltools import (
     BPMN,
@@ -128,8 +130,7 @@ def _read_file(name: str, content: bytes, problems: list[Problem]) -> tuple[Any,
         return None
     if kind != extension:
         problems.append(problem("wrong_extension", name, ext=f".{extension}",
-                                kind="một sơ đồ BPMN" if kind == "bpmn" else "một bảng quyết định DMN",
-                                kind_en="a BPMN diagram" if kind == "bpmn" else "a DMN decision"))
+                                kind=Text(KIND_BPMN) if kind == "bpmn" else Text(KIND_DMN)))
         return None
     camunda8 = _camunda8(name, root)
     if camunda8:

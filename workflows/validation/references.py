@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 from workflows import engine
 from workflows.errors import DefinitionInvalid
+from workflows.messages import Text
 from workflows.validation.index import UploadIndex, called_process, caught_signals, decision_ref
 from workflows.validation.messages import MESSAGES
 from workflows.validation.report import Problem, problem
@@ -49,7 +50,6 @@ def check_compiles(index: UploadIndex) -> Iterator[Problem]:
         engine.compile_files(readable)
     except DefinitionInvalid as exc:
         for found in exc.problems or [{"message": exc.message}]:
-            vi, en = MESSAGES["engine"]
-            yield Problem(code="engine", message=vi.format(detail=found.get("message")),
-                          message_en=en.format(detail=found.get("message")), file=found.get("file"),
-                          element=found.get("element"), name=found.get("name"), line=found.get("line"))
+            yield Problem(code="engine", message=Text(MESSAGES["engine"], detail=found.get("message")),
+                          file=found.get("file"), element=found.get("element"), name=found.get("name"),
+                          line=found.get("line"))

@@ -1,20 +1,25 @@
-"""The report of an upload: its problems (file, element, line, a sentence in Vietnamese and English)."""
+"""The report of an upload: its problems, each with the file, the element, the line and a sentence.
+
+The sentence is a `workflows.messages.Text`: the Vietnamese text, keeping its template and parameters, which the web
+layer shows in the reader's language through the catalogue (webapp/i18n.py), like every other message.
+"""
 from __future__ import annotations
 
+import string
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from workflows.messages import Text
 from workflows.validation.messages import MESSAGES, WHERE
 from workflows.validation.xmltools import label_of
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One finding: where it is, and a sentence for a process owner in Vietnamese and in English."""
+    """One finding: where it is, and a sentence for a process owner (a Text, Vietnamese until translated)."""
 
     code: str
     message: str
-    message_en: str
     file: str | None = None
     element: str | None = None
     name: str | None = None
@@ -46,26 +51,27 @@ class Report:
         return not self.errors
 
 
-
-class _Defaults(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+def placeholders(template: str) -> list[str]:
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
 
 
 def problem(code: str, file: str | None = None, element: Any = None, *, line: int | None = None,
-            severity: str = "error", **params: Any) -> Problem:
-    """The problem CODE found in FILE at ELEMENT (its line unless LINE is given), its sentences filled with PARAMS."""
-    vi, en = MESSAGES[code]
+            severity: str = "error", template: str | None = None, **params: Any) -> Problem:
+    """The problem CODE found in FILE at ELEMENT (its line unless LINE is given), its sentence filled with PARAMS.
+
+    TEMPLATE names another entry of MESSAGES when one code has several sentences.
+    """
+    text = MESSAGES[template or code]
     if element is not None:
         params.setdefault("label", label_of(element))
     params.setdefault("file", file)
-    where = params.get("where")
-    if where in WHERE:
-        params["where"], params["where_en"] = WHERE[where]
-    params.setdefault("detail_en", params.get("detail", ""))
-    values = {k: ("" if v is None else v) for k, v in params.items()}
+    if params.get("where") in WHERE:
+        params["where"] = Text(WHERE[params["where"]])
+    # A placeholder without a value shows as written, as it always did.
+    values = {name: "" if params.get(name, "{" + name + "}") is None else params.get(name, "{" + name + "}")
+              for name in placeholders(text)}
     return Problem(
-        code=code, message=vi.format_map(_Defaults(values)), message_en=en.format_map(_Defaults(values)),
+        code=code, message=Text(text, **values),
         file=file, element=element.get("id") if element is not None else None,
         name=(element.get("name") or None) if element is not None else None,
         line=line if line is not None else (element.sourceline if element is not None else None),

@@ -7,7 +7,9 @@ from typing import Any
 
 from workflows import engine, steps, topics
 from workflows.engine.constructs import DECISION_RESULT_MAPPINGS, EVENT_DEFINITIONS, JAVA_ATTRIBUTES, KNOWN_ROLES
+from workflows.messages import Text
 from workflows.validation.expressions import check_expression, check_task_date
+from workflows.validation.messages import ASSIGNEE_IS_ONE_PERSON, LANE_ROLE
 from workflows.validation.report import Problem, problem
 from workflows.validation.xmltools import (
     BPMN,
@@ -47,8 +49,7 @@ def check_userTask(name: str, task: Any) -> Iterator[Problem]:
             break
     if (camunda(task, "candidateUsers") or "").strip():
         groups = (camunda(task, "candidateGroups") or "").strip()
-        yield problem("candidate_users_ignored", name, task, group=groups or "vai trò của lane",
-                 group_en=groups or "the lane's role", severity="warning")
+        yield problem("candidate_users_ignored", name, task, group=groups or Text(LANE_ROLE), severity="warning")
     for attribute in ("dueDate", "followUpDate"):
         value = camunda(task, attribute)
         if value is not None:
@@ -83,10 +84,7 @@ def check_role(name: str, task: Any) -> Iterator[Problem]:
         return
     assignee = camunda(task, "assignee")
     yield problem("no_role", name, task, roles=", ".join(ROLES),
-             assignee=f" camunda:assignee '{assignee}' chỉ định một người, còn hệ thống giao việc theo vai trò."
-             if assignee else "",
-             assignee_en=f" camunda:assignee '{assignee}' names one person; this system routes tasks by role."
-             if assignee else "")
+                  assignee=Text(ASSIGNEE_IS_ONE_PERSON, assignee=assignee) if assignee else "")
 
 
 def check_form(name: str, element: Any) -> Iterator[Problem]:
@@ -100,9 +98,9 @@ def check_form(name: str, element: Any) -> Iterator[Problem]:
     fields = element.findall(f"{{{BPMN}}}extensionElements/{{{CAMUNDA}}}formData/{{{CAMUNDA}}}formField")
     seen: set[str] = set()
     for form_field in fields:
-        for vi, en in form_field_problems(form_field, seen):
+        for detail in form_field_problems(form_field, seen):
             yield problem("form_field", name, element, line=form_field.sourceline, field=form_field.get("id") or "?",
-                     detail=vi, detail_en=en)
+                          detail=detail)
         for attribute, where in (("defaultValue", "defaultValue"),):
             value = form_field.get(attribute)
             if value and wrapped(value):
@@ -243,44 +241,40 @@ def check_event(name: str, event: Any, tag: str, declared: dict[str, dict[str, A
                 yield problem("signal_throw", name, event, name=signal or "", severity="warning")
 
 
-def form_field_problems(form_field: Any, seen: set[str]) -> Iterable[tuple[str, str]]:
-    """What is wrong with one camunda:formField, as (Vietnamese, English) sentences."""
+def form_field_problems(form_field: Any, seen: set[str]) -> Iterable[Text]:
+    """What is wrong with one camunda:formField, one sentence each."""
     ident = form_field.get("id") or ""
     kind = form_field.get("type") or "string"
     if not IDENTIFIER.fullmatch(ident) or ident.startswith("_"):
-        yield ("mã trường phải là tên biến (chữ, số, gạch dưới; không bắt đầu bằng số hay '_').",
-               "the id must be a variable name (letters, digits, underscores; not starting with a digit or '_').")
+        yield Text("mã trường phải là tên biến (chữ, số, gạch dưới; không bắt đầu bằng số hay '_').")
     if ident in seen:
-        yield "mã trường bị trùng.", "the id is used twice."
+        yield Text("mã trường bị trùng.")
     seen.add(ident)
     if kind not in FORM_FIELD_TYPES:
-        yield (f"kiểu '{kind}' không được hỗ trợ; dùng {', '.join(FORM_FIELD_TYPES)}.",
-               f"the type '{kind}' is not supported; use {', '.join(FORM_FIELD_TYPES)}.")
+        yield Text("kiểu '{kind}' không được hỗ trợ; dùng {types}.", kind=kind, types=", ".join(FORM_FIELD_TYPES))
         return
     options = form_field.findall(f"{{{CAMUNDA}}}value")
     if kind == "enum":
         ids = [o.get("id") or "" for o in options]
         if not ids:
-            yield "trường kiểu enum cần ít nhất một giá trị.", "an enum field needs at least one value."
+            yield Text("trường kiểu enum cần ít nhất một giá trị.")
         if len(set(ids)) != len(ids) or "" in ids:
-            yield "các giá trị của enum cần mã khác nhau, không để trống.", "enum values need distinct, non-empty ids."
+            yield Text("các giá trị của enum cần mã khác nhau, không để trống.")
     elif options:
-        yield "chỉ trường kiểu enum mới có danh sách giá trị.", "only enum fields have a list of values."
+        yield Text("chỉ trường kiểu enum mới có danh sách giá trị.")
     for constraint in form_field.iterfind(f"{{{CAMUNDA}}}validation/{{{CAMUNDA}}}constraint"):
         cname, config = constraint.get("name") or "", constraint.get("config")
         if cname not in CONSTRAINTS:
-            yield (f"ràng buộc '{cname}' không được hỗ trợ; dùng {', '.join(CONSTRAINTS)}.",
-                   f"the constraint '{cname}' is not supported; use {', '.join(CONSTRAINTS)}.")
+            yield Text("ràng buộc '{name}' không được hỗ trợ; dùng {known}.", name=cname, known=", ".join(CONSTRAINTS))
             continue
         needed = CONSTRAINTS[cname]
         if needed is None:
             continue
         if needed != kind:
-            yield (f"ràng buộc '{cname}' chỉ dùng cho trường kiểu {needed}.",
-                   f"the constraint '{cname}' only applies to {needed} fields.")
+            yield Text("ràng buộc '{name}' chỉ dùng cho trường kiểu {kind}.", name=cname, kind=needed)
         elif config is None or not re.fullmatch(r"-?\d{1,15}", config.strip()):
-            yield (f"ràng buộc '{cname}' cần một số nguyên (Config), không phải '{config or ''}'.",
-                   f"the constraint '{cname}' needs a whole number as its config, not '{config or ''}'.")
+            yield Text("ràng buộc '{name}' cần một số nguyên (Config), không phải '{config}'.", name=cname,
+                       config=config or "")
     default = form_field.get("defaultValue")
     if default is not None and default.strip() and not wrapped(default):
         allowed = {o.get("id") for o in options}
@@ -289,5 +283,4 @@ def form_field_problems(form_field: Any, seen: set[str]) -> Iterable[tuple[str, 
               (kind == "enum" and default not in allowed) or \
               (kind == "date" and not re.fullmatch(r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}", default.strip()))
         if bad:
-            yield (f"giá trị mặc định '{default}' không hợp với kiểu {kind}.",
-                   f"the default value '{default}' does not fit the type {kind}.")
+            yield Text("giá trị mặc định '{default}' không hợp với kiểu {kind}.", default=default, kind=kind)
