@@ -9,7 +9,7 @@
 
 docs/ENGINE.md says what SpiffWorkflow 3.2.0 does that these modules work around.
 """
-from workflows.engine import clock
+import workflows.engine.clock as clock
 from workflows.engine.compile import CompiledProcess, compile_files, evaluate_decision
 from workflows.engine.constructs import (
     AGGREGATIONS,

@@ -12,7 +12,8 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException  # type: ignore[import-untyped]
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask  # type: ignore[import-untyped]
 
-from workflows.engine import expressions, feel
+import workflows.engine.expressions as expressions
+import workflows.engine.feel as feel
 from workflows.engine.dmn import FeelDecisionEngine, MatchedRule
 from workflows.engine.parser import Parser
 from workflows.engine.serializer import serializer

@@ -12,7 +12,8 @@ from typing import Any
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine  # type: ignore[import-untyped]
 from SpiffWorkflow.dmn.serializer.task_spec import BaseBusinessRuleTaskConverter  # type: ignore[import-untyped]
 
-from workflows.engine import expressions, feel
+import workflows.engine.expressions as expressions
+import workflows.engine.feel as feel
 from workflows.engine.constructs import AGGREGATIONS, HIT_POLICIES
 from workflows.errors import EngineError
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from workflows.engine import expressions
+import workflows.engine.expressions as expressions
 
 
 class FeelError(ValueError):

@@ -19,7 +19,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.exceptions import SpiffWorkflowException  # type: ignore[import-untyped]
 from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
 
-from workflows.engine import clock, expressions, migration
+import workflows.engine.clock as clock
+import workflows.engine.expressions as expressions
+import workflows.engine.migration as migration
 from workflows.engine.migration import MigrationPlan
 from workflows.engine.parser import ISO_DATE, ExternalTask
 from workflows.engine.sandbox import script_engine

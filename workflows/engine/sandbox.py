@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import (  # type: ignor
     BasePythonScriptEngineEnvironment,
 )
 
-from workflows.engine import expressions
+import workflows.engine.expressions as expressions
 
 
 class _SandboxEnvironment(BasePythonScriptEngineEnvironment):
