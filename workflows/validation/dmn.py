@@ -148,7 +148,7 @@ def _check_overlaps(name: str, decision: Any, policy: str, rules: list[_Rule], c
         described = ", ".join(f"{column} = {feel_value}" for column, feel_value in zip(columns, example,
                                                                                       strict=True))
         yield problem("unique_overlap" if policy == "UNIQUE" else "any_disagree", name, decision,
-                 line=decision.sourceline, first=first.row, second=second.row, example=described or "—")
+                      line=decision.sourceline, first=first.row, second=second.row, example=described or "—")
         reported += 1
 
 

@@ -86,7 +86,7 @@ def _check_process(name: str, process: Any) -> Iterator[Problem]:
                 yield problem("spiff_extension", name, owner, line=element.sourceline, what=tag)
         elif local_name(element.getparent()) == "extensionElements":
             yield problem("ignored_extension", name, owner_of(element), line=element.sourceline,
-                     what=etree.QName(element).text, severity="warning")
+                          what=etree.QName(element).text, severity="warning")
         yield from _check_camunda_attributes(name, element, tag if namespace == BPMN else "")
 
 
@@ -112,7 +112,7 @@ def _check_bpmn_element(name: str, element: Any, tag: str, known: dict[str, dict
         yield problem("unsupported_element", name, element, what="compensation")
     if tag in EVENT_DEFINITIONS and EVENT_DEFINITIONS[tag] in UNSUPPORTED_EVENTS:
         yield problem("unsupported_event", name, element.getparent(), line=element.sourceline,
-                 what=EVENT_DEFINITIONS[tag])
+                      what=EVENT_DEFINITIONS[tag])
         return
     if tag not in FLOW_NODES and tag not in STRUCTURE and tag not in EVENT_DEFINITIONS:
         yield problem("unsupported_element", name, element, what=f"bpmn:{tag}")

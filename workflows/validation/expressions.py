@@ -42,7 +42,7 @@ def check_timerEventDefinition(name: str, definition: Any) -> Iterator[Problem]:
     elif re.fullmatch(r"(R\d*/)?P[\dYMWDTHS.,]*[A-Z]?|\d{4}-[\d\-T:.+Z]*", text):
         # Looks like an ISO value with a typo (P5X): as an expression it would name a variable that never exists.
         yield problem("timer", name, owner, line=values[0].sourceline,
-                 detail=f"'{text}' is not a valid ISO-8601 {kind} value")
+                      detail=f"'{text}' is not a valid ISO-8601 {kind} value")
     else:
         try:
             expressions.check(text)

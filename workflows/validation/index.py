@@ -13,6 +13,7 @@ from typing import Any
 from lxml import etree
 
 from workflows.engine import MAX_FILE_BYTES, parse_xml, schema_errors
+from workflows.engine.constructs import JAVA_ATTRIBUTES
 from workflows.engine.xml import refusal
 from workflows.errors import DefinitionInvalid
 from workflows.messages import Text
@@ -35,7 +36,6 @@ from workflows.validation.xmltools import (
 
 MAX_FILES = 30
 MAX_TOTAL_BYTES = 10_000_000
-_JAVA = ("class", "expression", "delegateExpression")
 
 
 @dataclass(frozen=True)
@@ -210,7 +210,7 @@ def called_process(task: Any) -> str | None:
 
 def decision_ref(task: Any) -> str | None:
     """The decision a business rule task evaluates, when it names one plainly and runs no Java."""
-    if any(camunda(task, a) for a in (*_JAVA, "type")):
+    if any(camunda(task, a) for a in (*JAVA_ATTRIBUTES, "type")):
         return None
     ref = camunda(task, "decisionRef")
     return ref if ref and not wrapped(ref) else None

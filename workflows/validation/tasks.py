@@ -153,7 +153,7 @@ def check_businessRuleTask(name: str, task: Any) -> Iterator[Problem]:
     mapping = camunda(task, "mapDecisionResult") or "resultList"
     if mapping not in DECISION_RESULT_MAPPINGS:
         yield problem("camunda_attribute", name, task, what="mapDecisionResult",
-                 why=f"use one of {', '.join(DECISION_RESULT_MAPPINGS)}")
+                      why=f"use one of {', '.join(DECISION_RESULT_MAPPINGS)}")
     if result_variable is not None and not IDENTIFIER.fullmatch(result_variable):
         yield problem("camunda_attribute", name, task, what="resultVariable", why="it must be a variable name")
     for boundary in task.getparent().iterfind(f"{{{BPMN}}}boundaryEvent"):
@@ -234,7 +234,7 @@ def check_event(name: str, event: Any, tag: str, declared: dict[str, dict[str, A
             message_name = (message.get("name") if message is not None else None) or event.get("name")
             if message_name not in KNOWN_MESSAGES:
                 yield problem("message_unknown", name, event, name=message_name or "",
-                         known=", ".join(sorted(KNOWN_MESSAGES)))
+                              known=", ".join(sorted(KNOWN_MESSAGES)))
         elif kind == "signal":
             if throwing:  # a caught signal is matched across files by check_references
                 signal = signal_name(event.getroottree().getroot(), definition)
