@@ -382,7 +382,7 @@ def worker_floors(spec: dict[str, Any]) -> dict[str, Any]:
     state = first.dumps()
     # Private handles, for this benchmark only: the raw BpmnWorkflow behind a Run, and the engine's configured
     # full serializer (the app never stores the spec per instance).
-    serializer = engine._serializer
+    serializer = engine.serializer.serializer
     full_state = serializer.serialize_json(first._wf)
     uuid = UUID(draft.uuid)
     # What the service hands the engine for draft_report: the validated form fields plus the step handler's result.
@@ -429,7 +429,7 @@ def worker_floors(spec: dict[str, Any]) -> dict[str, Any]:
 
     def full_round_trip(_: Any) -> Any:
         wf = serializer.deserialize_json(full_state)
-        wf.script_engine = engine._script_engine  # not serialised
+        wf.script_engine = engine.sandbox.script_engine  # not serialised
         complete_raw(wf)
         serializer.serialize_json(wf)
         return wf

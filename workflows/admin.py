@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows import history, permissions, runtime, users
+from workflows import accounts, history, permissions, runtime, users
 from workflows.errors import InvalidInput, NotAllowed, NotFound
 from workflows.messages import Text
 from workflows.models import DeputyAssignment, Role, User
@@ -158,7 +158,7 @@ def reset_password(session: Session, actor: User, target: User, password: str, c
         raise InvalidInput(Text("Chưa đặt lại được mật khẩu."),
                            {"password_confirm": Text("Hai lần nhập mật khẩu không khớp.")})
     try:
-        users.reset_password(session, target, password)
+        accounts.reset_password(session, target, password)
     except InvalidInput as error:
         raise InvalidInput(Text("Chưa đặt lại được mật khẩu."), error.fields) from None
     _audit(session, actor, "password_reset", Text("Đặt lại mật khẩu cho {username}", username=target.username),

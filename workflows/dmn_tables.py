@@ -21,7 +21,8 @@ from xml.sax.saxutils import escape
 from lxml import etree
 from sqlalchemy.orm import Session
 
-from workflows import engine, expressions, feel
+from workflows import engine
+from workflows.engine import expressions, feel
 from workflows.errors import NotFound, WorkflowError
 from workflows.messages import Text
 from workflows.models import DefinitionVersion

@@ -5,8 +5,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from workflows import expressions
-from workflows.engine import FormFieldSpec
+from workflows.engine import FormFieldSpec, expressions
 from workflows.errors import InvalidInput
 from workflows.messages import Text
 

@@ -222,6 +222,9 @@ def _reject_unknown(payload: Mapping[str, Any], known: set[str]) -> None:
                            {k: Text("Trường này không có trong biểu mẫu của bước.") for k in unknown})
 
 
+FORM_KEY_PREFIX = "app:"
+# The one registry of purpose-built form keys: the task service runs these handlers, the upload validation accepts
+# exactly these keys, and the web layer finds each step's page through its handler (webapp/tasks/pages.py).
 HANDLERS: dict[str, Callable[[StepContext, Mapping[str, Any]], dict[str, Any]]] = {
     "app:agency_report": agency_report,
     "app:consolidation": consolidation,

@@ -12,7 +12,7 @@ from flask.sessions import SecureCookieSessionInterface
 from config import DevelopmentConfig, ProductionConfig
 from webapp import create_app
 from webapp.extensions import db
-from workflows import users
+from workflows import accounts, users
 from workflows.models import Role
 
 PASSWORD = "simulation-only"
@@ -105,7 +105,7 @@ def test_an_admin_password_reset_ends_sessions_remember_cookies_and_api_tokens(c
     assert client.get("/api/v1/tasks", headers=bearer(api_token)).status_code == 200
     with client.application.app_context():
         target = users.get_by_username(db.session, "stc_officer")
-        users.reset_password(db.session, target, "mot-cau-rat-dai-moi")
+        accounts.reset_password(db.session, target, "mot-cau-rat-dai-moi")
         db.session.commit()
     assert victim.get("/tasks/").status_code == 302
     replay = client.application.test_client()

@@ -3,7 +3,7 @@ import timeit
 
 import pytest
 
-from workflows.expressions import ExpressionError, check, evaluate, to_python
+from workflows.engine.expressions import ExpressionError, check, evaluate, to_python
 
 # --- JUEL (Camunda 7) ------------------------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from workflows.feel import FeelError, describe, evaluate_output, parse_output_literal, parse_unary_tests
+from workflows.engine.feel import FeelError, describe, evaluate_output, parse_output_literal, parse_unary_tests
 
 
 def matches(cell, value, context=None):

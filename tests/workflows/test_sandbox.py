@@ -1,6 +1,6 @@
 """Hostile diagrams: whatever an uploaded diagram says, nothing in it runs on the server.
 
-SpiffWorkflow runs diagram text with plain eval/exec (SPIFFWORKFLOW-NOTES §9): `import os` in a script task, a
+SpiffWorkflow runs diagram text with plain eval/exec (docs/ENGINE.md, "Expressions"): `import os` in a script task, a
 `__import__('os')` gateway condition and a spiffworkflow:preScript each ran os.system there, and RestrictedPython's
 safe_globals is escapable through `().__class__.__base__.__subclasses__()`. Each test puts one such payload where a
 diagram can hold text, and proves two things: the upload is refused naming the element, and the same file pushed
@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from factories import setup_people
 
-from workflows import engine, expressions, forms, validation, versions
+from workflows import engine, forms, validation, versions
+from workflows.engine import expressions, sandbox
 from workflows.errors import DefinitionInvalid, EngineError
 from workflows.models import DefinitionVersion
 
@@ -130,7 +131,7 @@ def test_the_upload_is_refused_naming_the_element(tmp_path, place, payload):
     build, code = PLACES[place]
     files = build(payloads(tmp_path / "pwned")[payload])
     report = validation.validate(files)
-    assert code in {p.code for p in report.errors}, [p.message_en for p in report.problems]
+    assert code in {p.code for p in report.errors}, [p.message for p in report.problems]
     assert all(p.element for p in report.errors if p.code == code)
     assert not (tmp_path / "pwned").exists()
 
@@ -172,7 +173,7 @@ def test_the_sandbox_runs_no_script_even_if_a_script_task_reached_it(tmp_path):
     sentinel = tmp_path / "pwned"
     for code in payloads(sentinel).values():
         with pytest.raises(ValueError, match="Script tasks are not allowed"):
-            engine._script_engine.environment.execute(code, {})
+            sandbox.script_engine.environment.execute(code, {})
     assert not sentinel.exists()
 
 

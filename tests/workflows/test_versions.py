@@ -11,7 +11,7 @@ from factories import at, open_task, report_payload, setup_people
 from lxml import etree
 from sqlalchemy import select
 
-from workflows import cycles, definitions, engine, runtime, tasks, versions
+from workflows import cycles, definitions, engine, instance_migration, runtime, tasks, version_diff, versions
 from workflows.errors import Conflict, DefinitionInvalid, InvalidInput, NotAllowed, NotFound
 from workflows.models import AuditEvent, HumanTask, InstanceStatus, ProcessInstance, TaskState
 
@@ -167,7 +167,7 @@ def test_the_diff_names_steps_fields_flows_and_rules(session, people):
 
     versions.upload(session, {"agency_report.bpmn": modeler_edit(files["agency_report.bpmn"], change)},
                     people["owner"], "v2")
-    result = versions.diff(session, "agency_report", 1, 2)
+    result = version_diff.diff(session, "agency_report", 1, 2)
     steps = {c.key: c for c in result.of("step")}
     assert steps["draft_report"].details == (("name", "Lập báo cáo và tự đánh giá", "Lập báo cáo năm và tự đánh giá"),)
     assert steps["review_report"].details == (("role", "dic_officer", "dic_leader"),)
@@ -196,7 +196,7 @@ def test_the_diff_of_a_decision_table_lists_rules_added_removed_and_changed(sess
         table.append(extra)
 
     versions.upload(session, {"rating.dmn": modeler_edit(rating, change)}, people["owner"], "bảng mới")
-    result = versions.diff(session, "unit_evaluation", 1, 2)
+    result = version_diff.diff(session, "unit_evaluation", 1, 2)
     [decision] = result.of("decision")
     assert decision.details == (("hit policy", "UNIQUE", "FIRST"),)
     statuses = {c.key.split(".", 1)[1]: c.status for c in result.of("rule")}
@@ -206,7 +206,7 @@ def test_the_diff_of_a_decision_table_lists_rules_added_removed_and_changed(sess
 
 
 def test_two_equal_versions_have_an_empty_diff(session, people):
-    assert versions.diff(session, "agency_report", 1, 1).empty
+    assert version_diff.diff(session, "agency_report", 1, 1).empty
 
 
 # --- choosing the version new cycles start on --------------------------------------------------------------------
@@ -273,14 +273,14 @@ def test_a_rename_can_be_migrated_and_the_open_step_follows(session, people, run
     files = downloaded(session, "agency_report", 1)
     versions.upload(session, {"agency_report.bpmn": modeler_edit(files["agency_report.bpmn"],
                                                                  rename_draft_and_add_a_field)}, people["owner"], "v2")
-    plan = versions.migration_plan(session, running.id, 2)
+    plan = instance_migration.migration_plan(session, running.id, 2)
     assert plan.allowed and (plan.from_version, plan.to_version) == (1, 2)
     [step] = plan.steps
     assert (step.step_id, step.state, step.outcome, step.new_name) == (
         "draft_report", "ready", "changed", "Lập báo cáo năm và tự đánh giá")
     assert "tên bước" in step.changes and "trường biểu mẫu" in step.changes
     task_uuid = open_task(session, "draft_report", "STC").task_uuid
-    versions.migrate_instance(session, running.id, 2, people["owner"], "Áp dụng tên mới cho năm nay")
+    instance_migration.migrate_instance(session, running.id, 2, people["owner"], "Áp dụng tên mới cho năm nay")
     session.expire_all()
     instance = session.get(ProcessInstance, running.id)
     assert instance.version.version == 2
@@ -300,10 +300,10 @@ def test_a_migration_needs_a_reason_and_an_owner(session, people, running):
     versions.upload(session, {"agency_report.bpmn": modeler_edit(files["agency_report.bpmn"],
                                                                  rename_draft_and_add_a_field)}, people["owner"], "v2")
     with pytest.raises(InvalidInput) as caught:
-        versions.migrate_instance(session, running.id, 2, people["owner"], " ")
+        instance_migration.migrate_instance(session, running.id, 2, people["owner"], " ")
     assert set(caught.value.fields) == {"reason"}
     with pytest.raises(NotAllowed):
-        versions.migrate_instance(session, running.id, 2, people["stc_officer"], "x")
+        instance_migration.migrate_instance(session, running.id, 2, people["stc_officer"], "x")
     assert session.get(ProcessInstance, running.id).version.version == 1
 
 
@@ -335,17 +335,17 @@ def test_a_change_that_removes_the_step_the_instance_stands_at_is_refused_with_i
 
     versions.upload(session, {"agency_report.bpmn": modeler_edit(files["agency_report.bpmn"], remove_draft)},
                     people["owner"], "Bỏ bước lập báo cáo")
-    plan = versions.migration_plan(session, running.id, 2)
+    plan = instance_migration.migration_plan(session, running.id, 2)
     assert not plan.allowed
     assert plan.reasons == ["Bước 'Lập báo cáo và tự đánh giá' mà hồ sơ đang dừng ở đó không còn trong phiên bản 2."]
     with pytest.raises(Conflict):
-        versions.migrate_instance(session, running.id, 2, people["owner"], "thử")
+        instance_migration.migrate_instance(session, running.id, 2, people["owner"], "thử")
     assert session.get(ProcessInstance, running.id).version.version == 1
     assert open_task(session, "draft_report", "STC").state == TaskState.OPEN
 
 
 def test_an_ended_instance_and_the_same_version_are_not_migrated(session, people, running):
-    plan = versions.migration_plan(session, running.id, 1)
+    plan = instance_migration.migration_plan(session, running.id, 1)
     assert not plan.allowed and plan.reasons == ["Hồ sơ đã ở phiên bản 1."]
     ctx = runtime.Context.create(session, people["owner"])
     runtime.cancel(ctx, running, "thử")
@@ -354,11 +354,11 @@ def test_an_ended_instance_and_the_same_version_are_not_migrated(session, people
     versions.upload(session, {"agency_report.bpmn": modeler_edit(files["agency_report.bpmn"],
                                                                  rename_draft_and_add_a_field)}, people["owner"], "v2")
     assert session.get(ProcessInstance, running.id).status == InstanceStatus.CANCELLED
-    assert versions.migration_plan(session, running.id, 2).reasons[0].startswith("Hồ sơ đã kết thúc")
+    assert instance_migration.migration_plan(session, running.id, 2).reasons[0].startswith("Hồ sơ đã kết thúc")
 
 
 def test_running_instances_are_listed_with_their_open_steps(session, people, running):
-    [row] = versions.running_instances(session, "agency_report")
+    [row] = instance_migration.running_instances(session, "agency_report")
     assert (row.id, row.version, row.steps) == (running.id, 1, ["Lập báo cáo và tự đánh giá"])
 
 

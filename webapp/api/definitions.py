@@ -4,12 +4,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, request
+from flask_babel import force_locale
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from webapp.api.base import caller, handle_http_exception, make_blueprint, require
 from webapp.extensions import db
+from webapp.i18n import localize
 from workflows import permissions, validation, versions
 from workflows.errors import DefinitionInvalid
 
@@ -91,6 +93,12 @@ class VersionSchema(Schema):
     running = fields.Integer()
 
 
+def with_english(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each problem with its sentence in English too (`message` stays as the request's language has it)."""
+    with force_locale("en"):
+        return [{**p, "message_en": localize(p["message"])} for p in problems]
+
+
 @bp.post("")
 @bp.arguments(UploadSchema, location="form", content_type="multipart/form-data")
 @bp.response(201, UploadResultSchema)
@@ -114,11 +122,11 @@ def upload(form: dict[str, Any]) -> Any:
                                      make_current=form["make_current"])
     except DefinitionInvalid as error:
         response = jsonify({"error": {"code": error.code, "message": error.message, "fields": {}},
-                            "problems": error.problems})
+                            "problems": with_english(error.problems)})
         response.status_code = 422
         return response
     body = {"dry_run": form["dry_run"], "deployments": result.deployments, "completed_from": result.completed_from,
-            "warnings": [p.as_dict() for p in result.report.warnings]}
+            "warnings": with_english([p.as_dict() for p in result.report.warnings])}
     return (body, 200) if form["dry_run"] else body
 
 

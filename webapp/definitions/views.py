@@ -11,12 +11,13 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp.extensions import db
+from webapp.i18n import localize
 from webapp.security import requires
-from workflows import permissions, validation, versions
+from workflows import instance_migration, permissions, validation, version_diff, versions
 from workflows.errors import Conflict, DefinitionInvalid, InvalidInput
 
 bp = Blueprint("definitions", __name__, url_prefix="/definitions")
-# The files themselves are limited in workflows/validation.py; this bounds the whole request before it is read.
+# The files themselves are limited in workflows/validation/; this bounds the whole request before it is read.
 MAX_REQUEST_BYTES = validation.MAX_TOTAL_BYTES + 1_000_000
 
 
@@ -37,8 +38,7 @@ def uploaded_files() -> dict[str, bytes]:
 
 def problem_rows(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Problems ready to show: the sentence in the reader's language."""
-    english = str(get_locale()) == "en"
-    return [{**p, "text": (p.get("message_en") if english else None) or p["message"]} for p in problems]
+    return [{**p, "text": localize(p["message"])} for p in problems]
 
 
 def _render_index(status: int = 200, **context: Any):
@@ -90,7 +90,7 @@ def process(key: str):
     definition = versions.get_process(db.session, key)
     rows = versions.list_versions(db.session, key)
     return render_template("definitions/process.html", definition=definition, versions=rows,
-                           running=versions.running_instances(db.session, key))
+                           running=instance_migration.running_instances(db.session, key))
 
 
 @bp.get("/<key>/v<int:number>/files/<path:filename>")
@@ -123,7 +123,7 @@ def diff(key: str):
     newest = rows[0].version if rows else 1
     old = request.args.get("from", type=int) or max(newest - 1, 1)
     new = request.args.get("to", type=int) or newest
-    result = versions.diff(db.session, key, old, new)
+    result = version_diff.diff(db.session, key, old, new)
     return render_template("definitions/diff.html", definition=versions.get_process(db.session, key), diff=result,
                            versions=rows)
 
@@ -148,7 +148,7 @@ def migration(instance_id: int):
     target = request.args.get("to", type=int)
     if target is None:
         raise InvalidInput(_("Hãy chọn phiên bản đích."), {"to": _("Bắt buộc.")})
-    plan = versions.migration_plan(db.session, instance_id, target)
+    plan = instance_migration.migration_plan(db.session, instance_id, target)
     return render_template("definitions/migrate.html", plan=plan, errors={}, reason="",
                            english=str(get_locale()) == "en")
 
@@ -162,9 +162,9 @@ def migrate(instance_id: int):
     if target is None:
         raise InvalidInput(_("Hãy chọn phiên bản đích."), {"to": _("Bắt buộc.")})
     try:
-        done = versions.migrate_instance(db.session, instance_id, target, current_user, reason)
+        done = instance_migration.migrate_instance(db.session, instance_id, target, current_user, reason)
     except (InvalidInput, Conflict) as error:
-        plan = versions.migration_plan(db.session, instance_id, target)
+        plan = instance_migration.migration_plan(db.session, instance_id, target)
         status = 422 if isinstance(error, InvalidInput) else 409
         return render_template("definitions/migrate.html", plan=plan, errors=error.fields, reason=reason,
                                message=error.message, english=str(get_locale()) == "en"), status

@@ -8,8 +8,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from workflows import feel
 from workflows.dmn_tables import Variable
+from workflows.engine import feel
 
 _NUMBER = re.compile(r"^-?\d+([.,]\d+)?$")
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")

@@ -1,8 +1,10 @@
 """Purpose-built task pages, keyed by camunda:formKey: what each page needs to show, and how its form is read.
 
-A page is a template `tasks/forms/<name>.html` (name = the form key after "app:") plus, here, a context function
-(extra values for the template) and a parse function (request form and files → the step's structured payload,
-which workflows/steps.py validates). A form key without an entry falls back to the generic camunda:formData form.
+The form keys themselves are registered once, in workflows/steps.py (HANDLERS, which the upload validation reads too);
+a page is found through its step's handler. It is a template `tasks/forms/<name>.html` (name = the form key after
+"app:") plus, here, a context function (extra values for the template) and a parse function (request form and files →
+the step's structured payload, which the step handler validates). A form key without a step handler falls back to
+the generic camunda:formData form.
 
 Each context gives the template `page_model(draft, errors)`: everything the page shows, ready to display, built from
 the draft (what was typed: a saved draft or a refused submission) or else from the stored data. Parse functions never
@@ -24,6 +26,7 @@ from werkzeug.routing import BuildError
 
 from webapp import format_datetime
 from workflows import evidence as evidence_files
+from workflows import steps
 from workflows.criteria import BUDGET_CATEGORIES, CRITERIA, SECTION_TITLES_VI, STATUSES, violated_sections
 from workflows.errors import InvalidInput
 from workflows.models import Block, Evaluation, HumanTask, InstanceStatus, ProcessInstance, Report, User
@@ -39,11 +42,16 @@ class Page:
     parse: Callable[[Any, HumanTask, User, MultiDict, Mapping[str, FileStorage]], dict[str, Any]]
 
 
-PAGES: dict[str, Page] = {}
+# step handler -> (context, parse); filled at the end of this module.
+_PAGE_FUNCTIONS: dict[Callable[..., Any], tuple[Callable[..., Any], Callable[..., Any]]] = {}
 
 
 def page_for(form_key: str | None) -> Page | None:
-    return PAGES.get(form_key or "")
+    """The purpose-built page of FORM_KEY, or None for a key without a step handler (the generic form)."""
+    functions = _PAGE_FUNCTIONS.get(steps.HANDLERS.get(form_key or ""))  # type: ignore[arg-type]
+    if functions is None or form_key is None:
+        return None
+    return Page(f"tasks/forms/{form_key.removeprefix(steps.FORM_KEY_PREFIX)}.html", *functions)
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -549,12 +557,11 @@ def _parse_dic_self_review(session: Any, task: HumanTask, user: User, form: Mult
                            "reason": form.get(f"ov-{DIC_CODE}-reason", "")}]}
 
 
-PAGES.update({
-    "app:agency_report": Page("tasks/forms/agency_report.html", _report_context, _parse_report),
-    "app:consolidation": Page("tasks/forms/consolidation.html", _consolidation_context, _parse_consolidation),
-    "app:evaluation": Page("tasks/forms/evaluation.html", _outcomes_context(), _parse_outcomes),
-    "app:dic_self_review": Page("tasks/forms/dic_self_review.html", _outcomes_context({DIC_CODE}),
-                                _parse_dic_self_review),
-    "app:home_affairs_proposal": Page("tasks/forms/home_affairs_proposal.html", _outcomes_context(), _parse_outcomes),
-    "app:committee_decision": Page("tasks/forms/committee_decision.html", _outcomes_context(), _parse_outcomes),
+_PAGE_FUNCTIONS.update({
+    steps.agency_report: (_report_context, _parse_report),
+    steps.consolidation: (_consolidation_context, _parse_consolidation),
+    steps.evaluation: (_outcomes_context(), _parse_outcomes),
+    steps.dic_self_review: (_outcomes_context({DIC_CODE}), _parse_dic_self_review),
+    steps.home_affairs_proposal: (_outcomes_context(), _parse_outcomes),
+    steps.committee_decision: (_outcomes_context(), _parse_outcomes),
 })

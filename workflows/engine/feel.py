@@ -1,10 +1,10 @@
 """DMN decision table cells in FEEL: input cells ("unary tests") and output entries.
 
-SpiffWorkflow evaluates decision table cells as Python (SPIFFWORKFLOW-NOTES §6): the FEEL that Camunda Modeler's
-table editor writes, such as ``[1..10]``, ``"A","B"`` or ``not("A")``, either fails or silently never matches, and
-every cell goes through ``eval`` (§9). This module reads the FEEL subset process owners write without running any
-code: an input cell becomes a small immutable test object, and an output entry becomes a literal value or a
-sandboxed expression from ``workflows.expressions``.
+SpiffWorkflow evaluates decision table cells as Python (docs/ENGINE.md, "Decision tables"): the FEEL that Camunda
+Modeler's table editor writes, such as ``[1..10]``, ``"A","B"`` or ``not("A")``, either fails or silently never
+matches, and every cell goes through ``eval`` (docs/ENGINE.md, "Expressions"). This module reads the FEEL subset
+process owners write without running any code: an input cell becomes a small immutable test object, and an output
+entry becomes a literal value or a sandboxed expression from ``workflows.engine.expressions``.
 
 Matching follows FEEL: comparing with null (None) or across types (text against a number) is simply no match, never
 an error, and ``true`` does not equal ``1``. ``not(tests)`` is the plain negation of the list, so ``not("A")`` also
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from workflows import expressions
+import workflows.engine.expressions as expressions
 
 
 class FeelError(ValueError):
@@ -63,7 +63,7 @@ def _ordered(op: str, a: Any, b: Any) -> bool:
         return False
 
 
-def _format(value: Any) -> str:
+def format_value(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return {True: "true", False: "false", None: "null"}[value]
     if isinstance(value, str):
@@ -79,7 +79,7 @@ class _Literal:
         return self.value
 
     def __str__(self) -> str:
-        return _format(self.value)
+        return format_value(self.value)
 
 
 @dataclass(frozen=True)

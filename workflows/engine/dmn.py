@@ -1,0 +1,142 @@
+"""Decision tables as Camunda 7 evaluates them: FEEL unary tests in the cells and the hit policies enforced.
+
+SpiffWorkflow's own DMN engine reads cells as Python and answers with the first match whatever the hit policy says
+(docs/ENGINE.md, "Decision tables"); this engine replaces it, in parsed specs and in deserialised ones.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine  # type: ignore[import-untyped]
+from SpiffWorkflow.dmn.serializer.task_spec import BaseBusinessRuleTaskConverter  # type: ignore[import-untyped]
+
+import workflows.engine.expressions as expressions
+import workflows.engine.feel as feel
+from workflows.engine.constructs import AGGREGATIONS, HIT_POLICIES
+from workflows.errors import EngineError
+
+
+@dataclass(frozen=True)
+class MatchedRule:
+    row: int
+    rule_id: str
+    description: str
+    outputs: dict[str, Any]
+
+
+class FeelDecisionEngine(DMNEngine):
+    """Decision tables as Camunda evaluates them: FEEL unary tests and real hit policies.
+
+    A COLLECT table with an aggregation carries it in its hit policy ("COLLECT SUM"), so it survives serialisation.
+    """
+
+    def evaluate_table(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], list[MatchedRule]]:
+        table = self.decision_table
+        inputs = [
+            expressions.evaluate(i.expression or i.label, data, dialect="feel") for i in table.inputs
+        ]
+        matched: list[MatchedRule] = []
+        for rule in table.rules:
+            if all(
+                feel.parse_unary_tests(entry.lhs[0] if entry.lhs else None).matches(value, data)
+                for entry, value in zip(rule.inputEntries, inputs, strict=True)
+            ):
+                outputs = {
+                    (e.output.name or e.output.label): feel.evaluate_output(e.text, data) if e.text else None
+                    for e in rule.outputEntries
+                }
+                matched.append(MatchedRule(rule.row_number, rule.id, (rule.description or "").strip(), outputs))
+                if table.hit_policy == "FIRST":
+                    break
+        names = [o.name or o.label for o in table.outputs]
+        policy, aggregation = _hit_policy(table.hit_policy)
+        if table.hit_policy not in HIT_POLICIES and aggregation not in AGGREGATIONS:
+            # A stored spec from before this check, or a hand-made one: never answer with a silent first match.
+            raise EngineError(f"Decision table '{table.name or table.id}' has hit policy {table.hit_policy}, "
+                              "which this system does not evaluate")
+        if aggregation:
+            return {n: _aggregate(aggregation, [m.outputs[n] for m in matched], table) for n in names}, matched
+        if policy in ("COLLECT", "RULE ORDER"):
+            return {n: [m.outputs[n] for m in matched] for n in names}, matched
+        if not matched:
+            return {n: None for n in names}, matched
+        if policy == "UNIQUE" and len(matched) > 1:
+            rows = ", ".join(str(m.row) for m in matched)
+            raise EngineError(f"Decision table '{table.name or table.id}' has hit policy UNIQUE but rules {rows} "
+                              "all match")
+        if policy == "ANY" and any(m.outputs != matched[0].outputs for m in matched):
+            rows = ", ".join(str(m.row) for m in matched)
+            raise EngineError(f"Decision table '{table.name or table.id}' has hit policy ANY but rules {rows} disagree")
+        return dict(matched[0].outputs), matched
+
+    def result(self, task: Any) -> dict[str, Any]:
+        outputs, matched = self.evaluate_table(task.data)
+        trace = dict(task.data.get("decision_trace") or {})
+        trace[self.decision_table.id] = [{"row": m.row, "rule": m.description or m.rule_id} for m in matched]
+        extensions = getattr(task.task_spec, "extensions", None) or {}
+        result_variable = extensions.get("camunda:resultVariable")
+        if result_variable:
+            mapping = extensions.get("camunda:mapDecisionResult") or "resultList"
+            updates = {result_variable: self._mapped(mapping, outputs, matched)}
+        else:
+            updates = dict(outputs)  # our own diagrams: the outputs become process variables directly
+        updates["decision_trace"] = trace
+        # Spiff deep-merges the result into the task data, which would union a list with the one a previous run of
+        # the same table left behind; drop the old values so the table's answer replaces them.
+        for key in updates:
+            task.data.pop(key, None)
+        return updates
+
+    def _mapped(self, mapping: str, outputs: dict[str, Any], matched: list[MatchedRule]) -> Any:
+        """The decision result as Camunda's camunda:mapDecisionResult maps it into camunda:resultVariable."""
+        table = self.decision_table
+        policy, aggregation = _hit_policy(table.hit_policy)
+        if policy in ("COLLECT", "RULE ORDER") and not aggregation:
+            rows = [m.outputs for m in matched]
+        else:
+            rows = [outputs] if matched else []
+        name = table.name or table.id
+        if mapping in ("singleEntry", "singleResult") and len(rows) > 1:
+            raise EngineError(f"Decision table '{name}' matched {len(rows)} rules but camunda:mapDecisionResult is "
+                              f"{mapping}, which takes one")
+        if mapping == "singleResult":
+            return dict(rows[0]) if rows else None
+        if mapping == "resultList":
+            return [dict(row) for row in rows]
+        if len(table.outputs) != 1:
+            raise EngineError(f"camunda:mapDecisionResult {mapping} needs a table with one output; "
+                              f"'{name}' has {len(table.outputs)}")
+        values = [next(iter(row.values())) for row in rows]
+        if mapping == "singleEntry":
+            return values[0] if values else None
+        return values  # collectEntries
+
+
+def _hit_policy(stored: str) -> tuple[str, str]:
+    """("COLLECT", "SUM") for "COLLECT SUM"; ("RULE ORDER", "") for "RULE ORDER"."""
+    if stored.startswith("COLLECT "):
+        return "COLLECT", stored[len("COLLECT "):]
+    return stored, ""
+
+
+def _aggregate(aggregation: str, values: list[Any], table: Any) -> Any:
+    """COLLECT with SUM/MIN/MAX/COUNT, as Camunda computes it: over the non-null outputs of the matching rules."""
+    present = [v for v in values if v is not None]
+    if aggregation == "COUNT":
+        return len(present)
+    if not present:
+        return None
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        raise EngineError(f"Decision table '{table.name or table.id}' aggregates with {aggregation}, "
+                          "but not every matching output is a number")
+    return {"SUM": sum, "MIN": min, "MAX": max}[aggregation](present)
+
+
+class BusinessRuleTaskConverter(BaseBusinessRuleTaskConverter):
+    def from_dict(self, dct: dict) -> Any:
+        spec = super().from_dict(dct)
+        spec.dmnEngine = FeelDecisionEngine(spec.dmnEngine.decision_table)
+        return spec
+
