@@ -48,17 +48,23 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         cycles,
         definitions,
         errors,
+        health,
         notifications,
+        operations_cli,
         processes,
         supervise,
         tasks,
     )
+    from webapp import logging as structured_logs
 
     for module in (auth, tasks, cycles, admin, notifications, calendar_admin, processes, definitions, supervise):
         app.register_blueprint(module.bp)
     api.init_app(app)
     errors.register(app)
     cli.register(app)
+    operations_cli.register(app)  # audit verify/export, backup, restore
+    health.init_app(app)  # /healthz, /readyz
+    structured_logs.init_app(app)  # JSON logs with a request id
     app.context_processor(lambda: {"current_locale": str(get_locale())})
     app.jinja_env.filters["vndate"] = format_date
     app.jinja_env.filters["vndatetime"] = format_datetime
