@@ -26,7 +26,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set (environment variable SECRET_KEY)")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    app.config.setdefault("UPLOAD_DIR", str(Path(app.instance_path) / "evidence"))
+    # Evidence files: EVIDENCE_DIR (shared by every app server: docs/DEPLOY.md), else <instance>/evidence.
+    app.config.setdefault("UPLOAD_DIR", os.environ.get("EVIDENCE_DIR") or str(Path(app.instance_path) / "evidence"))
     db.init_app(app)
     with app.app_context():
         if db.engine.url.get_backend_name() == "sqlite":

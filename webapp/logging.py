@@ -84,6 +84,9 @@ def _install_json_handler(level: str) -> None:
     for handler in list(root.handlers):
         if getattr(handler, "_bacninh_json", False):
             root.removeHandler(handler)
+        elif isinstance(handler.formatter, JsonFormatter):  # gunicorn.conf.py's: only add the request ids
+            handler.addFilter(RequestIdFilter())
+            return
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RequestIdFilter())
