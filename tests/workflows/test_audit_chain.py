@@ -5,12 +5,17 @@ import json
 import re
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from factories import open_small_cycle, submit_report
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+from testdb import TEST_DATABASE_URL
 
-from workflows import audit
+from workflows import audit, runtime
 from workflows.models import AuditEvent, ProcessInstance
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "AUDIT.md"
@@ -82,3 +87,25 @@ def test_unit_export_holds_only_that_units_chains(session, runner, tmp_path):
     chains = json.loads(exported.read_text(encoding="utf-8"))["chains"]
     assert len(chains) == 1 and {e["fields"]["instance_id"] for e in chains[0]["events"]} == {chains[0]["instance_id"]}
     assert chains[0]["head"] == chains[0]["events"][-1]["hash"]
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="concurrent writers need PostgreSQL")
+def test_concurrent_appends_to_one_instance_never_fork_its_chain(session, db_engine):
+    open_small_cycle(session, ["STC"])
+    report = session.scalar(select(ProcessInstance).where(ProcessInstance.unit_code == "STC"))
+    start = threading.Barrier(4)
+
+    def append(number: int) -> None:
+        with Session(db_engine) as own:
+            instance = own.get(ProcessInstance, report.id)
+            ctx = runtime.Context.create(own, None)
+            runtime.audit(ctx, "note", f"ghi chú {number}", instance)
+            start.wait()  # all four read the chain's head at the same moment, unless the row lock orders them
+            runtime.commit(ctx)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(append, range(4)))
+    events = _report_events(session, "STC")
+    assert sum(e.kind == "note" for e in events) == 4
+    assert len({e.prev_hash for e in events}) == len(events)  # no two events continue the same head
+    assert audit.verify(session)[1] == []
