@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export FLASK_APP=webapp
+export LOG_FORMAT="${LOG_FORMAT:-text}"  # plain lines for a person at a terminal; servers log JSON (docs/DEPLOY.md)
 .venv/bin/flask init-db
 .venv/bin/flask seed-demo --password "${DEMO_PASSWORD:-demo12345}"
 echo "Serving on http://${HOST:-127.0.0.1}:${PORT:-5000} (Ctrl+C stops)"
