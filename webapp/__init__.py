@@ -36,7 +36,8 @@ def create_app(config_class: type[Config] | None = None, instance_path: str | No
     app.url_map.converters["int"] = BoundedIntConverter  # before any blueprint adds a rule
     if hops := app.config.get("PROXY_FIX_X_FOR"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
-    app.config.setdefault("UPLOAD_DIR", str(Path(app.instance_path) / "evidence"))
+    # Evidence files: EVIDENCE_DIR (shared by every app server: docs/DEPLOY.md), else <instance>/evidence.
+    app.config.setdefault("UPLOAD_DIR", os.environ.get("EVIDENCE_DIR") or str(Path(app.instance_path) / "evidence"))
     db.init_app(app)
     with app.app_context():
         if db.engine.url.get_backend_name() == "sqlite":
@@ -59,11 +60,14 @@ def create_app(config_class: type[Config] | None = None, instance_path: str | No
         definitions,
         documents,
         errors,
+        health,
         notifications,
+        operations_cli,
         processes,
         supervise,
         tasks,
     )
+    from webapp import logging as structured_logs
 
     for module in (auth, tasks, cycles, admin, notifications, calendar_admin, processes, definitions, supervise,
                    documents):
@@ -71,6 +75,9 @@ def create_app(config_class: type[Config] | None = None, instance_path: str | No
     api.init_app(app)
     errors.register(app)
     cli.register(app)
+    operations_cli.register(app)  # audit verify/export, backup, restore
+    health.init_app(app)  # /healthz, /readyz
+    structured_logs.init_app(app)  # JSON logs with a request id
     app.context_processor(lambda: {"current_locale": str(get_locale())})
     app.jinja_env.filters["vndate"] = format_date
     app.jinja_env.filters["vndatetime"] = format_datetime

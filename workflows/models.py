@@ -289,6 +289,10 @@ class AuditEvent(Base):
     # would make the ORM split it in two), and NULL for events written before the column existed.
     message_text: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The tamper-evident chain (workflows/audit.py): the hash of the chain's previous event ("" for the first) and
+    # sha256 over that and this event's fields. Written by runtime.commit() through audit.chain(), never by hand.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
 
 

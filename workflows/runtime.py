@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from workflows import audit as audit_chain
 from workflows import engine, permissions
 from workflows.cache import DatabaseCache
 from workflows.calendar import WorkingCalendar, local_today
@@ -145,6 +146,7 @@ def commit(ctx: Context) -> None:
                 task = event.pop("task")
                 event["task_id"] = new_ids[task] if isinstance(task, int) else (task.id if task else None)
                 rows.append(event)
+            audit_chain.chain(session, rows)  # each event carries its chain's previous hash
             session.execute(insert(AuditEvent), rows)
         session.commit()
     finally:

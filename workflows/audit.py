@@ -1,0 +1,183 @@
+"""The tamper-evident audit trail: every audit event carries the hash of the one before it in its chain.
+
+A chain is one process instance's events (instance_id), plus one chain for the events that belong to no instance
+(instance_id NULL: administration). Per instance because an instance's writes are already serialized (its save is a
+conditional UPDATE on lock_version, and we lock its row before reading the chain's head), so appending never waits on
+unrelated work; the administrative chain is serialized by a transaction-scoped advisory lock on PostgreSQL.
+
+hash = sha256(prev_hash + canonical JSON of the event's fields); the first event of a chain has prev_hash "".
+The canonical form is a contract with inspectors (docs/AUDIT.md shows the few lines that check an export): never
+change it without a new chain version.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, func, select, text
+from sqlalchemy.orm import Session
+
+from workflows.models import AuditEvent, ProcessInstance
+
+GENESIS = ""
+FIELDS = ("instance_id", "task_id", "at", "actor_id", "acting_for_id", "kind", "step_id", "message", "message_text",
+          "data")
+ADMIN_CHAIN_LOCK = 358_2013  # advisory lock key for the chain of events without an instance
+
+
+def _iso(value: datetime) -> str:
+    """UTC wall clock with microseconds: what both SQLite (naive) and PostgreSQL (timestamp) give back."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds")
+
+
+def canonical_fields(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields a hash covers, as JSON values (the export carries exactly these)."""
+    fields = {name: event.get(name) for name in FIELDS}
+    fields["at"] = _iso(fields["at"]) if isinstance(fields["at"], datetime) else fields["at"]
+    fields["message"] = str(fields["message"] or "")
+    # through JSON once, as the database's JSON columns store them (tuples become lists, keys become strings)
+    for name in ("message_text", "data"):
+        if fields[name] is not None:
+            fields[name] = json.loads(json.dumps(fields[name], ensure_ascii=False, default=str))
+    return fields
+
+
+def digest(prev_hash: str, fields: Mapping[str, Any]) -> str:
+    body = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def _row_fields(event: AuditEvent) -> dict[str, Any]:
+    return canonical_fields({name: getattr(event, name) for name in FIELDS})
+
+
+def chain(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Give ROWS (about to be inserted, in order) their prev_hash and hash, continuing each chain's head.
+
+    Called inside the writing transaction: the heads are read after locking their chains, so two transactions never
+    append to one chain from the same head.
+    """
+    instance_ids = sorted({row["instance_id"] for row in rows if row["instance_id"] is not None})
+    heads: dict[int | None, str] = {}
+    if instance_ids:
+        # Row locks in id order (no deadlocks); SQLite ignores FOR UPDATE, its single writer already serializes.
+        session.execute(select(ProcessInstance.id).where(ProcessInstance.id.in_(instance_ids))
+                        .order_by(ProcessInstance.id).with_for_update())
+        last = (select(func.max(AuditEvent.id)).where(AuditEvent.instance_id.in_(instance_ids))
+                .group_by(AuditEvent.instance_id))
+        heads.update(session.execute(
+            select(AuditEvent.instance_id, AuditEvent.hash).where(AuditEvent.id.in_(last))).all())
+    if any(row["instance_id"] is None for row in rows):
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADMIN_CHAIN_LOCK})
+        heads[None] = session.scalar(select(AuditEvent.hash).where(AuditEvent.instance_id.is_(None))
+                                     .order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    for row in rows:
+        prev = heads.get(row["instance_id"]) or GENESIS
+        row["prev_hash"] = prev
+        row["hash"] = heads[row["instance_id"]] = digest(prev, canonical_fields(row))
+
+
+@dataclass
+class Break:
+    """The first place a chain does not hold: an event changed, or one missing before it."""
+
+    chain: int | None  # instance id, None for the administrative chain
+    event_id: int
+    problem: str  # "changed" or "missing"
+
+    def describe(self) -> str:
+        where = f"instance {self.chain}" if self.chain is not None else "administrative chain"
+        if self.problem == "changed":
+            return f"audit event {self.event_id} ({where}) was changed: its content no longer matches its hash"
+        return f"an audit event is missing before event {self.event_id} ({where}): the chain link is broken"
+
+
+def _events(session: Session, where: Any = None) -> Iterator[AuditEvent]:
+    query = select(AuditEvent).order_by(AuditEvent.instance_id, AuditEvent.id).execution_options(yield_per=2000)
+    if where is not None:
+        query = query.where(where)
+    yield from session.scalars(query)
+
+
+def verify(session: Session) -> tuple[int, list[Break]]:
+    """Walk every chain; returns the number of events checked and the first break of each broken chain."""
+    checked, breaks = 0, []
+    current: object = object()
+    prev, broken = GENESIS, False
+    for event in _events(session):
+        if event.instance_id != current:
+            current, prev, broken = event.instance_id, GENESIS, False
+        checked += 1
+        if broken:
+            continue
+        if event.prev_hash != prev:
+            breaks.append(Break(event.instance_id, event.id, "missing"))
+            broken = True
+        elif event.hash != digest(prev, _row_fields(event)):
+            breaks.append(Break(event.instance_id, event.id, "changed"))
+            broken = True
+        prev = event.hash or ""
+    breaks.sort(key=lambda b: b.event_id)
+    return checked, breaks
+
+
+def export(session: Session, *, year: int | None = None, unit_code: str | None = None) -> dict[str, Any]:
+    """The whole chains of the instances of YEAR and/or UNIT_CODE, as an inspector can verify them without us."""
+    query = select(ProcessInstance.id).order_by(ProcessInstance.id)
+    if year is not None:
+        query = query.where(ProcessInstance.year == year)
+    if unit_code is not None:
+        query = query.where(ProcessInstance.unit_code == unit_code)
+    ids = list(session.scalars(query))
+    chains: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 500):
+        for event in _events(session, AuditEvent.instance_id.in_(ids[start:start + 500])):
+            chains[event.instance_id].append(  # type: ignore[index]
+                {"id": event.id, "fields": _row_fields(event), "prev_hash": event.prev_hash, "hash": event.hash})
+    return {
+        "format": "bacninh-audit-chain/1",
+        "algorithm": "sha256(prev_hash + canonical JSON of fields), canonical = sorted keys, ',' ':', UTF-8",
+        "filter": {"year": year, "unit_code": unit_code},
+        "chains": [{"instance_id": i, "head": events[-1]["hash"] if events else GENESIS, "events": events}
+                   for i, events in chains.items()],
+    }
+
+
+def rechain_all(connection: Connection) -> int:
+    """Compute every chain from scratch over existing events (the migration that introduced the chain).
+
+    Core over an explicit column list, not the model: a later migration may add columns this one must not select.
+    """
+    table = sa.table("audit_event", sa.column("id", sa.Integer), sa.column("instance_id", sa.Integer),
+                     sa.column("task_id", sa.Integer), sa.column("at", sa.DateTime), sa.column("actor_id", sa.Integer),
+                     sa.column("acting_for_id", sa.Integer), sa.column("kind", sa.String),
+                     sa.column("step_id", sa.String), sa.column("message", sa.Text),
+                     sa.column("message_text", sa.JSON), sa.column("data", sa.JSON),
+                     sa.column("prev_hash", sa.String), sa.column("hash", sa.String))
+    heads: dict[int | None, str] = {}
+    updates = []
+    rows = connection.execute(sa.select(*(table.c[name] for name in ("id", *FIELDS)))
+                              .order_by(table.c.instance_id, table.c.id)).mappings()
+    for row in rows:
+        prev = heads.get(row["instance_id"], GENESIS)
+        heads[row["instance_id"]] = digest(prev, canonical_fields(row))
+        updates.append({"key": row["id"], "prev_hash": prev, "hash": heads[row["instance_id"]]})
+    if updates:
+        connection.execute(table.update().where(table.c.id == sa.bindparam("key"))
+                           .values(prev_hash=sa.bindparam("prev_hash"), hash=sa.bindparam("hash")), updates)
+    return len(updates)
+
+
+def iter_chain_heads(session: Session) -> Iterable[tuple[int | None, str]]:
+    """Each chain's latest hash: record them elsewhere to detect a truncated chain later."""
+    last = select(func.max(AuditEvent.id)).group_by(AuditEvent.instance_id)
+    return session.execute(select(AuditEvent.instance_id, AuditEvent.hash).where(AuditEvent.id.in_(last))
+                           .order_by(AuditEvent.instance_id))
