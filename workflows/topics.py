@@ -183,7 +183,7 @@ def notify_cycle_if_all_accepted(ctx: runtime.Context, cycle_id: int | None) -> 
         run.advance(dispatcher(ctx, cycle_instance), ctx.now)
         runtime.save(ctx, cycle_instance, run)
         return True
-    if not run.send_message(ALL_REPORTS_ACCEPTED):
+    if not run.send_message(ALL_REPORTS_ACCEPTED, now=ctx.now):
         return False
     runtime.audit(ctx, "message_received", Text("Tất cả báo cáo đã được tiếp nhận"), cycle_instance)
     run.advance(dispatcher(ctx, cycle_instance), ctx.now)

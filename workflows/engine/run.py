@@ -259,8 +259,18 @@ class Run:
                     self._guard(task.run)
         raise EngineError("The process did not reach a wait state after 1000 steps")
 
-    def send_message(self, name: str, payload: Mapping[str, Any] | None = None) -> bool:
-        """Deliver message NAME if the instance waits for it (alone or behind an event-based gateway)."""
+    def send_message(self, name: str, payload: Mapping[str, Any] | None = None,
+                     now: _dt.datetime | None = None) -> bool:
+        """Deliver message NAME at NOW if the instance waits for it (alone or behind an event-based gateway).
+
+        Delivering makes SpiffWorkflow look at every waiting event, timers included, so it must see the same moment
+        as the run that follows: a timer read against another clock could fire beside the message, and an
+        event-based gateway would then take both of its paths.
+        """
+        with clock.at(now):
+            return self._deliver(name, payload)
+
+    def _deliver(self, name: str, payload: Mapping[str, Any] | None) -> bool:
         for task in self._wf.get_tasks(state=TaskState.WAITING):
             definition = getattr(task.task_spec, "event_definition", None)
             candidates = getattr(definition, "event_definitions", None) or [definition]
