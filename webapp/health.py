@@ -30,10 +30,11 @@ def healthz():  # noqa: ANN201 - a Flask response
 def readyz():  # noqa: ANN201 - a Flask response
     """Ready when the database answers and its schema is at the migrations' head: else 503, so no traffic comes."""
     try:
-        with db.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-            current = set(MigrationContext.configure(connection).get_current_heads())
+        connection = db.session.connection()  # the request's own connection, from the pool every view uses
+        connection.execute(text("SELECT 1"))
+        current = set(MigrationContext.configure(connection).get_current_heads())
     except Exception as error:  # noqa: BLE001 - any failure to reach the database means "not ready"
+        db.session.rollback()
         return jsonify(status="unavailable", database="unreachable", error=type(error).__name__), 503
     expected = migration_heads()
     if current != expected:
