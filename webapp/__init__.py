@@ -61,12 +61,13 @@ def create_app(config_class: type[Config] | None = None, instance_path: str | No
         errors,
         notifications,
         processes,
+        statistics,
         supervise,
         tasks,
     )
 
     for module in (auth, tasks, cycles, admin, notifications, calendar_admin, processes, definitions, supervise,
-                   documents):
+                   documents, statistics):
         app.register_blueprint(module.bp)
     api.init_app(app)
     errors.register(app)
