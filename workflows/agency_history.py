@@ -106,10 +106,11 @@ def agency_history(session: Session, unit_code: str, viewer: User, now: datetime
     reports = {r.year: r for r in session.scalars(select(Report).where(Report.unit_code == unit_code))}
     cycles = {c.year: c for c in session.scalars(select(Cycle).where(Cycle.year.in_(set(evaluations) | set(reports))))}
     rows = []
+    ranks: dict[int, dict[str, tuple[int | None, int | None]]] = {}  # year → every unit's, read once a year
     for year in sorted(set(evaluations) | set(reports)):
         evaluation, report, cycle = evaluations.get(year), reports.get(year), cycles.get(year)
         shown = evaluation is not None and not evaluation.imported and (evaluation.final or sees_proposals)
-        bottom = bottom_status(session, evaluation, cycle) if evaluation and evaluation.ict_rank else None
+        bottom = bottom_status(session, evaluation, cycle, ranks) if evaluation and evaluation.ict_rank else None
         state = timeliness(report.submitted_at, report_deadline(cycle) if cycle else None, now) if report else "none"
         rows.append(YearRow(
             year, REPORT_TIMELINESS_LABELS[state], report.submitted_at if report else None,
@@ -130,15 +131,21 @@ def _label(labels: dict[str, Text], value: str | None) -> Text | None:
     return labels.get(value, value) if value else None  # type: ignore[return-value]
 
 
-def bottom_status(session: Session, evaluation: Evaluation, cycle: Cycle | None) -> BottomStatus:
+def bottom_status(session: Session, evaluation: Evaluation, cycle: Cycle | None,
+                  ranks: dict[int, dict[str, tuple[int | None, int | None]]] | None = None) -> BottomStatus:
     """EVALUATION's year through the rules' own code: the rank classes from the decision tables (of the version the
     year's cycle pinned, else the latest), last year's rank from `results.previous_ranks`, ties from `rank_ties`.
 
-    The shares are the ones the cycle's proposal uses (topics.TOP_SHARE, BOTTOM_SHARE).
+    The shares are the ones the cycle's proposal uses (topics.TOP_SHARE, BOTTOM_SHARE). RANKS caches
+    `previous_ranks` per year across the calls of one page.
     """
     year = evaluation.year
-    prev_rank, prev_units = previous_ranks(session, year - 1).get(evaluation.unit_code, (None, None))
-    this_year = previous_ranks(session, year)
+    ranks = {} if ranks is None else ranks
+    for wanted in (year - 1, year):
+        if wanted not in ranks:
+            ranks[wanted] = previous_ranks(session, wanted)
+    prev_rank, prev_units = ranks[year - 1].get(evaluation.unit_code, (None, None))
+    this_year = ranks[year]
     case = {"block": evaluation.block.value, "sections_violated": [], "ict_rank": evaluation.ict_rank,
             "ict_units": evaluation.ict_units, "prev_ict_rank": prev_rank, "prev_ict_units": prev_units,
             "slow_conclusions": False, "superior_requires_review": False, "lacks_responsibility": False,

@@ -9,18 +9,17 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import String, and_, case, cast, func, select
+from sqlalchemy import String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from workflows import permissions
 from workflows.agency_history import report_deadline
 from workflows.errors import NotAllowed
 from workflows.messages import Text
-from workflows.models import Cycle, Evaluation, Report, User
+from workflows.models import Cycle, Evaluation, Report, UnitHistory, User
 from workflows.rules import RATINGS
-from workflows.units import units_of_year
 
 SECTIONS = (1, 2, 3, 4)
 MOVEMENTS = ("up", "same", "down", "no_comparison")
@@ -89,6 +88,7 @@ class Statistics:
     reports: tuple[YearReports, ...]
     movement_year: int | None  # the year compared with the one before
     movements: tuple[Movement, ...]  # most places gained first; no comparison last
+    comparable_years: tuple[int, ...]  # years with a year before them: the choices of MOVEMENT_YEAR
 
     @property
     def section_totals(self) -> dict[int, int]:
@@ -104,11 +104,12 @@ def statistics(session: Session, viewer: User, now: datetime, movement_year: int
     """Every figure of the statistics page; MOVEMENT_YEAR defaults to the latest year with a year before it."""
     ensure_may_see_statistics(viewer)
     years = sorted(session.scalars(select(Evaluation.year).distinct()))
-    if movement_year is None or movement_year not in years:
-        movement_year = next((y for y in reversed(years) if y - 1 in years), None)
+    comparable = tuple(y for y in years if y - 1 in years)
+    if movement_year not in comparable:
+        movement_year = comparable[-1] if comparable else None
     return Statistics(tuple(ratings_per_year(session)), tuple(sections_per_year(session)),
                       tuple(reports_per_year(session, now)), movement_year,
-                      tuple(rank_movements(session, movement_year)) if movement_year else ())
+                      tuple(rank_movements(session, movement_year)) if movement_year else (), comparable)
 
 
 def ratings_per_year(session: Session) -> list[YearRatings]:
@@ -174,11 +175,14 @@ def reports_per_year(session: Session, now: datetime) -> list[YearReports]:
 def rank_movements(session: Session, year: int) -> list[Movement]:
     """Each unit's ICT rank in YEAR beside YEAR − 1's (one join), most places gained first."""
     current, previous = aliased(Evaluation), aliased(Evaluation)
+    on = date(year, 12, 31)  # the name the unit bore that year (units.units_of_year's rule)
     rows = session.execute(
-        select(current.unit_code, current.ict_rank, current.ict_units, previous.ict_rank, previous.ict_units)
+        select(current.unit_code, UnitHistory.name_vi, current.ict_rank, current.ict_units, previous.ict_rank,
+               previous.ict_units)
         .outerjoin(previous, and_(previous.unit_code == current.unit_code, previous.year == year - 1))
+        .outerjoin(UnitHistory, and_(UnitHistory.code == current.unit_code, UnitHistory.valid_from <= on,
+                                     or_(UnitHistory.valid_to.is_(None), UnitHistory.valid_to >= on)))
         .where(current.year == year))
-    names = {u.code: u.name_vi for u in units_of_year(session, year)}
-    movements = [Movement(code, names.get(code, code), rank, units, prev_rank, prev_units)
-                 for code, rank, units, prev_rank, prev_units in rows]
+    movements = [Movement(code, name or code, rank, units, prev_rank, prev_units)
+                 for code, name, rank, units, prev_rank, prev_units in rows]
     return sorted(movements, key=lambda m: (m.change is None, -(m.change or 0), m.rank or 0, m.unit_code))

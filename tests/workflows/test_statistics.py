@@ -103,6 +103,9 @@ def test_statistics_match_a_hand_count(two_years):
     assert (first.unit_code, first.change) == ("SXD", 2)  # 11→9, ahead of STNMT's 12→10 by its better rank
     assert last.unit_code == "BQLKCN" and last.change is None
     assert stats.movements[-2].unit_code == "SGTVT" and stats.movements[-2].change == -14
+    # 2024 has no year before it to compare with: asking for it shows 2025
+    assert stats.comparable_years == (2025,)
+    assert statistics.statistics(two_years, person(two_years, "dic"), NOW, movement_year=2024).movement_year == 2025
 
 
 def test_late_and_pending_reports_against_the_deadline(two_years):
