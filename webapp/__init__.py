@@ -64,13 +64,14 @@ def create_app(config_class: type[Config] | None = None, instance_path: str | No
         notifications,
         operations_cli,
         processes,
+        statistics,
         supervise,
         tasks,
     )
     from webapp import logging as structured_logs
 
     for module in (auth, tasks, cycles, admin, notifications, calendar_admin, processes, definitions, supervise,
-                   documents):
+                   documents, statistics):
         app.register_blueprint(module.bp)
     api.init_app(app)
     errors.register(app)

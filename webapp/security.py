@@ -39,6 +39,7 @@ def navigation() -> dict[str, Any]:
     return {"may": {
         "view_processes": permissions.may_view_processes(user),
         "see_boards": permissions.may_see_boards(user),
+        "see_statistics": permissions.may_see_statistics(user),
         "edit_definitions": permissions.may_edit_definitions(user),
         "manage_users": permissions.may_manage_users(user),
     }}

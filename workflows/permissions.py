@@ -31,6 +31,9 @@ CENTRAL_ROLES = frozenset({Role.DIC_OFFICER, Role.DIC_LEADER, Role.HOME_AFFAIRS,
 # Who reads a year's outcomes (proposed or decided): DIC runs the cycle, Home Affairs and the Committee decide.
 RESULT_VIEWERS = frozenset({Role.DIC_OFFICER, Role.DIC_LEADER, Role.HOME_AFFAIRS, Role.COMMITTEE, Role.SUPERVISOR,
                             Role.ADMIN})
+# Who reads the statistics over the years (workflows/statistics.py): DIC, Home Affairs, the Committee, oversight.
+STATISTICS_VIEWERS = frozenset({Role.DIC_OFFICER, Role.DIC_LEADER, Role.HOME_AFFAIRS, Role.COMMITTEE,
+                                Role.SUPERVISOR, Role.ADMIN})
 # Who opens a year (DIC runs the cycle).
 OPENING_ROLES = frozenset({Role.DIC_LEADER, Role.DIC_OFFICER, Role.ADMIN})
 # Who uploads, chooses and migrates process definitions (workflows/versions.py, the definitions pages and API).
@@ -208,6 +211,17 @@ def may_follow_cycle(viewer: User) -> bool:
 
 def may_see_results(viewer: User) -> bool:
     return holds_any(viewer, RESULT_VIEWERS)
+
+
+def may_see_agency_history(viewer: User | None, unit_code: str) -> bool:
+    """An agency's history over the years: those who read results see every agency's, its own people their own."""
+    if viewer is None:
+        return False
+    return may_see_results(viewer) or (holds_any(viewer, AGENCY_ROLES) and viewer.unit_code == unit_code)
+
+
+def may_see_statistics(viewer: User | None) -> bool:
+    return holds_any(viewer, STATISTICS_VIEWERS)
 
 
 def may_read_document(viewer: User, kind: str, unit_code: str | None = None) -> bool:

@@ -56,6 +56,21 @@ REWARD_LABELS: dict[str, Text] = {
     "ad_hoc_eligible": Text("Đề nghị khen thưởng đột xuất"),
     "none": Text("Không đề nghị"),
 }
+# The ICT Index rank class of a year, as the decision tables ict_rank_class / prev_ict_rank_class give it.
+RANK_CLASS_LABELS: dict[str, Text] = {
+    "top20": Text("Nhóm 20% cao nhất"),
+    "middle": Text("Nhóm giữa"),
+    "bot15": Text("Nhóm 15% thấp nhất"),
+    "not_ranked": Text("Không có xếp hạng"),
+}
+# Whether a year's report came in on time (an agency's history, the statistics).
+REPORT_TIMELINESS_LABELS: dict[str, Text] = {
+    "on_time": Text("Nộp đúng hạn"),
+    "late": Text("Nộp sau hạn"),
+    "missing": Text("Không nộp"),
+    "pending": Text("Chưa nộp, còn hạn"),
+    "none": Text("Không có báo cáo trong hệ thống"),
+}
 # An outcome field and the labels of its values.
 OUTCOME_FIELDS: dict[str, tuple[Text, dict[str, Text]]] = {
     "rating": (Text("Xếp loại"), RATING_LABELS),
@@ -208,7 +223,7 @@ def _values(*tables: Mapping[object, str] | Iterable[str]) -> Iterable[str]:
 
 # Every word above plus the checklist's (workflows/criteria.py): what the `term` filter translates.
 ALL_WORDS: frozenset[str] = frozenset(_values(
-    ROLE_LABELS, [SYSTEM], RATING_LABELS, SANCTION_LABELS, REWARD_LABELS,
+    ROLE_LABELS, [SYSTEM], RATING_LABELS, SANCTION_LABELS, REWARD_LABELS, RANK_CLASS_LABELS, REPORT_TIMELINESS_LABELS,
     [label for label, _ in OUTCOME_FIELDS.values()], REASON_LABELS, CYCLE_STATUS_LABELS, INSTANCE_STATUS_LABELS,
     REPORT_STAGE_LABELS, OVERRIDE_STAGE_LABELS,
     NOTIFICATION_KIND_LABELS, DATA_KEY_LABELS, CYCLE_DETAIL_LABELS, [YES, NO], DIAGRAM_WORDS,

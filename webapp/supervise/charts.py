@@ -51,10 +51,13 @@ class LineChart:
 
 
 def line_chart(values: Sequence[int], labels: Sequence[str], ceiling: int, width: int = 480,
-               height: int = 240) -> LineChart:
-    """A line of VALUES over LABELS (weeks), the y axis from 0 to CEILING (the number of agencies)."""
+               height: int = 240, floor: int = 0, inverted: bool = False) -> LineChart:
+    """A line of VALUES over LABELS (weeks, years), the y axis from FLOOR to CEILING (e.g. the number of agencies).
+
+    INVERTED puts FLOOR at the top: a rank, where 1 is best, reads as "higher is better".
+    """
     left, top, right, bottom = 48, 16, width - 32, height - 40  # room for the last date's label
-    ceiling = max(ceiling, max(values, default=0), 1)
+    ceiling = max(ceiling, max(values, default=0), floor + 1)
     count = len(values)
     step = (right - left) / (count - 1) if count > 1 else 0.0
 
@@ -62,13 +65,34 @@ def line_chart(values: Sequence[int], labels: Sequence[str], ceiling: int, width
         return round(left + index * step if count > 1 else (left + right) / 2, 1)
 
     def y(value: float) -> float:
-        return round(bottom - (bottom - top) * value / ceiling, 1)
+        share = (value - floor) / (ceiling - floor)
+        return round(top + (bottom - top) * share if inverted else bottom - (bottom - top) * share, 1)
 
     points = [(x(i), y(v), labels[i], v) for i, v in enumerate(values)]
-    ticks = sorted({0, ceiling // 2, ceiling}) if ceiling > 1 else [0, 1]
+    ticks = sorted({floor, (floor + ceiling) // 2, ceiling})
     # At most about six dates under the axis, so they never overlap; the table below has every week.
     every = max(1, -(-count // 6))
     x_ticks = [(x(i), labels[i]) for i in range(0, count, every)]
     return LineChart(width, height, left, top, right, bottom, points,
                      " ".join(f"{px},{py}" for px, py, _, _ in points), [(y(t), t) for t in ticks], x_ticks,
                      ceiling, y(ceiling))
+
+
+@dataclass
+class Segment:
+    key: str  # CSS class of the part
+    label: str
+    value: int
+    x: float  # 0-100
+    width: float
+
+
+def stacked_bar(parts: Sequence[tuple[str, str, int]], total: int | None = None) -> list[Segment]:
+    """One bar split into PARTS (key, label, value), each as wide as its share of TOTAL (default: their sum)."""
+    whole = total if total is not None else sum(v for _, _, v in parts)
+    segments, x = [], 0.0
+    for key, label, value in parts:
+        width = round(100.0 * value / whole, 2) if whole > 0 else 0.0
+        segments.append(Segment(key, label, value, round(x, 2), width))
+        x += width
+    return segments

@@ -1,0 +1,3 @@
+from webapp.statistics.views import bp
+
+__all__ = ["bp"]
