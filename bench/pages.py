@@ -36,7 +36,18 @@ def measure(client, url: str, requests: int) -> tuple[int, float, float]:
     return len(response.data), statistics.median(times), max(times)
 
 
-def run(size: int, requests: int, url: str | None) -> list[tuple[str, int, float, float]]:
+def profile(client, url: str) -> None:
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    client.get(url)
+    profiler.disable()
+    pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
+
+
+def run(size: int, requests: int, url: str | None, show_profile: bool = False) -> list[tuple[str, int, float, float]]:
     from factories import report_payload
     from sqlalchemy import select
 
@@ -86,6 +97,8 @@ def run(size: int, requests: int, url: str | None) -> list[tuple[str, int, float
 
     client = app.test_client()
     client.post("/login", data={"username": "dic", "password": "simulation-only"})
+    if show_profile:
+        profile(client, f"/tasks/{consolidate}")
     results = [(f"consolidation, {size} units", *measure(client, f"/tasks/{consolidate}", requests)),
                (f"consolidation, {size} units, one row open",
                 *measure(client, f"/tasks/{consolidate}?open={codes[1]}", requests))]
@@ -112,10 +125,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="28,280")
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--profile", action="store_true", help="print where one consolidation request spends its time")
     args = parser.parse_args()
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
-        rows += run(size, args.requests, args.database_url)
+        rows += run(size, args.requests, args.database_url, args.profile)
     print(f"\n{'page':<44} {'KB':>7} {'p50 ms':>8} {'max ms':>8}")
     for label, size, p50, worst in rows:
         print(f"{label:<44} {size / 1024:>7.1f} {p50:>8.1f} {worst:>8.1f}")

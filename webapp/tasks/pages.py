@@ -225,23 +225,6 @@ class ConsolidationRow:
         return self.changed > 0 or any(key.startswith("appraisal") for key in self.errors)
 
 
-@dataclass
-class BlockTable:
-    key: str
-    title: str
-    default_units: int
-    rows: list[ConsolidationRow]
-
-
-@dataclass
-class ConsolidationForm:
-    blocks: list[BlockTable]
-    csv_text: str
-    csv_errors: list[str]
-    late_reason: str = REASONS_VI["LATE_REPORT"]
-    statuses: list[tuple[str, str]] = field(default_factory=lambda: list(STATUSES.items()))
-
-
 def _sections_text(sections: list[int]) -> str:
     return _("Mục %(list)s", list=", ".join(str(s) for s in sections)) if sections else _("Không vi phạm")
 
@@ -266,27 +249,6 @@ def _report_status(report: Report | None, status: InstanceStatus | None) -> str:
     if status == InstanceStatus.CANCELLED:
         return _("Đã hủy")
     return _("Chưa được tiếp nhận")
-
-
-def _consolidation_context(session: Any, task: HumanTask, user: User) -> dict[str, Any]:
-    evaluations = evaluations_of_year(session, task.year)
-    names = {u.code: u.name_vi for u in units_of_year(session, task.year)}
-    reports = _self_assessments(session, task.year)
-
-    def page_model(draft: Any, errors: Mapping[str, str]) -> ConsolidationForm:
-        units_in = _mapping(_mapping(draft).get("units"))
-        blocks: list[BlockTable] = []
-        for block in Block:
-            members = sorted((e for e in evaluations.values() if e.block == block), key=lambda e: e.unit_code)
-            if not members:
-                continue
-            rows = [_consolidation_row(e, names, reports, units_in, errors) for e in members]
-            blocks.append(BlockTable(block.value, _block_label(block), sum(1 for r in rows if r.rank), rows))
-        csv = _mapping(_mapping(draft).get("ranks_csv"))
-        csv_errors = [f"{key}: {message}" for key, message in _mapping(csv.get("errors")).items()]
-        return ConsolidationForm(blocks, _text(csv.get("text")), csv_errors)
-
-    return {"page_model": page_model}
 
 
 def _consolidation_row(e: Evaluation, names: Mapping[str, str], reports: Mapping[str, Any],
@@ -549,10 +511,9 @@ def _parse_dic_self_review(session: Any, task: HumanTask, user: User, form: Mult
                            "reason": form.get(f"ov-{DIC_CODE}-reason", "")}]}
 
 
+# DIC's consolidation and evaluation pages are in province.py (a table of units, a draft per unit); it registers them.
 PAGES.update({
     "app:agency_report": Page("tasks/forms/agency_report.html", _report_context, _parse_report),
-    "app:consolidation": Page("tasks/forms/consolidation.html", _consolidation_context, _parse_consolidation),
-    "app:evaluation": Page("tasks/forms/evaluation.html", _outcomes_context(), _parse_outcomes),
     "app:dic_self_review": Page("tasks/forms/dic_self_review.html", _outcomes_context({DIC_CODE}),
                                 _parse_dic_self_review),
     "app:home_affairs_proposal": Page("tasks/forms/home_affairs_proposal.html", _outcomes_context(), _parse_outcomes),

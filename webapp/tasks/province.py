@@ -152,7 +152,7 @@ def _consolidation_context(session: Any, task: HumanTask, user: User) -> dict[st
     evaluations = evaluations_of_year(session, task.year)
     names = {u.code: u.name_vi for u in units_of_year(session, task.year)}
     reports = pages._self_assessments(session, task.year)
-    self_assessed = consolidation.self_assessments(session, task.year)
+    self_assessed = {code: pages._statuses_of(report) for code, (report, _status) in reports.items()}
     drafts = unit_drafts.drafts_of(session, task.id)
 
     def page_model(draft: Any, errors: Mapping[str, Any], open_code: str | None = None) -> ConsolidationPage:
