@@ -101,3 +101,23 @@ def test_evaluation_drafts_per_unit_become_overrides_with_their_reason(session):
     tasks.complete_task(session, evaluate, people["dic_leader"], {"confirmed": True}, at(date(2026, 1, 6)))
     stc = session.scalar(select(Evaluation).where(Evaluation.unit_code == "STC"))
     assert stc.rating == "complete" and stc.overrides[0].reason == "Thiếu minh chứng"
+
+
+def test_a_home_affairs_return_to_consolidation_reopens_it_with_the_ranks_entered(session):
+    people, task_id = _to_consolidation(session, ("STC",))
+    tasks.complete_task(session, task_id, people["dic"], {"units": {"STC": {"ict_rank": 1, "ict_units": 1,
+                                                                            "slow_conclusions": False}}}, DAY)
+    tasks.complete_task(session, open_task(session, "evaluate").id, people["dic_leader"], {}, at(date(2026, 1, 6)))
+    tasks.complete_task(session, open_task(session, "review_dic_self_evaluation").id, people["home_affairs"], {},
+                        at(date(2026, 1, 7)))
+    tasks.complete_task(session, open_task(session, "home_affairs_proposal").id, people["home_affairs"],
+                        {"ha_decision": "return_to_consolidation", "ha_reason": "Thứ hạng khối sở cần đối chiếu lại"},
+                        at(date(2026, 1, 7)))
+    again = open_task(session, "consolidate")
+    assert again.id != task_id
+    # the year starts again from what was recorded: nothing to retype, and a change goes through its draft
+    unit_drafts.save_unit_drafts(session, again.id, people["dic"], {"STC": {"ict_rank": 2, "ict_units": 3}})
+    tasks.complete_task(session, again.id, people["dic"], {"confirmed": True}, at(date(2026, 1, 8)))
+    stc = session.scalar(select(Evaluation).where(Evaluation.unit_code == "STC"))
+    assert (stc.ict_rank, stc.ict_units) == (2, 3)
+    assert open_task(session, "evaluate")
