@@ -186,8 +186,10 @@ def _consolidation_context(session: Any, task: HumanTask, user: User) -> dict[st
         open_code = _open_code(open_code)
         detail = None
         if open_code in evaluations:
+            # The opened unit's form shows its draft's own problems too, next to their fields.
+            found = {**consolidation.check_entry(open_code, pages._mapping(entries[open_code])), **errors}
             detail = pages._consolidation_row(evaluations[open_code], names, reports,
-                                              {open_code: entries[open_code]}, errors)
+                                              {open_code: entries[open_code]}, found)
         by_code = {u.code: u for u in lines}
         csv = pages._mapping(submitted.get("ranks_csv"))
         return ConsolidationPage(
