@@ -175,6 +175,10 @@ def _consolidation_context(session: Any, task: HumanTask, user: User) -> dict[st
         not_ranked = {k: pages._text(v) for k, v in pages._mapping(submitted.get("not_ranked")).items()}
         stated = {k for k, v in not_ranked.items() if v.strip()}
         no_rank, no_appraisal = consolidation.missing(entries, evaluations, self_assessed, stated)
+        by_unit: dict[str, dict[str, Any]] = {}  # a refused submission's errors, grouped once (not per row)
+        for key, message in errors.items():
+            if key.startswith("units."):
+                by_unit.setdefault(key.split(".")[1], {})[key] = message
         lines = []
         for code, e in evaluations.items():
             entry = pages._mapping(entries[code])
@@ -184,8 +188,7 @@ def _consolidation_context(session: Any, task: HumanTask, user: User) -> dict[st
             rank, rank_value = _rank_text(entry)
             missing_keys = ({f"units.{code}.ict_rank"} if code in no_rank else set()) | (
                 {f"units.{code}.appraisal"} if code in no_appraisal else set())
-            found = {**consolidation.check_entry(code, entry),
-                     **{k: m for k, m in errors.items() if k == f"units.{code}" or k.startswith(f"units.{code}.")}}
+            found = {**consolidation.check_entry(code, entry), **by_unit.get(code, {})}
             problems = list(dict.fromkeys(localize(m) for k, m in found.items() if k not in missing_keys))
             lines.append(UnitLine(
                 code, names.get(code, code), e.block.value, pages._block_label(e.block),
