@@ -17,6 +17,8 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from webapp.extensions import db
@@ -27,7 +29,7 @@ from workflows import consolidation, steps, tasks, unit_drafts
 from workflows.calendar import local_today
 from workflows.criteria import CRITERIA, STATUSES, violated_sections
 from workflows.errors import InvalidInput
-from workflows.models import Block, HumanTask, User
+from workflows.models import Block, Evaluation, HumanTask, Override, User
 from workflows.results import OVERRIDABLE, evaluations_of_year, parse_rank_csv
 from workflows.rules import REASONS_VI
 from workflows.units import units_of_year
@@ -306,7 +308,10 @@ class EvaluationPage:
 
 
 def _evaluation_context(session: Any, task: HumanTask, user: User) -> dict[str, Any]:
-    evaluations = evaluations_of_year(session, task.year)
+    # Every row shows its overrides and who made them: loaded in two queries, not two per unit (280 units).
+    evaluations = {e.unit_code: e for e in session.scalars(
+        select(Evaluation).where(Evaluation.year == task.year, Evaluation.imported.is_(False))
+        .options(selectinload(Evaluation.overrides).joinedload(Override.by)))}
     names = {u.code: u.name_vi for u in units_of_year(session, task.year)}
     drafts = unit_drafts.drafts_of(session, task.id)
     # The overrides the step builds from the drafts, in its order: a refused submission's errors name them by index.
