@@ -53,6 +53,8 @@ TERMS = frozenset({
     _l("Trả lại để bổ sung"),
     _l("Trình UBND tỉnh"),
     _l("Trả lại Sở TT&TT"),
+    _l("Trả lại Sở TT&TT (bước đánh giá)"),
+    _l("Trả lại Sở TT&TT (bước tổng hợp)"),
     _l("Ban hành quyết định"),
     _l("Trả lại Sở Nội vụ"),
     # decision tables: names and column labels (bpmn/*.dmn)

@@ -290,11 +290,13 @@ def simulate(session: Session, year: int, agencies: int, seed: int = 1) -> Simul
             "lacks_responsibility": s.superior,
             "special_achievement": s.special,
             **({"appraisal": {c.id: "fail" if c.section in s.sections else "pass" for c in CRITERIA}}
-               if s.path == "missing" and s.sections else {}),
+               if s.path == "missing" else {}),  # no report: DIC appraises from what it knows
         }
         for s in scenarios
     }
-    complete(people["dic"], open_task(None, "consolidate"), {"units": units_payload}, next_year)
+    not_ranked = {s.code: "Không có trong bảng xếp hạng ICT Index năm nay." for s in scenarios if s.rank is None}
+    complete(people["dic"], open_task(None, "consolidate"), {"units": units_payload, "not_ranked": not_ranked},
+             next_year)
 
     evaluation_task = open_task(None, "evaluate")
     overrides = _settle_manual_reviews(session, year, by_code)

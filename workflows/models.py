@@ -271,6 +271,23 @@ class HumanTask(Base):
     __mapper_args__ = {"version_id_col": lock_version}
 
 
+class UnitDraft(Base):
+    """What was typed for one unit on a province-wide task (consolidation, evaluation), saved as it is typed.
+
+    A row per (task, unit), apart from the task row: saving one unit rewrites only that unit's row and never bumps
+    the task's lock_version, so saving as one types does not collide with another person's completion or claim.
+    """
+
+    __tablename__ = "unit_draft"
+    __table_args__ = (UniqueConstraint("task_id", "unit_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id"))
+    unit_code: Mapped[str] = mapped_column(String(20))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+    saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
 class AuditEvent(Base):
     """Append-only history: who did what, when, with the data submitted."""
 

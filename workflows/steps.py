@@ -6,26 +6,19 @@ the process needs. Raising InvalidInput leaves everything unsaved: the whole act
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from workflows import runtime
+from workflows.consolidation import consolidation
 from workflows.criteria import BUDGET_CATEGORIES, CRITERIA, STATUSES, violated_sections
 from workflows.errors import InvalidInput, NotAllowed
 from workflows.messages import Text
-from workflows.models import HumanTask, ProcessInstance, Report
+from workflows.models import Report
 from workflows.results import apply_overrides, evaluations_of_year
+from workflows.step_context import StepContext
+from workflows.unit_drafts import drafts_of
 from workflows.units import DIC_CODE
-
-
-@dataclass
-class StepContext:
-    ctx: runtime.Context
-    task: HumanTask
-    instance: ProcessInstance
-    form_values: dict[str, Any]
 
 
 def agency_report(step: StepContext, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -83,89 +76,21 @@ def agency_report(step: StepContext, payload: Mapping[str, Any]) -> dict[str, An
     return {"self_assessed_violations": violated_sections({k: v["status"] for k, v in criteria.items()})}
 
 
-def consolidation(step: StepContext, payload: Mapping[str, Any]) -> dict[str, Any]:
-    """DIC's ICT Index ranks per block and appraisal per criterion (authoritative over the self-assessment)."""
-    session, year = step.ctx.session, step.instance.year
-    evaluations = evaluations_of_year(session, year)
-    reports = {r.unit_code: r for r in session.scalars(select(Report).where(Report.year == year))}
-    units_in = payload.get("units")
-    if not isinstance(units_in, Mapping):
-        raise InvalidInput(Text("Chưa có số liệu tổng hợp."), {"units": Text("Cần số liệu cho từng đơn vị.")})
-    errors: dict[str, str] = {}
-    for code, entry in units_in.items():
-        if code not in evaluations:
-            errors[f"units.{code}"] = Text("Đơn vị không thuộc kỳ đánh giá này.")
-        elif not isinstance(entry, Mapping):
-            errors[f"units.{code}"] = Text("Dữ liệu không hợp lệ.")
-        else:
-            errors.update(_check_unit_entry(code, entry))
-    for name in sorted(set(payload) - {"units"}):
-        errors[name] = Text("Trường này không có trong biểu mẫu của bước.")
-    if errors:
-        raise InvalidInput(Text("Số liệu tổng hợp chưa hợp lệ."), errors)
-    block_sizes: dict[str, int] = {}
-    for code, entry in units_in.items():
-        if entry.get("ict_rank") is not None:
-            block = evaluations[code].block.value
-            block_sizes[block] = block_sizes.get(block, 0) + 1
-    for code, entry in units_in.items():
-        evaluation = evaluations[code]
-        rank = entry.get("ict_rank")
-        evaluation.ict_rank = rank
-        evaluation.ict_units = entry.get("ict_units") or (block_sizes.get(evaluation.block.value) if rank else None)
-        if rank is not None and evaluation.ict_units is not None and rank > evaluation.ict_units:
-            errors[f"units.{code}.ict_rank"] = Text("Thứ hạng vượt quá số đơn vị của khối ({units}).",
-                                                      units=evaluation.ict_units)
-        self_assessed = {cid: v["status"] for cid, v in (reports[code].criteria if code in reports else {}).items()}
-        appraisal = {**self_assessed, **(entry.get("appraisal") or {})}
-        evaluation.appraisal = appraisal
-        evaluation.sections_violated = violated_sections(appraisal)
-        evaluation.slow_conclusions = entry.get("slow_conclusions")
-        evaluation.superior_requires_review = bool(entry.get("superior_requires_review", False))
-        evaluation.lacks_responsibility = bool(entry.get("lacks_responsibility", False))
-        evaluation.special_achievement = bool(entry.get("special_achievement", False))
-    if errors:
-        raise InvalidInput(Text("Số liệu tổng hợp chưa hợp lệ."), errors)
-    return {"units_consolidated": len(units_in)}
-
-
-def _check_unit_entry(code: str, entry: Mapping[str, Any]) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    known = {"ict_rank", "ict_units", "appraisal", "slow_conclusions", "superior_requires_review",
-             "lacks_responsibility", "special_achievement"}
-    for name in sorted(set(entry) - known):
-        errors[f"units.{code}.{name}"] = Text("Trường này không có trong biểu mẫu của bước.")
-    for name in ("ict_rank", "ict_units"):
-        value = entry.get(name)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-            errors[f"units.{code}.{name}"] = Text("Phải là số nguyên dương.")
-    rank, units = entry.get("ict_rank"), entry.get("ict_units")
-    if units is not None and rank is None:
-        errors[f"units.{code}.ict_rank"] = Text("Có số đơn vị của khối thì phải có thứ hạng.")
-    elif isinstance(rank, int) and isinstance(units, int) and rank > units and f"units.{code}.ict_rank" not in errors:
-        errors[f"units.{code}.ict_rank"] = Text("Thứ hạng vượt quá số đơn vị của khối ({units}).", units=units)
-    appraisal = entry.get("appraisal") or {}
-    if not isinstance(appraisal, Mapping):
-        errors[f"units.{code}.appraisal"] = Text("Thẩm định phải theo từng tiêu chí.")
-    else:
-        for cid, status in appraisal.items():
-            if cid not in {c.id for c in CRITERIA} or status not in STATUSES:
-                errors[f"units.{code}.appraisal.{cid}"] = Text("Tiêu chí hoặc kết quả thẩm định không hợp lệ.")
-    if entry.get("slow_conclusions") not in (None, True, False):
-        errors[f"units.{code}.slow_conclusions"] = Text("Chọn Có, Không hoặc Chưa rõ.")
-    for name in ("superior_requires_review", "lacks_responsibility", "special_achievement"):
-        if entry.get(name) not in (None, True, False):
-            errors[f"units.{code}.{name}"] = Text("Chọn Có hoặc Không.")
-    return errors
-
-
 def evaluation(step: StepContext, payload: Mapping[str, Any]) -> dict[str, Any]:
     """DIC's evaluation: override proposals with written reasons; every manual-review outcome must be settled."""
     session, actor = step.ctx.session, step.ctx.actor
     assert actor is not None
     evaluations = evaluations_of_year(session, step.instance.year)
-    _reject_unknown(payload, {"overrides"})
-    apply_overrides(session, evaluations, payload.get("overrides"), "evaluate", actor)
+    _reject_unknown(payload, {"overrides", "confirmed"})
+    if payload.get("confirmed") is False:
+        confirm = Text("Đánh dấu xác nhận trước khi gửi.")
+        raise InvalidInput(confirm, {"confirmed": confirm})
+    overrides = payload.get("overrides")
+    if overrides is None or isinstance(overrides, list):
+        overrides = (overrides or []) + draft_overrides(drafts_of(session, step.task.id),
+                                                       {str(o.get("unit_code")) for o in overrides or []
+                                                        if isinstance(o, Mapping)})
+    apply_overrides(session, evaluations, overrides, "evaluate", actor)
     unresolved = {
         f"units.{code}": Text("Cần quyết định xếp loại/hình thức xử lý thay cho 'Cần xem xét thủ công'.")
         for code, e in sorted(evaluations.items())
@@ -182,6 +107,13 @@ def evaluation(step: StepContext, payload: Mapping[str, Any]) -> dict[str, Any]:
     if unresolved:
         raise InvalidInput(Text("Còn đơn vị cần xem xét thủ công chưa được quyết định."), unresolved)
     return {"evaluated_units": len(evaluations)}
+
+
+def draft_overrides(drafts: Mapping[str, Mapping[str, Any]], submitted: set[str]) -> list[dict[str, Any]]:
+    """The overrides typed unit by unit on the evaluation page (each unit's draft), but for units submitted directly."""
+    return [{"unit_code": code, "field": field, "value": value, "reason": str(draft.get("reason") or "")}
+            for code, draft in sorted(drafts.items()) if code not in submitted
+            for field, value in sorted((draft.get("values") or {}).items()) if value]
 
 
 def dic_self_review(step: StepContext, payload: Mapping[str, Any]) -> dict[str, Any]:

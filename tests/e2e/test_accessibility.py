@@ -194,12 +194,19 @@ def test_dics_consolidation_and_evaluation_pages_have_no_violations(live_app, se
     found: list[str] = []
     page = _login(browser, server, "dic")
     _visit(page, f"{server}/tasks/{ids['consolidate']}", found)
-    page.locator('input[name="rank-SNV"]').fill("99")  # above the size of its block
-    page.get_by_role("button", name="Gửi", exact=True).click()
+    page.get_by_role("button", name="Gửi", exact=True).click()  # nothing entered: refused, naming SNV
+    assert page.locator("#missing").get_by_text("SNV").is_visible()
+    found.extend(_violations(page))
+    _visit(page, f"{server}/tasks/{ids['consolidate']}?open=SNV", found)  # SNV's row opened in place
+    page.locator('input[name="rank-SNV"]').fill("0")  # not a positive whole number
+    page.get_by_role("button", name="Lưu nháp của SNV").click()
+    page.locator("#u-SNV td.status").get_by_text("Đã lưu nháp của SNV.").wait_for()
+    page.goto(f"{server}/tasks/{ids['consolidate']}?open=SNV")
     assert page.locator('input[name="rank-SNV"]').get_attribute("aria-invalid") == "true"
     found.extend(_violations(page))
     page = _login(browser, server, "dic_leader")
     _visit(page, f"{server}/tasks/{ids['evaluate']}", found)
+    _visit(page, f"{server}/tasks/{ids['evaluate']}?open=STC", found)  # a row opened onto its facts and form
     _assert_none(found)
 
 

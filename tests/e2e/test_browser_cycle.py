@@ -101,17 +101,33 @@ def test_an_agency_report_goes_from_draft_to_the_committees_decision(live_app, s
     page.get_by_label("Kết quả thẩm định").select_option("accept")
     b.submit()
     b.open_task("Tổng hợp, thẩm định tiêu chí và xếp hạng ICT Index", "dic_officer-consolidation")
+    # Gửi on the untouched page closes nothing: it names the unit still without a rank (issue 9).
+    assert "0 / 1 đơn vị đã có thứ hạng" in page.locator("#progress").inner_text()
+    page.get_by_label("Tôi đã kiểm tra số liệu").check()
+    b.submit()
+    assert "Chưa có thứ hạng: STC" in page.get_by_role("alert").first.inner_text()
+    # The unit's row opens in place onto its own form (fetched by the script) and saves as its draft.
+    page.get_by_text("Nhập, sửa số liệu của Sở Tài chính").click()
     page.locator('input[name="rank-STC"]').fill("1")
     page.locator('input[name="units-STC"]').fill("1")
     page.locator('input[name="slow-STC"][value="no"]').check()
+    page.get_by_role("button", name="Lưu nháp của STC").click()
+    page.locator("#u-STC td.status").get_by_text("Đã lưu nháp của STC.").wait_for()
+    page.screenshot(path=str(shots / "consolidation.png"), full_page=True)
+    page.goto(page.url.split("#")[0])  # a GET (reloading would send the refused form again)
+    assert "1 / 1 đơn vị đã có thứ hạng" in page.locator("#progress").inner_text()
+    page.get_by_label("Tôi đã kiểm tra số liệu").check()
     b.submit()
     assert "Đã hoàn thành" in b.flash()
 
-    # DIC's leader reviews the proposal of the decision tables.
+    # DIC's leader reviews the proposal of the decision tables, a row per unit, and confirms.
     b.login("dic_leader")
     b.open_task("Đánh giá trách nhiệm người đứng đầu (Điều 15)", "dic_leader")
     assert page.get_by_text("Hoàn thành xuất sắc nhiệm vụ").first.is_visible()
+    page.get_by_text("Xem căn cứ, điều chỉnh kết quả của Sở Tài chính").click()
+    page.locator('select[name="ov-STC-rating"]').wait_for()
     page.screenshot(path=str(shots / "evaluation.png"), full_page=True)
+    page.get_by_label("Tôi xác nhận kết quả đánh giá").check()
     b.submit()
 
     # Home Affairs: the four-eyes review of DIC's own result, then the proposal to the Committee.

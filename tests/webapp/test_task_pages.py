@@ -11,13 +11,14 @@ from datetime import date
 import pytest
 import werkzeug.test
 from factories import at, open_small_cycle, open_task, report_payload
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from webapp.extensions import db
 from workflows import cycles, evidence, tasks
 from workflows.criteria import CRITERIA
 from workflows.errors import NotAllowed, NotFound
 from workflows.models import Evaluation, Evidence, HumanTask, Override, Report, TaskState, User
+from workflows.units import units_of_year
 
 PASSWORD = "simulation-only"
 CODES = ["STC", "SNV", "STTTT"]
@@ -92,7 +93,8 @@ def to_consolidation(app) -> None:
 CONSOLIDATED = {
     "STC": {"ict_rank": 1, "slow_conclusions": False},
     "SNV": {"ict_rank": 2, "slow_conclusions": None},  # Mục 2 violated, slow unknown: manual review
-    "STTTT": {"ict_rank": 3, "slow_conclusions": False},
+    "STTTT": {"ict_rank": 3, "slow_conclusions": False,  # never reported: DIC appraises it
+              "appraisal": {c.id: "pass" for c in CRITERIA}},
 }
 
 
@@ -326,38 +328,59 @@ def test_evidence_checks_the_content_not_only_the_name():
 def test_consolidation_page_lists_every_unit_with_its_report_and_the_controls(app, client):
     to_consolidation(app)
     login(client, "dic")
-    response = client.get(f"/tasks/{task_id(app, 'consolidate')}")
+    task = task_id(app, "consolidate")
+    response = client.get(f"/tasks/{task}")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Nhập thứ hạng ICT Index từ tệp CSV" in page and 'name="ranks_csv"' in page and 'name="ranks_file"' in page
-    assert "Khối sở, ban, ngành" in page
+    assert "Khối sở, ban, ngành" in page and "0 / 3 đơn vị đã có thứ hạng" in page
     snv = fragment(page, 'id="u-SNV"', 'id="u-STC"')
-    assert "Sở Nội vụ" in snv and "Đã tiếp nhận" in snv and "Mục 2" in snv
+    assert "Sở Nội vụ" in snv and "Đã tiếp nhận" in snv and "Mục 2" in snv and "Còn thiếu: thứ hạng" in snv
+    assert "<details" in snv and 'name="rank-SNV"' not in snv  # a closed row carries no form: the page stays small
+    page = client.get(f"/tasks/{task}?open=SNV").get_data(as_text=True)  # the row opened in place
+    snv = fragment(page, 'id="u-SNV"', 'id="u-STC"')
+    assert f'action="/tasks/{task}/units/SNV"' in snv
     assert 'type="number"' in snv and 'name="rank-SNV"' in snv and 'name="units-SNV"' in snv
     assert all(f'name="slow-SNV" value="{v}"' in snv for v in ("yes", "no", ""))
     assert 'name="superior_requires_review-SNV"' in snv and 'name="special_achievement-SNV"' in snv
-    assert "<details" in snv and 'name="ap-SNV-M2.7.1"' in snv and snv.count("<select") == len(CRITERIA)
+    assert 'name="ap-SNV-M2.7.1"' in snv and snv.count("<select") == len(CRITERIA)
     assert re.search(r'name="ap-SNV-M2\.7\.1" data-self="fail"', snv)
+    assert "Lưu và mở STC" in snv  # the next row of the table as shown
     dic = fragment(page, 'id="u-STTTT"', "</tr>")
     assert "LATE_REPORT" in dic and "Báo cáo nộp muộn hoặc không nộp (Điều 19)" in dic
+    page = client.get(f"/tasks/{task}?open=STTTT").get_data(as_text=True)
     assert "24 tiêu chí chưa thẩm định" in fragment(page, 'id="u-STTTT"', "</details>")
+    # the script fetches a row's form alone
+    alone = client.get(f"/tasks/{task}/units/STC").get_data(as_text=True)
+    assert 'name="rank-STC"' in alone and "<html" not in alone and "Lưu nháp của STC" in alone
 
 
-def test_a_rank_above_the_block_size_is_refused_next_to_the_field_keeping_the_rest(app, client):
+def test_a_units_form_saves_its_draft_and_the_table_shows_its_problems(app, client):
     to_consolidation(app)
     task = task_id(app, "consolidate")
     login(client, "dic")
-    form = {"action": "submit", "rank-STC": "5", "units-STC": "3", "slow-STC": "yes", "lacks_responsibility-STC": "1",
-            "rank-SNV": "1", "ap-STC-M1.5.1": "fail"}
-    response = client.post(f"/tasks/{task}", data=form)
-    page = response.get_data(as_text=True)
-    assert response.status_code == 422
-    stc = fragment(page, 'id="u-STC"', 'class="appraisal-row"')
-    assert "Thứ hạng vượt quá số đơn vị của khối (3)." in stc and 'value="5"' in stc and 'value="3"' in stc
+    form = {"rank-STC": "5", "units-STC": "3", "slow-STC": "yes", "lacks_responsibility-STC": "1",
+            "ap-STC-M1.5.1": "fail", "f": "todo", "next": "STTTT"}
+    response = client.post(f"/tasks/{task}/units/STC", data=form)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/tasks/{task}?f=todo&open=STTTT#u-STTTT")
+    page = client.get(f"/tasks/{task}?open=STC").get_data(as_text=True)
+    assert "Đã lưu nháp của STC." in page
+    stc = fragment(page, 'id="u-STC"', "</tbody>")
+    assert "Có lỗi" in stc and "Thứ hạng vượt quá số đơn vị của khối (3)." in stc
+    assert 'value="5"' in stc and 'value="3"' in stc
     assert re.search(r'name="slow-STC" value="yes"\s+checked', stc)
     assert re.search(r'name="lacks_responsibility-STC" value="1"\s+checked', stc)
     assert re.search(r'value="fail"\s+selected', fragment(page, 'name="ap-STC-M1.5.1"', "</select>"))
-    assert "Thứ hạng vượt quá" not in fragment(page, 'id="u-SNV"', 'class="appraisal-row"')
+    assert "Thứ hạng vượt quá" not in fragment(page, 'id="u-SNV"', "</tbody>")
+    assert "1 đã lưu nháp" in page
+    # filtered to the units with problems, only STC is listed
+    page = client.get(f"/tasks/{task}?f=problems").get_data(as_text=True)
+    assert 'id="u-STC"' in page and 'id="u-SNV"' not in page
+    # with the script, the same save answers JSON and the page stays
+    response = client.post(f"/tasks/{task}/units/SNV", data={"rank-SNV": "1"},
+                           headers={"Accept": "application/json"})
+    assert response.status_code == 200 and response.get_json()["saved"] == "SNV"
     assert task_state(app, task) == TaskState.OPEN
     with app.app_context():
         assert db.session.scalar(select(Evaluation.ict_rank).where(Evaluation.unit_code == "STC")) is None
@@ -367,18 +390,19 @@ def test_csv_import_fills_the_ranks(app, client):
     to_consolidation(app)
     task = task_id(app, "consolidate")
     login(client, "dic")
-    response = client.post(f"/tasks/{task}", data={"action": "draft", "rank-STC": "9",
-                                                   "ranks_csv": "ma,hang,so_don_vi\nSTC,2,3\nsnv,1,3\n"})
-    assert response.status_code == 302
+    client.post(f"/tasks/{task}/units/STC", data={"rank-STC": "9", "slow-STC": "no"})
+    response = client.post(f"/tasks/{task}/ranks", data={"ranks_csv": "ma,hang,so_don_vi\nSTC,2,3\nsnv,1,3\n"})
+    assert response.status_code == 303
     page = client.get(f"/tasks/{task}").get_data(as_text=True)
-    assert "Đã nhập thứ hạng ICT Index của 2 đơn vị từ CSV." in page
-    assert 'value="2"' in fragment(page, 'id="rank-STC"', ">") and 'value="1"' in fragment(page, 'id="rank-SNV"', ">")
-    assert 'value="3"' in fragment(page, 'id="units-SNV"', ">")
+    assert "Đã nhập thứ hạng ICT Index của 2 đơn vị từ CSV." in page and "2 / 3 đơn vị đã có thứ hạng" in page
+    assert "2/3" in fragment(page, 'id="u-STC"', "</tr>") and "1/3" in fragment(page, 'id="u-SNV"', "</tr>")
+    page = client.get(f"/tasks/{task}?open=STC").get_data(as_text=True)
+    assert re.search(r'name="slow-STC" value="no"\s+checked', page)  # the rest of STC's draft kept
     # a file works the same way
-    form = {"action": "draft", "ranks_file": (io.BytesIO(b"STTTT,3\n"), "r.csv")}
-    response = client.post(f"/tasks/{task}", data=form, content_type="multipart/form-data")
-    assert response.status_code == 302
-    assert 'value="3"' in fragment(client.get(f"/tasks/{task}").get_data(as_text=True), 'id="rank-STTTT"', ">")
+    form = {"ranks_file": (io.BytesIO(b"STTTT,3\n"), "r.csv")}
+    response = client.post(f"/tasks/{task}/ranks", data=form, content_type="multipart/form-data")
+    assert response.status_code == 303
+    assert "<td>3</td>" in fragment(client.get(f"/tasks/{task}").get_data(as_text=True), 'id="u-STTTT"', "</tr>")
 
 
 def test_csv_import_shows_each_bad_line_in_vietnamese_and_keeps_the_text(app, client):
@@ -386,34 +410,94 @@ def test_csv_import_shows_each_bad_line_in_vietnamese_and_keeps_the_text(app, cl
     task = task_id(app, "consolidate")
     login(client, "dic")
     text = "code,rank,units\nSTC,x\nSNV,5,2\nXYZ,1"
-    response = client.post(f"/tasks/{task}", data={"action": "submit", "ranks_csv": text, "rank-STC": "1"})
+    response = client.post(f"/tasks/{task}/ranks", data={"ranks_csv": text})
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     errors = fragment(page, 'id="csv-errors"', "</div>")
     assert "Dòng 2: cần dạng mã đơn vị,thứ hạng" in errors and "Dòng 3: thứ hạng 5 nằm ngoài khoảng 1–2" in errors
-    assert f">{text}</textarea>" in page and 'value="1"' in fragment(page, 'id="rank-STC"', ">")
-    response = client.post(f"/tasks/{task}", data={"action": "submit", "ranks_csv": "STC,1\nXYZ,2"})
+    assert f">{text}</textarea>" in page
+    response = client.post(f"/tasks/{task}/ranks", data={"ranks_csv": "STC,1\nXYZ,2"})
     assert response.status_code == 422
     assert "Mã XYZ: không thuộc kỳ đánh giá năm 2025" in response.get_data(as_text=True)
+    assert "0 / 3 đơn vị đã có thứ hạng" in response.get_data(as_text=True)  # nothing imported
     assert task_state(app, task) == TaskState.OPEN
+
+
+def test_gui_on_an_empty_consolidation_is_refused_naming_the_missing_units(app, client):
+    to_consolidation(app)
+    task = task_id(app, "consolidate")
+    login(client, "dic")
+    page = client.get(f"/tasks/{task}").get_data(as_text=True)
+    missing = fragment(page, 'id="missing"', "</div>")
+    assert "3 đơn vị chưa có thứ hạng" in missing and "1 đơn vị chưa thẩm định đủ tiêu chí" in missing
+    assert all(code in missing for code in ("SNV", "STC", "STTTT"))
+    response = client.post(f"/tasks/{task}", data={"action": "submit", "final": "1", "confirmed": "1"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Chưa có thứ hạng: SNV, STC, STTTT. Chưa thẩm định đủ: STTTT." in page
+    response = client.post(f"/tasks/{task}", data={"action": "submit", "final": "1"})  # not confirmed
+    assert response.status_code == 422 and "Đánh dấu xác nhận trước khi gửi." in response.get_data(as_text=True)
+    assert task_state(app, task) == TaskState.OPEN
+    with app.app_context():
+        assert all(e.rating is None for e in db.session.scalars(select(Evaluation)))
 
 
 def test_consolidation_submitted_through_the_page_records_ranks_inputs_and_appraisal(app, client):
     to_consolidation(app)
     task = task_id(app, "consolidate")
     login(client, "dic")
-    form = {"action": "submit", "rank-STC": "1", "rank-SNV": "2", "rank-STTTT": "3", "slow-STC": "no",
-            "slow-SNV": "yes", "slow-STTTT": "no", "special_achievement-STC": "1", "ap-STC-M1.5.1": "pass",
-            "ap-STTTT-M4.12.1": "fail", "ap-SNV-M2.7.1": "fail"}
-    response = client.post(f"/tasks/{task}", data=form)
+    unit_forms = {
+        "STC": {"rank-STC": "1", "slow-STC": "no", "special_achievement-STC": "1", "ap-STC-M1.5.1": "pass"},
+        "SNV": {"rank-SNV": "2", "slow-SNV": "yes", "ap-SNV-M2.7.1": "fail"},
+        "STTTT": {"rank-STTTT": "3", "slow-STTTT": "no",  # never reported: DIC appraises every criterion
+                  **{f"ap-STTTT-{c.id}": "fail" if c.id == "M4.12.1" else "pass" for c in CRITERIA}},
+    }
+    for code, form in unit_forms.items():
+        assert client.post(f"/tasks/{task}/units/{code}", data=form).status_code == 303
+    page = client.get(f"/tasks/{task}").get_data(as_text=True)
+    assert "3 / 3 đơn vị đã có thứ hạng" in page and "3 / 3 đã thẩm định đủ" in page
+    assert "Tất cả đơn vị đã có thứ hạng và đã thẩm định đủ tiêu chí." in page
+    response = client.post(f"/tasks/{task}", data={"action": "submit", "final": "1", "confirmed": "1"})
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
         rows = {e.unit_code: e for e in db.session.scalars(select(Evaluation).where(Evaluation.year == 2025))}
         assert (rows["STC"].ict_rank, rows["STC"].ict_units) == (1, 3)  # the block size defaults to the ranked count
         assert rows["STC"].special_achievement and rows["SNV"].slow_conclusions is True
         assert rows["SNV"].sections_violated == [2] and rows["STTTT"].sections_violated == [4]
-        assert rows["STC"].appraisal["M1.5.1"] == "pass" and rows["STTTT"].appraisal == {"M4.12.1": "fail"}
+        assert rows["STC"].appraisal["M1.5.1"] == "pass" and rows["STTTT"].appraisal["M4.12.1"] == "fail"
+        assert len(rows["STTTT"].appraisal) == len(CRITERIA)
         assert open_task(db.session, "evaluate")
+
+
+def test_the_whole_table_in_one_form_and_a_block_stated_not_ranked(app, client):
+    """Scripts may still post every unit at once; a block not ranked this year is stated with a reason."""
+    to_consolidation(app)
+    task = task_id(app, "consolidate")
+    login(client, "dic")
+    form = {"action": "submit", "rank-STC": "1", "rank-SNV": "2", "rank-STTTT": "3",
+            **{f"ap-STTTT-{c.id}": "pass" for c in CRITERIA}, "not_ranked-department": "1"}
+    response = client.post(f"/tasks/{task}", data=form)
+    assert response.status_code == 422
+    assert "Ghi rõ lý do khối này không được xếp hạng năm nay." in response.get_data(as_text=True)
+    form = {"action": "submit", "final": "1", "confirmed": "1", **{f"ap-STTTT-{c.id}": "pass" for c in CRITERIA},
+            "rank-STC": "", "not_ranked-department": "1", "not_ranked_reason-department": "Bộ chưa công bố ICT Index"}
+    response = client.post(f"/tasks/{task}", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        assert all(e.ict_rank is None for e in db.session.scalars(select(Evaluation)))
+
+
+def test_the_consolidation_page_of_28_units_stays_under_150_kb(app, client):
+    with app.app_context():
+        open_small_cycle(db.session, [u.code for u in units_of_year(db.session, 2026)], year=2026)
+        cycles.fire_due(db.session, at(date(2026, 12, 16), 1))  # no report came: the page at its fullest
+        task = open_task(db.session, "consolidate").id
+        assert db.session.scalar(select(func.count()).where(Evaluation.year == 2026)) == 28
+    login(client, "dic")
+    page = client.get(f"/tasks/{task}")
+    assert page.status_code == 200 and len(page.data) < 150_000, len(page.data)
+    opened = client.get(f"/tasks/{task}?open=STC")
+    assert 'name="rank-STC"' in opened.get_data(as_text=True) and len(opened.data) < 150_000
 
 
 # --- outcomes --------------------------------------------------------------------------------------------------------
@@ -421,17 +505,22 @@ def test_consolidation_submitted_through_the_page_records_ranks_inputs_and_appra
 def test_evaluation_page_puts_manual_reviews_first_with_reasons_articles_and_rule(app, client):
     to_evaluation(app)
     login(client, "dic_leader")
-    response = client.get(f"/tasks/{task_id(app, 'evaluate')}")
+    task = task_id(app, "evaluate")
+    response = client.get(f"/tasks/{task}?sort=status")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Kết quả đề xuất theo bảng quyết định" in page and "cần xem xét thủ công" in page
-    assert page.index('id="unit-SNV"') < page.index('id="unit-STC"')
-    snv = fragment(page, 'id="unit-SNV"', "</article>")
+    assert page.index('id="u-SNV"') < page.index('id="u-STC"')
+    assert "Cần quyết định" in fragment(page, 'id="u-SNV"', "</tr>")
+    assert "0 / 1 đơn vị cần xem xét thủ công đã được quyết định" in page
+    page = client.get(f"/tasks/{task}?sort=status&open=SNV").get_data(as_text=True)
+    snv = fragment(page, 'id="u-SNV"', "</tbody>")
     assert "Cần xem xét thủ công" in snv and "Thiếu dữ liệu: chậm triển khai kết luận của UBND tỉnh" in snv
     assert "MISSING_INPUT:slow_conclusions" in snv and "Quy tắc áp dụng" in snv and "R8" in snv
     assert "Không hoàn thành nhiệm vụ" in snv and "Điều 15" in snv
     assert 'name="ov-SNV-sanction"' in snv and 'aria-required="true"' in snv and 'name="ov-SNV-reason"' in snv
-    stc = fragment(page, 'id="unit-STC"', "</article>")
+    page = client.get(f"/tasks/{task}?open=STC").get_data(as_text=True)
+    stc = fragment(page, 'id="u-STC"', "</tbody>")
     assert "Hoàn thành xuất sắc nhiệm vụ" in stc and "<details" in stc and "— Giữ nguyên: " in stc
 
 
@@ -439,22 +528,26 @@ def test_an_override_without_a_reason_is_refused_and_a_settled_review_goes_on(ap
     to_evaluation(app)
     task = task_id(app, "evaluate")
     login(client, "dic_leader")
-    form = {"action": "submit", "ov-SNV-sanction": "criticism", "ov-SNV-reason": "  ",
-            "ov-STC-reason": "ghi nhầm, không chọn giá trị"}  # a reason alone changes nothing and is ignored
-    response = client.post(f"/tasks/{task}", data=form)
+    client.post(f"/tasks/{task}/units/SNV", data={"ov-SNV-sanction": "criticism", "ov-SNV-reason": "  "})
+    client.post(f"/tasks/{task}/units/STC", data={"ov-STC-reason": "ghi nhầm, không chọn giá trị"})  # changes nothing
+    response = client.post(f"/tasks/{task}", data={"action": "submit", "final": "1", "confirmed": "1"})
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    snv = fragment(page, 'id="unit-SNV"', "</article>")
-    assert "Phải ghi rõ lý do điều chỉnh." in snv
+    assert "Có lỗi" in fragment(page, 'id="u-SNV"', "</tr>")
+    assert "criticism" not in fragment(page, 'id="u-STC"', "</tr>")
+    page = client.get(f"/tasks/{task}?open=SNV").get_data(as_text=True)
+    snv = fragment(page, 'id="u-SNV"', "</tbody>")
     assert re.search(r'value="criticism"\s+selected', snv)
     assert task_state(app, task) == TaskState.OPEN
+    assert "1 đơn vị cần xem xét thủ công chưa được quyết định" in page  # a choice without a reason settles nothing
+    client.post(f"/tasks/{task}/units/SNV", data={"ov-SNV-sanction": "", "ov-SNV-reason": ""})
     # nothing chosen at all: the manual review itself must still be settled
-    response = client.post(f"/tasks/{task}", data={"action": "submit"})
+    response = client.post(f"/tasks/{task}", data={"action": "submit", "final": "1", "confirmed": "1"})
     assert response.status_code == 422
-    assert "Cần quyết định xếp loại/hình thức xử lý" in fragment(response.get_data(as_text=True), 'id="unit-SNV"',
-                                                                 "</article>")
-    form["ov-SNV-reason"] = "Đã có văn bản của VP UBND: chậm triển khai 1 kết luận."
-    response = client.post(f"/tasks/{task}", data=form)
+    assert "Cần quyết định xếp loại/hình thức xử lý" in response.get_data(as_text=True)
+    client.post(f"/tasks/{task}/units/SNV", data={
+        "ov-SNV-sanction": "criticism", "ov-SNV-reason": "Đã có văn bản của VP UBND: chậm triển khai 1 kết luận."})
+    response = client.post(f"/tasks/{task}", data={"action": "submit", "final": "1", "confirmed": "1"})
     assert response.status_code == 302
     with app.app_context():
         overrides = db.session.scalars(select(Override)).all()

@@ -42,13 +42,13 @@ class Page:
     parse: Callable[[Any, HumanTask, User, MultiDict, Mapping[str, FileStorage]], dict[str, Any]]
 
 
-# step handler -> (context, parse); filled at the end of this module.
-_PAGE_FUNCTIONS: dict[Callable[..., Any], tuple[Callable[..., Any], Callable[..., Any]]] = {}
+# step handler -> (context, parse); filled at the end of this module and by province.py.
+PAGE_FUNCTIONS: dict[Callable[..., Any], tuple[Callable[..., Any], Callable[..., Any]]] = {}
 
 
 def page_for(form_key: str | None) -> Page | None:
     """The purpose-built page of FORM_KEY, or None for a key without a step handler (the generic form)."""
-    functions = _PAGE_FUNCTIONS.get(steps.HANDLERS.get(form_key or ""))  # type: ignore[arg-type]
+    functions = PAGE_FUNCTIONS.get(steps.HANDLERS.get(form_key or ""))  # type: ignore[arg-type]
     if functions is None or form_key is None:
         return None
     return Page(f"tasks/forms/{form_key.removeprefix(steps.FORM_KEY_PREFIX)}.html", *functions)
@@ -233,23 +233,6 @@ class ConsolidationRow:
         return self.changed > 0 or any(key.startswith("appraisal") for key in self.errors)
 
 
-@dataclass
-class BlockTable:
-    key: str
-    title: str
-    default_units: int
-    rows: list[ConsolidationRow]
-
-
-@dataclass
-class ConsolidationForm:
-    blocks: list[BlockTable]
-    csv_text: str
-    csv_errors: list[str]
-    late_reason: str = REASONS_VI["LATE_REPORT"]
-    statuses: list[tuple[str, str]] = field(default_factory=lambda: list(STATUSES.items()))
-
-
 def _sections_text(sections: list[int]) -> str:
     return _("Mục %(list)s", list=", ".join(str(s) for s in sections)) if sections else _("Không vi phạm")
 
@@ -274,27 +257,6 @@ def _report_status(report: Report | None, status: InstanceStatus | None) -> str:
     if status == InstanceStatus.CANCELLED:
         return _("Đã hủy")
     return _("Chưa được tiếp nhận")
-
-
-def _consolidation_context(session: Any, task: HumanTask, user: User) -> dict[str, Any]:
-    evaluations = evaluations_of_year(session, task.year)
-    names = {u.code: u.name_vi for u in units_of_year(session, task.year)}
-    reports = _self_assessments(session, task.year)
-
-    def page_model(draft: Any, errors: Mapping[str, str]) -> ConsolidationForm:
-        units_in = _mapping(_mapping(draft).get("units"))
-        blocks: list[BlockTable] = []
-        for block in Block:
-            members = sorted((e for e in evaluations.values() if e.block == block), key=lambda e: e.unit_code)
-            if not members:
-                continue
-            rows = [_consolidation_row(e, names, reports, units_in, errors) for e in members]
-            blocks.append(BlockTable(block.value, _block_label(block), sum(1 for r in rows if r.rank), rows))
-        csv = _mapping(_mapping(draft).get("ranks_csv"))
-        csv_errors = [f"{key}: {message}" for key, message in _mapping(csv.get("errors")).items()]
-        return ConsolidationForm(blocks, _text(csv.get("text")), csv_errors)
-
-    return {"page_model": page_model}
 
 
 def _consolidation_row(e: Evaluation, names: Mapping[str, str], reports: Mapping[str, Any],
@@ -557,10 +519,9 @@ def _parse_dic_self_review(session: Any, task: HumanTask, user: User, form: Mult
                            "reason": form.get(f"ov-{DIC_CODE}-reason", "")}]}
 
 
-_PAGE_FUNCTIONS.update({
+# DIC's consolidation and evaluation pages are in province.py (a table of units, a draft per unit); it registers them.
+PAGE_FUNCTIONS.update({
     steps.agency_report: (_report_context, _parse_report),
-    steps.consolidation: (_consolidation_context, _parse_consolidation),
-    steps.evaluation: (_outcomes_context(), _parse_outcomes),
     steps.dic_self_review: (_outcomes_context({DIC_CODE}), _parse_dic_self_review),
     steps.home_affairs_proposal: (_outcomes_context(), _parse_outcomes),
     steps.committee_decision: (_outcomes_context(), _parse_outcomes),
