@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import case, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
-from workflows import passwords, permissions, users
+from workflows import dialects, passwords, permissions, users
 from workflows.errors import InvalidInput, NotFound
 from workflows.messages import Text
 from workflows.models import ApiToken, LoginThrottle, User, utcnow
@@ -44,9 +43,8 @@ def _delay(failures: int) -> timedelta:
 
 def _reserve(session: Session, key: str, now: datetime) -> bool:
     """Take one try on KEY's counter in a single statement; False when the counter says wait."""
-    dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    session.execute(insert(LoginThrottle).values(key=key, failures=0, next_allowed_at=now, updated_at=now)
+    session.execute(dialects.insert(session, LoginThrottle)
+                    .values(key=key, failures=0, next_allowed_at=now, updated_at=now)
                     .on_conflict_do_nothing(index_elements=["key"]))
     stale = LoginThrottle.updated_at < now - FORGET_AFTER
     failures = case((stale, 1), else_=LoginThrottle.failures + 1)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows import permissions, runtime
+from workflows import dialects, permissions, runtime
 from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from workflows.messages import Text
 from workflows.models import HumanTask, TaskState, UnitDraft
@@ -65,16 +65,18 @@ def save_unit_drafts(session: Session, task_id: int, actor: Any, entries: Mappin
     if unknown:
         raise InvalidInput(Text("Đơn vị không thuộc kỳ đánh giá này: {codes}.", codes=", ".join(unknown)),
                            {f"units.{code}": Text("Đơn vị không thuộc kỳ đánh giá này.") for code in unknown})
-    existing = {d.unit_code: d for d in session.scalars(
-        select(UnitDraft).where(UnitDraft.task_id == task_id, UnitDraft.unit_code.in_(list(entries))))}
+    existing = dict(session.execute(select(UnitDraft.unit_code, UnitDraft.data).where(
+        UnitDraft.task_id == task_id, UnitDraft.unit_code.in_(list(entries)))).all())
     saved: dict[str, dict[str, Any]] = {}
     for code, entry in entries.items():
-        row = existing.get(code)
-        data = {**(row.data if row is not None and merge else {}), **dict(entry)}
-        if row is None:
-            session.add(UnitDraft(task_id=task_id, unit_code=code, data=data, saved_at=ctx.now, saved_by_id=actor.id))
-        else:
-            row.data, row.saved_at, row.saved_by_id = data, ctx.now, actor.id
+        data = {**(existing.get(code) or {} if merge else {}), **dict(entry)}
+        # One statement per unit: two people saving the same unit at once both succeed, the later one's entry stays.
+        statement = dialects.insert(session, UnitDraft).values(
+            task_id=task_id, unit_code=code, data=data, saved_at=ctx.now, saved_by_id=actor.id)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["task_id", "unit_code"],
+            set_={"data": statement.excluded.data, "saved_at": statement.excluded.saved_at,
+                  "saved_by_id": statement.excluded.saved_by_id}))
         saved[code] = data
     runtime.commit(ctx)
     return saved
