@@ -53,6 +53,8 @@ TERMS = frozenset({
     _l("Trả lại để bổ sung"),
     _l("Trình UBND tỉnh"),
     _l("Trả lại Sở TT&TT"),
+    _l("Trả lại Sở TT&TT (bước đánh giá)"),
+    _l("Trả lại Sở TT&TT (bước tổng hợp)"),
     _l("Ban hành quyết định"),
     _l("Trả lại Sở Nội vụ"),
     # decision tables: names and column labels (bpmn/*.dmn)
@@ -176,6 +178,8 @@ TERMS = frozenset({
     _l("Vi phạm cả 4 mục nhưng cấp trên chưa yêu cầu kiểm điểm"),
     _l("Xếp loại đang chờ xem xét"),
     _l("Báo cáo nộp muộn hoặc không nộp (Điều 19)"),
+    _l("Không có báo cáo được tiếp nhận: Sở TT&TT quyết định (A24)"),
+    _l("Sở TT&TT tự đánh giá: kết quả do người ngoài Sở thẩm định (A23)"),
     # statuses and stages (workflows/history.py)
     _l("Đang nhận báo cáo"),
     _l("Đang đánh giá"),

@@ -76,6 +76,10 @@ REASON_SENTENCES: dict[str, tuple[str, str]] = {
                             "it has an exceptional achievement, proposed for an ad-hoc reward (Article 16.2)"),
     "RATING_PENDING_REVIEW": ("xếp loại do người có thẩm quyền xem xét", "the rating awaits a human's review"),
     "LATE_REPORT": ("báo cáo nộp muộn hoặc không nộp (Điều 19)", "the report was late or missing (Article 19)"),
+    "NO_REPORT": ("không có báo cáo được tiếp nhận, nên kết quả do Sở TT&TT quyết định",
+                  "no report was accepted, so DIC decided the outcome"),
+    "CONFLICT_OF_INTEREST": ("Sở TT&TT tự đánh giá mình, nên kết quả được người ngoài Sở thẩm định lại",
+                             "DIC evaluated itself, so someone outside DIC reviewed the result"),
 }
 
 

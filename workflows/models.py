@@ -399,6 +399,10 @@ class Report(Base):
     figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # staff, e-document rates, difficulties
     budget: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # category -> amount (VND)
     submitted_at: Mapped[datetime | None]
+    # Which end the report reached, from the end event's `outcome` property: accepted, rejected, or NULL (running,
+    # cancelled, or an end the application cannot classify). Only 'accepted' counts as a report that came in.
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    accepted_at: Mapped[datetime | None]
     instance: Mapped[ProcessInstance] = relationship()
 
 
@@ -416,6 +420,7 @@ class Evaluation(Base):
     sections_violated: Mapped[list[Any]] = mapped_column(JSON, default=list)
     appraisal: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # DIC's verdict per criterion
     late_report: Mapped[bool] = mapped_column(Boolean, default=False)
+    report_status: Mapped[str | None] = mapped_column(String(10))  # accepted, late or missing (A24)
     slow_conclusions: Mapped[bool | None] = mapped_column(Boolean)
     superior_requires_review: Mapped[bool] = mapped_column(Boolean, default=False)
     lacks_responsibility: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -444,6 +449,7 @@ class Override(Base):
     old_value: Mapped[str | None] = mapped_column(String(30))
     new_value: Mapped[str] = mapped_column(String(30))
     reason: Mapped[str] = mapped_column(Text)
+    article: Mapped[str | None] = mapped_column(String(40))  # the clause the changed outcome rests on
     by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     by: Mapped[User] = relationship()
@@ -468,3 +474,12 @@ class DocumentTemplate(Base):
     filename: Mapped[str] = mapped_column(String(200))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class YearSetting(Base):
+    """A per-year setting of the rules ([PROP] values of DOMAIN.md §3/§6): rank shares, critical criteria, periods."""
+
+    __tablename__ = "year_setting"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)

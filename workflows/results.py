@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from workflows.errors import InvalidInput
 from workflows.messages import Text
 from workflows.models import Block, Evaluation, Override, User
+from workflows.outcome_articles import ALLOWED_ARTICLES, settle
 from workflows.rules import RATINGS, REWARDS, SANCTIONS
 from workflows.units import units_of_year
 
@@ -128,6 +129,7 @@ def apply_overrides(
             continue
         code, field, value = str(item.get("unit_code", "")).upper(), item.get("field"), item.get("value")
         reason = str(item.get("reason") or "").strip()
+        article = str(item.get("article") or "").strip() or None
         if code not in evaluations or (allowed_units is not None and code not in allowed_units):
             errors[f"{key}.unit_code"] = Text("Đơn vị không thuộc phạm vi điều chỉnh ở bước này.")
         elif field not in OVERRIDABLE:
@@ -136,18 +138,23 @@ def apply_overrides(
             errors[f"{key}.value"] = Text("Giá trị không hợp lệ.")
         elif not reason:
             errors[f"{key}.reason"] = Text("Phải ghi rõ lý do điều chỉnh.")
+        elif article is not None and article not in ALLOWED_ARTICLES[field]:
+            errors[f"{key}.article"] = Text("Điều khoản không khớp với nội dung điều chỉnh: {allowed}.",
+                                            allowed=", ".join(sorted(ALLOWED_ARTICLES[field])))
         else:
-            changes.append((evaluations[code], field, value, reason))
+            changes.append((evaluations[code], field, value, reason, article))
     if errors:
         raise InvalidInput(Text("Điều chỉnh chưa hợp lệ."), errors)
     recorded = []
-    for evaluation, field, value, reason in changes:
+    for evaluation, field, value, reason, article in changes:
         old = getattr(evaluation, field)
         if old == value:
             continue
         setattr(evaluation, field, value)
-        override = Override(stage=stage, field=field, old_value=old, new_value=value, reason=reason, by_id=actor.id)
+        override = Override(stage=stage, field=field, old_value=old, new_value=value, reason=reason,
+                            article=article, by_id=actor.id)
         evaluation.overrides.append(override)
         recorded.append(override)
+        settle(evaluation)
     session.flush()
     return recorded

@@ -80,6 +80,8 @@ REASON_LABELS: dict[str, Text] = {
     "SPECIAL_ACHIEVEMENT": Text("Có thành tích đặc biệt xuất sắc"),
     "RATING_PENDING_REVIEW": Text("Xếp loại đang chờ xem xét"),
     "LATE_REPORT": Text("Báo cáo nộp muộn hoặc không nộp (Điều 19)"),
+    "NO_REPORT": Text("Không có báo cáo được tiếp nhận: Sở TT&TT quyết định (A24)"),
+    "CONFLICT_OF_INTEREST": Text("Sở TT&TT tự đánh giá: kết quả do người ngoài Sở thẩm định (A23)"),
 }
 CYCLE_STATUS_LABELS: dict[str, Text] = {
     "reporting": Text("Đang nhận báo cáo"), "evaluating": Text("Đang đánh giá"), "decided": Text("Đã có quyết định")}
