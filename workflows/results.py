@@ -33,8 +33,11 @@ def previous_ranks(session: Session, year: int) -> dict[str, tuple[int | None, i
     return {code: (rank, units) for code, rank, units in rows}
 
 
-def parse_rank_csv(text: str) -> dict[str, tuple[int, int | None]]:
-    """Read `code,rank[,units]` lines (a header row is allowed); raise InvalidInput naming each bad line."""
+def parse_rank_csv(text: str, known: set[str] | None = None) -> dict[str, tuple[int, int | None]]:
+    """Read `unit_code,rank[,units]` lines (a header row is allowed); raise InvalidInput naming each bad line.
+
+    With KNOWN (the units of the year), a code outside it is a bad line too: the import is all or nothing.
+    """
     ranks: dict[str, tuple[int, int | None]] = {}
     errors: dict[str, str] = {}
     for number, row in enumerate(csv.reader(io.StringIO(text.strip())), start=1):
@@ -53,6 +56,8 @@ def parse_rank_csv(text: str) -> dict[str, tuple[int, int | None]]:
             errors[f"line {number}"] = f"rank {rank} is outside 1..{units or '∞'}"
         elif code in ranks:
             errors[f"line {number}"] = f"unit {code} appears twice"
+        elif known is not None and code not in known:
+            errors[f"line {number}"] = f"unit {code} did not exist that year"
         else:
             ranks[code] = (rank, units)
     if errors:
@@ -62,11 +67,8 @@ def parse_rank_csv(text: str) -> dict[str, tuple[int, int | None]]:
 
 def import_prior_ranks(session: Session, year: int, csv_text: str) -> int:
     """Store a past year's ICT ranks (for the 'two consecutive years' rule); block sizes default to the block count."""
-    ranks = parse_rank_csv(csv_text)
     units = {u.code: u for u in units_of_year(session, year)}
-    unknown = sorted(set(ranks) - set(units))
-    if unknown:
-        raise InvalidInput(Text("Mã đơn vị không tồn tại trong năm này."), {code: "unknown unit" for code in unknown})
+    ranks = parse_rank_csv(csv_text, set(units))
     block_sizes = _block_sizes(units[c].block for c in ranks)
     existing = {e.unit_code: e for e in session.scalars(select(Evaluation).where(Evaluation.year == year))}
     for code, (rank, size) in ranks.items():

@@ -233,3 +233,11 @@ def test_the_task_page_links_to_the_instance_history(app_with_cycle):
         task_id = open_task(db.session, "draft_report", "STC").id
     page = client_for(app_with_cycle, "stc_officer").get(f"/tasks/{task_id}").get_data(as_text=True)
     assert f'href="/cycles/instances/{instance_id(app_with_cycle, "STC")}"' in page
+
+
+def test_a_late_opening_needs_the_checkbox_on_the_page(app_with_cycle):
+    client = client_for(app_with_cycle, "dic_leader")
+    refused = client.post("/cycles/", data={"year": "2024", "report_due": "15/12/2024"})
+    assert refused.status_code == 422 and 'id="e-report_due"' in refused.get_data(as_text=True)
+    opened = client.post("/cycles/", data={"year": "2024", "report_due": "15/12/2024", "confirm_late": "1"})
+    assert opened.status_code == 303

@@ -162,10 +162,10 @@ def test_prior_ranks_import_reads_csv_and_names_bad_lines(session):
     assert ranks == {"STC": (3, 20), "BNI": (8, 1)}  # a district block of one in this file
     with pytest.raises(InvalidInput) as error:
         results.import_prior_ranks(session, 2024, "code,rank,units\nSTC,x\nSNV,0,20\nXYZ,1,5\nSTC,21,20")
-    assert set(error.value.fields) == {"line 2", "line 3", "line 5"}
+    assert set(error.value.fields) == {"line 2", "line 3", "line 4", "line 5"}  # line 4: unknown unit
     with pytest.raises(InvalidInput) as error:
         results.import_prior_ranks(session, 2024, "XYZ,1,5")
-    assert "XYZ" in error.value.fields
+    assert "XYZ" in error.value.fields["line 1"]
 
 
 def test_consolidation_refuses_a_rank_above_the_block_and_unknown_units(session):

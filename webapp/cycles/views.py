@@ -37,12 +37,13 @@ def index():
 @requires(permissions.may_open_cycle)
 def open_cycle():
     """Open a year: the cycle and one agency report per unit; errors come back next to the fields."""
-    values = {"year": request.form.get("year", ""), "report_due": request.form.get("report_due", "")}
+    values = {"year": request.form.get("year", ""), "report_due": request.form.get("report_due", ""),
+              "confirm_late": request.form.get("confirm_late") == "1"}
     year, report_due, errors = forms.open_cycle_form(request.form)
     if errors:
         return _render_index(values, errors, _("Không mở được kỳ đánh giá."), 422)
     try:
-        cycle = cycles.open_cycle(db.session, year, report_due, current_user)
+        cycle = cycles.open_cycle(db.session, year, report_due, current_user, confirm_late=values["confirm_late"])
     except InvalidInput as error:
         return _render_index(values, error.fields, error.message, 422)
     except Conflict as error:
