@@ -403,6 +403,7 @@ class Report(Base):
     # cancelled, or an end the application cannot classify). Only 'accepted' counts as a report that came in.
     outcome: Mapped[str | None] = mapped_column(String(20))
     accepted_at: Mapped[datetime | None]
+    revision_due: Mapped[date | None] = mapped_column(Date)  # the deadline of the last return for revision
     instance: Mapped[ProcessInstance] = relationship()
 
 

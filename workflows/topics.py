@@ -27,6 +27,7 @@ from workflows.units import dic_of_year, units_of_year
 
 ALL_REPORTS_ACCEPTED = "AllReportsAccepted"
 REPORTING_CLOSED = "ReportingClosed"
+DELIVERED_MESSAGES = (ALL_REPORTS_ACCEPTED, REPORTING_CLOSED)  # what the application sends (validation warns on others)
 
 
 def dispatcher(ctx: runtime.Context, instance: ProcessInstance | None = None) -> engine.TopicHandler:
@@ -80,12 +81,22 @@ def opened_late(cycle: Cycle) -> bool:
     return opened > end_of_day(cycle.report_due)
 
 
-def report_status(cycle: Cycle, outcome: str | None, accepted_at: Any) -> str:
-    """accepted (in by the deadline), late (accepted after it) or missing (no accepted report) (A24)."""
+def report_status(cycle: Cycle, outcome: str | None, accepted_at: Any, revision_due: date | None = None) -> str:
+    """accepted (in by the deadline, or by the revision period after a return), late (after both) or missing (A24)."""
     if outcome != "accepted" or accepted_at is None:
         return "missing"
     moment = accepted_at if accepted_at.tzinfo else accepted_at.replace(tzinfo=UTC)
-    return "accepted" if opened_late(cycle) or moment <= end_of_day(cycle.report_due) else "late"
+    due = max(cycle.report_due, revision_due) if revision_due else cycle.report_due
+    return "accepted" if opened_late(cycle) or moment <= end_of_day(due) else "late"
+
+
+def revision_deadline(ctx: runtime.Context, view: engine.TaskView) -> dict[str, Any]:
+    """A returned report gets the year's revision period (revision.wd working days from today) to come back."""
+    year = int(view.data["year"])
+    due = ctx.calendar.add_working_days(ctx.today, settings_of_year(ctx.session, year).revision_wd)
+    ctx.session.execute(update(Report).where(Report.year == year, Report.unit_code == view.data["unit_code"])
+                        .values(revision_due=due).execution_options(synchronize_session=False))
+    return {"report_due": due.isoformat()}
 
 
 def prepare_consolidation(ctx: runtime.Context, view: engine.TaskView) -> dict[str, Any]:
@@ -99,8 +110,9 @@ def prepare_consolidation(ctx: runtime.Context, view: engine.TaskView) -> dict[s
         select(Evaluation).where(Evaluation.year == cycle.year, Evaluation.imported.is_(True)))}
     counts = {"accepted": 0, "late": 0, "missing": 0}
     reports = ctx.session.execute(
-        select(Report.unit_code, Report.outcome, Report.accepted_at).where(Report.year == cycle.year))
-    for unit_code, outcome, accepted_at in reports:
+        select(Report.unit_code, Report.outcome, Report.accepted_at, Report.revision_due)
+        .where(Report.year == cycle.year))
+    for unit_code, outcome, accepted_at, revision_due in reports:
         evaluation = existing.get(unit_code)
         if evaluation is None and unit_code in imported:
             evaluation = imported[unit_code]
@@ -108,7 +120,7 @@ def prepare_consolidation(ctx: runtime.Context, view: engine.TaskView) -> dict[s
         if evaluation is None:
             evaluation = Evaluation(year=cycle.year, unit_code=unit_code, block=blocks[unit_code])
             ctx.session.add(evaluation)
-        evaluation.report_status = report_status(cycle, outcome, accepted_at)
+        evaluation.report_status = report_status(cycle, outcome, accepted_at, revision_due)
         evaluation.late_report = evaluation.report_status != "accepted"
         counts[evaluation.report_status] += 1
     return {"late_reports": counts["late"] + counts["missing"], "missing_reports": counts["missing"]}
@@ -204,6 +216,7 @@ HANDLERS: dict[str, Callable[[runtime.Context, engine.TaskView], dict[str, Any]]
     "prepare-consolidation": prepare_consolidation,
     "propose-outcomes": propose_outcomes,
     "record-results": record_results,
+    "revision-deadline": revision_deadline,
 }
 
 def after_save(ctx: runtime.Context, instance: ProcessInstance, run: engine.Run) -> None:

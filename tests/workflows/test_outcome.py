@@ -8,7 +8,7 @@ import pytest
 from factories import at, open_small_cycle, open_task, setup_people, submit_report
 from sqlalchemy import select
 
-from workflows import cycles, definitions, report_outcome, tasks, users
+from workflows import cycles, definitions, demo, report_outcome, settings, tasks, users
 from workflows.definitions import BPMN_DIR
 from workflows.errors import InvalidInput, NotAllowed
 from workflows.models import Evaluation, Report, Role, TaskState, User
@@ -215,3 +215,47 @@ def test_end_events_are_classified_from_their_outcome_property():
     assert report_outcome.unclassified_end_events(files) == []
     unnamed = files["agency_report.bpmn"].replace(b'<camunda:property name="outcome" value="accepted" />', b"")
     assert report_outcome.unclassified_end_events({"agency_report.bpmn": unnamed}) == ["report_accepted"]
+
+
+def test_simulate_runs_a_year_whose_15_december_is_a_sunday_and_consecutive_years_on_one_database(session):
+    first = demo.simulate(session, 2024, 28)  # 15/12/2024 is a Sunday: the deadline rolls to Monday 16/12
+    assert len(first.results) == 28 and all(row["final"] for row in first.results)
+    second = demo.simulate(session, 2025, 28)  # 2024's results are 2025's "previous year"
+    assert len(second.results) == 28 and all(row["final"] for row in second.results)
+    # 2023's ranks were imported for 2024's two-years rule; 2023's own cycle now takes those rows over
+    earlier = demo.simulate(session, 2023, 28)
+    assert len(earlier.results) == 28 and all(row["final"] for row in earlier.results)
+
+
+def test_a_return_for_revision_gets_the_years_revision_period_not_the_rest_of_the_deadline(session):
+    people = open_small_cycle(session, ["STC"])
+    settings.set_setting(session, 2025, "revision_wd", 3)
+    session.commit()
+    submit_report(session, people, "STC", when=date(2025, 12, 12))
+    tasks.complete_task(session, open_task(session, "review_report", "STC").id, people["dic"],
+                        {"dic_decision": "return", "dic_comment": "Thiếu minh chứng."}, at(date(2025, 12, 15)))
+    # Monday 15/12 + 3 working days = Thursday 18/12, after the original deadline
+    assert open_task(session, "draft_report", "STC").due_on == date(2025, 12, 18)
+    submit_report(session, people, "STC", when=date(2025, 12, 17))
+    accept(session, people, "STC", when=date(2025, 12, 17))
+    consolidate(session, people, {"STC": {"ict_rank": 1, "ict_units": 1, "slow_conclusions": False}})
+    assert evaluations(session)["STC"].report_status == "accepted"  # back within its revision period
+
+
+def test_rank_shares_and_critical_criteria_are_settings_of_the_year(session):
+    people = open_small_cycle(session, ["STC", "SNV"])
+    settings.set_setting(session, 2025, "top_share", 0.5)
+    settings.set_setting(session, 2025, "critical_criteria", ["M1.5.1"])
+    with pytest.raises(InvalidInput):
+        settings.set_setting(session, 2025, "bottom_share", 2)
+    session.commit()
+    for code in ("STC", "SNV"):
+        submit_report(session, people, code)
+        accept(session, people, code)
+    consolidate(session, people, {
+        "STC": {"ict_rank": 2, "ict_units": 4, "slow_conclusions": False},  # top 50% of 4 = ranks 1-2
+        "SNV": {"ict_rank": 3, "ict_units": 4, "slow_conclusions": False, "appraisal": {"M4.12.1": "fail"}},
+    })
+    rows = evaluations(session)
+    assert rows["STC"].rating == "excellent"
+    assert rows["SNV"].sections_violated == [] and rows["SNV"].rating == "complete"  # M4.12.1 is not critical
