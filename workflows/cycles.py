@@ -26,6 +26,7 @@ from workflows.models import (
 )
 from workflows.permissions import may_open_cycle
 from workflows.rules import RATING_VI, REWARD_VI, SANCTION_VI
+from workflows.subjects import subjects_of_year
 from workflows.units import unit_name, units_of_year
 
 CYCLE_PROCESS, REPORT_PROCESS, EVALUATION_PROCESS = "annual_cycle", "agency_report", "unit_evaluation"
@@ -230,7 +231,8 @@ def progress(session: Session, year: int) -> list[dict[str, Any]]:
 
 
 def results(session: Session, year: int) -> list[dict[str, Any]]:
-    """The year's outcome per unit, with reasons, articles and every override."""
+    """The year's outcome per unit, with the persons evaluated, reasons, articles and every override."""
+    subjects = subjects_of_year(session, year)
     rows = session.scalars(
         select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False)).order_by(Evaluation.unit_code)
     )
@@ -244,6 +246,7 @@ def results(session: Session, year: int) -> list[dict[str, Any]]:
             "sections_violated": e.sections_violated,
             "late_report": e.late_report,
             "report_status": e.report_status,
+            "subjects": subjects.get(e.unit_code, []),
             "proposed": {k: (e.proposed or {}).get(k) for k in ("rating", "sanction", "reward", "sanction_rule")},
             "rating": e.rating,
             "rating_vi": RATING_VI.get(e.rating or "", ""),

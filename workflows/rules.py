@@ -52,6 +52,8 @@ REASONS_VI = {
     "LATE_REPORT": "Báo cáo nộp muộn hoặc không nộp (Điều 19)",
     "NO_REPORT": "Không có báo cáo được tiếp nhận: Sở TT&TT quyết định (A24)",
     "CONFLICT_OF_INTEREST": "Sở TT&TT tự đánh giá: kết quả do người ngoài Sở thẩm định (A23)",
+    "SUBJECT_AMBIGUOUS": "Có nhiều người có thể chịu hình thức xử lý: Sở Nội vụ chọn người (A14, A15)",
+    "CANBO_NOT_CONGCHUC": "Chủ tịch UBND cấp huyện là cán bộ, không phải công chức: cần rà soát pháp lý (A17)",
 }
 _CASE_FIELDS = {
     "block": str,

@@ -23,6 +23,7 @@ from workflows.models import (
 )
 from workflows.results import evaluations_of_year, previous_ranks, rank_ties
 from workflows.settings import settings_of_year
+from workflows.subjects import flag_subjects, subjects_of_year
 from workflows.units import dic_of_year, units_of_year
 
 ALL_REPORTS_ACCEPTED = "AllReportsAccepted"
@@ -155,6 +156,7 @@ def propose_outcomes(ctx: runtime.Context, view: engine.TaskView) -> dict[str, A
     evaluations = evaluations_of_year(ctx.session, cycle.year)
     ties = rank_ties({c: (e.ict_rank, e.ict_units) for c, e in evaluations.items()}, top, bottom)
     dic = dic_of_year(ctx.session, cycle.year)
+    subjects = subjects_of_year(ctx.session, cycle.year)
     manual = 0
     for code, evaluation in sorted(evaluations.items()):
         if evaluation.appraisal:
@@ -186,6 +188,7 @@ def propose_outcomes(ctx: runtime.Context, view: engine.TaskView) -> dict[str, A
         evaluation.reasons, evaluation.articles = outcome["reasons"], outcome["articles"]
         evaluation.overrides.clear()  # a new consolidation makes a new proposal: earlier settlements do not carry
         outcome_articles.settle(evaluation)
+        flag_subjects(evaluation, subjects.get(code, []))
         manual += "manual_review" in (outcome["rating"], outcome["sanction"])
     return {"proposals": len(evaluations), "manual_reviews": manual}
 
@@ -195,10 +198,12 @@ def record_results(ctx: runtime.Context, view: engine.TaskView) -> dict[str, Any
     cycle = _cycle(ctx, view)
     number = view.data.get("decision_number")
     decided_on = date.fromisoformat(view.data["decision_date"]) if view.data.get("decision_date") else None
+    subjects = subjects_of_year(ctx.session, cycle.year)
     for evaluation in evaluations_of_year(ctx.session, cycle.year).values():
         if "manual_review" in (evaluation.rating, evaluation.sanction):
             raise EngineError(f"{evaluation.unit_code}: an outcome is still 'manual_review'; nothing is final")
         outcome_articles.settle(evaluation)
+        flag_subjects(evaluation, subjects.get(evaluation.unit_code, []))
         evaluation.final = True
         evaluation.decision_number, evaluation.decision_date = number, decided_on
     cycle.status = CycleStatus.DECIDED

@@ -259,3 +259,21 @@ def test_rank_shares_and_critical_criteria_are_settings_of_the_year(session):
     rows = evaluations(session)
     assert rows["STC"].rating == "excellent"
     assert rows["SNV"].sections_violated == [] and rows["SNV"].rating == "complete"  # M4.12.1 is not critical
+
+
+def test_results_name_the_persons_evaluated_and_flag_who_bears_a_sanction(session):
+    people = open_small_cycle(session, ["STC", "BNI"])
+    for code in ("STC", "BNI"):
+        submit_report(session, people, code)
+        accept(session, people, code)
+    consolidate(session, people, {
+        "STC": {"ict_rank": 1, "ict_units": 1, "slow_conclusions": True, "appraisal": {"M4.12.1": "fail"}},  # R1
+        "BNI": {"ict_rank": 1, "ict_units": 1, "slow_conclusions": True,
+                "appraisal": {"M1.5.1": "fail", "M2.7.1": "fail", "M3.10.1": "fail"}},  # R5: three sections
+    })
+    rows = {r["unit_code"]: r for r in cycles.results(session, 2025)}
+    assert [(s["username"], s["role"]) for s in rows["STC"]["subjects"]] == [("stc_head", "head"),
+                                                                           ("stc_deputy", "deputy")]
+    assert rows["STC"]["sanction"] == "criticism" and "SUBJECT_AMBIGUOUS" in rows["STC"]["reasons"]
+    assert "CANBO_NOT_CONGCHUC" not in rows["STC"]["reasons"]  # a department head is a công chức
+    assert "CANBO_NOT_CONGCHUC" in rows["BNI"]["reasons"]  # a district chair facing Khiển trách or Cảnh cáo

@@ -277,6 +277,8 @@ class ResultSchema(Schema):
     sections_violated = fields.List(fields.Integer())
     late_report = fields.Boolean()
     report_status = fields.String(allow_none=True, metadata={"description": "accepted, late or missing"})
+    subjects = fields.List(fields.Dict(keys=fields.String(), values=fields.String(allow_none=True)), metadata={
+        "description": "The persons evaluated: each head and assigned deputy (name, username, role)"})
     proposed = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True),
                            metadata={"description": "What the decision tables proposed: rating, sanction, reward, "
                                                     "sanction_rule"})
