@@ -484,3 +484,22 @@ class YearSetting(Base):
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
+
+
+class UnitChange(Base):
+    """A change of the unit list with its legal basis: rename, merge, split, dissolve or establish (A26).
+
+    The effective-dated rows of unit_history say what existed when; this says why, on which document, and which units
+    came from which, for the two-consecutive-years rule (A9) and for the administrator's history of changes.
+    """
+
+    __tablename__ = "unit_change"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # rename, merge, split, dissolve, establish
+    effective_on: Mapped[date] = mapped_column(Date)
+    document: Mapped[str] = mapped_column(String(300))  # the decision or source it rests on
+    from_codes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    to_codes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

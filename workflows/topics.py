@@ -21,9 +21,10 @@ from workflows.models import (
     ProcessInstance,
     Report,
 )
-from workflows.results import evaluations_of_year, previous_ranks, rank_ties
+from workflows.results import evaluations_of_year, rank_ties
 from workflows.settings import settings_of_year
 from workflows.subjects import flag_subjects, subjects_of_year
+from workflows.unit_changes import prior_ranks_for
 from workflows.units import dic_of_year, units_of_year
 
 ALL_REPORTS_ACCEPTED = "AllReportsAccepted"
@@ -151,7 +152,7 @@ def propose_outcomes(ctx: runtime.Context, view: engine.TaskView) -> dict[str, A
     settings = settings_of_year(ctx.session, cycle.year)
     top, bottom = settings.top_share, settings.bottom_share
     spec = runtime.spec_json(ctx.session, cycle.evaluation_version_id)
-    previous = previous_ranks(ctx.session, cycle.year - 1)
+    previous = prior_ranks_for(ctx.session, cycle.year)
     prev_ties = rank_ties(previous, top, bottom)
     evaluations = evaluations_of_year(ctx.session, cycle.year)
     ties = rank_ties({c: (e.ict_rank, e.ict_units) for c, e in evaluations.items()}, top, bottom)
