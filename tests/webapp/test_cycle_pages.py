@@ -1,6 +1,7 @@
 """The cycle pages: the list of years and opening one, a year's progress and results, an instance and its history."""
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
@@ -241,3 +242,17 @@ def test_a_late_opening_needs_the_checkbox_on_the_page(app_with_cycle):
     assert refused.status_code == 422 and 'id="e-report_due"' in refused.get_data(as_text=True)
     opened = client.post("/cycles/", data={"year": "2024", "report_due": "15/12/2024", "confirm_late": "1"})
     assert opened.status_code == 303
+
+
+def test_dic_imports_earlier_ranks_from_a_page_and_bad_rows_are_named(app_with_cycle):
+    client = client_for(app_with_cycle, "dic_leader")
+    assert "Nhập xếp hạng ICT Index các năm trước" in client.get("/cycles/").get_data(as_text=True)
+    bad = client.post("/cycles/prior-ranks", data={
+        "year": "2024", "file": (io.BytesIO(b"unit_code,rank,units\nSTC,3,20\nXYZ,1,20\n"), "ranks.csv")},
+        content_type="multipart/form-data")
+    assert bad.status_code == 422 and "line 3" in bad.get_data(as_text=True)
+    good = client.post("/cycles/prior-ranks", data={
+        "year": "2024", "file": (io.BytesIO(b"unit_code,rank,units\nSTC,3,20\n"), "ranks.csv")},
+        content_type="multipart/form-data")
+    assert good.status_code == 303
+    assert client_for(app_with_cycle, "stc_officer").get("/cycles/prior-ranks").status_code == 403

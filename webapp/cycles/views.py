@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from webapp.cycles import forms
 from webapp.extensions import db
 from webapp.security import requires
-from workflows import cycle_view, cycles, history, permissions
+from workflows import cycle_view, cycles, history, permissions, results
 from workflows.calendar import local_today
 from workflows.errors import Conflict, InvalidInput
 
@@ -87,3 +87,27 @@ def comment(instance_id: int):
         return _render_instance(instance_id, body, task_id, error.fields, error.message, 422)
     flash(_("Đã thêm bình luận."))
     return redirect(url_for("cycles.instance", instance_id=instance_id, _anchor="lich-su"), code=303)
+
+
+@bp.route("/prior-ranks", methods=["GET", "POST"])
+@requires(permissions.may_open_cycle)
+def prior_ranks():
+    """DIC imports an earlier year's ICT ranks from a CSV file: all rows or none, each bad row named by its line."""
+    values = {"year": request.form.get("year", str(local_today().year - 1))}
+    if request.method == "GET":
+        return render_template("cycles/prior_ranks.html", values=values, errors={}, message=None)
+    year = forms.parse_int(values["year"])
+    upload = request.files.get("file")
+    text = upload.read().decode("utf-8-sig", errors="replace") if upload else ""
+    if year is None:
+        return render_template("cycles/prior_ranks.html", values=values, errors={},
+                               message=_("Năm đánh giá phải là số, ví dụ 2025.")), 422
+    try:
+        count = results.import_prior_ranks(db.session, year, text)
+        db.session.commit()
+    except InvalidInput as error:
+        db.session.rollback()
+        return render_template("cycles/prior_ranks.html", values=values, errors=error.fields,
+                               message=error.message), 422
+    flash(_("Đã nhập %(count)s xếp hạng của năm %(year)s.", count=count, year=year))
+    return redirect(url_for("cycles.index"), code=303)
