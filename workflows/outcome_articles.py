@@ -57,5 +57,7 @@ def settle(evaluation: Evaluation) -> None:
 
 
 def _last_override(evaluation: Evaluation, field: str) -> Override | None:
-    changes = [o for o in evaluation.overrides if o.field == field]
+    # After a return to consolidation the tables propose afresh; an earlier override stays on record but only speaks
+    # for the outcome while the outcome is still the one it chose.
+    changes = [o for o in evaluation.overrides if o.field == field and o.new_value == getattr(evaluation, field)]
     return changes[-1] if changes else None

@@ -187,7 +187,6 @@ def propose_outcomes(ctx: runtime.Context, view: engine.TaskView) -> dict[str, A
         evaluation.rating, evaluation.sanction, evaluation.reward = (
             outcome["rating"], outcome["sanction"], outcome["reward"])
         evaluation.reasons, evaluation.articles = outcome["reasons"], outcome["articles"]
-        evaluation.overrides.clear()  # a new consolidation makes a new proposal: earlier settlements do not carry
         outcome_articles.settle(evaluation)
         flag_subjects(evaluation, subjects.get(code, []))
         manual += "manual_review" in (outcome["rating"], outcome["sanction"])
