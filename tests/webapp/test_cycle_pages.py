@@ -9,7 +9,7 @@ from factories import at, open_small_cycle, open_task, report_payload
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from workflows import tasks, users
+from workflows import cycles, tasks, users
 from workflows.models import AuditEvent, Block, Comment, Cycle, Evaluation, Override, ProcessInstance
 
 PASSWORD = "simulation-only"
@@ -256,3 +256,22 @@ def test_dic_imports_earlier_ranks_from_a_page_and_bad_rows_are_named(app_with_c
         content_type="multipart/form-data")
     assert good.status_code == 303
     assert client_for(app_with_cycle, "stc_officer").get("/cycles/prior-ranks").status_code == 403
+
+
+def test_the_results_page_shows_each_units_report_status_and_the_persons_evaluated(app):
+    app.config["WTF_CSRF_ENABLED"] = False
+    with app.app_context():
+        people = open_small_cycle(db.session, ["STC", "SNV"], year=2025)
+        tasks.complete_task(db.session, open_task(db.session, "draft_report", "STC").id, people["stc_officer"],
+                            report_payload(), at(date(2025, 11, 10)))
+        tasks.complete_task(db.session, open_task(db.session, "approve_report", "STC").id, people["stc_head"],
+                            {"head_decision": "approve"}, at(date(2025, 11, 10)))
+        tasks.complete_task(db.session, open_task(db.session, "review_report", "STC").id, people["dic"],
+                            {"dic_decision": "accept"}, at(date(2025, 11, 11)))
+        cycles.fire_due(db.session, at(date(2025, 12, 16), 1))
+        tasks.complete_task(db.session, open_task(db.session, "consolidate").id, people["dic"], {"units": {
+            c: {"ict_rank": 1, "ict_units": 1, "slow_conclusions": False} for c in ("STC", "SNV")}},
+            at(date(2026, 1, 5)))
+    page = client_for(app, "dic_leader").get("/cycles/2025").get_data(as_text=True)
+    assert "Không có báo cáo được tiếp nhận" in page and "Báo cáo tiếp nhận đúng hạn" in page
+    assert "Người được đánh giá" in page and "Thủ trưởng STC" in page
