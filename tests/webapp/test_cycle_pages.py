@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from workflows import cycles, tasks, users
-from workflows.models import AuditEvent, Block, Comment, Cycle, Evaluation, Override, ProcessInstance
+from workflows.models import AuditEvent, Block, Comment, Cycle, Evaluation, Override, ProcessInstance, Role
 
 PASSWORD = "simulation-only"
 DAY = date(2025, 11, 10)
@@ -275,3 +275,20 @@ def test_the_results_page_shows_each_units_report_status_and_the_persons_evaluat
     page = client_for(app, "dic_leader").get("/cycles/2025").get_data(as_text=True)
     assert "Không có báo cáo được tiếp nhận" in page and "Báo cáo tiếp nhận đúng hạn" in page
     assert "Người được đánh giá" in page and "Thủ trưởng STC" in page
+
+
+def test_the_administrator_sees_a_years_units_and_records_a_change_with_its_document(app_with_cycle):
+    with app_with_cycle.app_context():
+        users.create_user(db.session, "quantri", PASSWORD, "Quản trị", [Role.ADMIN])
+        db.session.commit()
+    client = client_for(app_with_cycle, "quantri")
+    page = client.get("/cycles/units?year=2024").get_data(as_text=True)
+    assert "Sở Tư pháp" in page and "Thành phố Từ Sơn" in page
+    refused = client.post("/cycles/units", data={"kind": "dissolve", "codes": "DPTTH", "effective_on": "01/01/2026",
+                                                 "document": ""})
+    assert refused.status_code == 422
+    done = client.post("/cycles/units", data={"kind": "dissolve", "codes": "DPTTH", "effective_on": "01/01/2026",
+                                              "document": "QĐ 5/QĐ-UBND ngày 20/12/2025"})
+    assert done.status_code == 303
+    assert "Đài Phát thanh" not in client.get("/cycles/units?year=2026").get_data(as_text=True)
+    assert client_for(app_with_cycle, "dic_leader").get("/cycles/units").status_code == 403

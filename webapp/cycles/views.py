@@ -8,7 +8,8 @@ from flask_login import current_user, login_required
 from webapp.cycles import forms
 from webapp.extensions import db
 from webapp.security import requires
-from workflows import cycle_view, cycles, history, permissions, results
+from workflows import cycle_view, cycles, history, permissions, results, unit_changes
+from workflows import units as unit_list
 from workflows.calendar import local_today
 from workflows.errors import Conflict, InvalidInput
 
@@ -111,3 +112,39 @@ def prior_ranks():
                                message=error.message), 422
     flash(_("Đã nhập %(count)s xếp hạng của năm %(year)s.", count=count, year=year))
     return redirect(url_for("cycles.index"), code=303)
+
+
+def _render_units(year: int, message: str | None = None, errors: dict | None = None, status: int = 200):
+    return render_template("cycles/units.html", year=year, units=unit_list.units_of_year(db.session, year),
+                           message=message, errors=errors or {}), status
+
+
+@bp.route("/units", methods=["GET", "POST"])
+@requires(permissions.may_manage_users)
+def units():
+    """The units of a year, and the administrator's record of a change (rename, merge, dissolve) with its document."""
+    if request.method == "GET":
+        return _render_units(forms.parse_int(request.args.get("year")) or local_today().year)
+    on = forms.parse_date(request.form.get("effective_on"))
+    codes = [c.strip().upper() for c in (request.form.get("codes") or "").split(",") if c.strip()]
+    kind, document = request.form.get("kind"), request.form.get("document", "")
+    year = on.year if on else local_today().year
+    try:
+        if on is None or not codes:
+            raise InvalidInput(_("Chưa ghi được thay đổi đơn vị."),
+                               {"effective_on" if on is None else "codes": _("Thiếu ngày hiệu lực hoặc mã đơn vị.")})
+        if kind == "rename":
+            unit_changes.rename(db.session, codes[0], on, request.form.get("name_vi", ""), "", document,
+                                current_user)
+        elif kind == "merge":
+            into = (request.form.get("into") or "").strip().upper() or codes[-1]
+            unit_changes.merge(db.session, codes, into, on, document, current_user,
+                               name_vi=request.form.get("name_vi") or None)
+        else:
+            unit_changes.dissolve(db.session, codes[0], on, document, current_user)
+        db.session.commit()
+    except InvalidInput as error:
+        db.session.rollback()
+        return _render_units(year, error.message, error.fields, 422)
+    flash(_("Đã ghi nhận thay đổi đơn vị."))
+    return redirect(url_for("cycles.units", year=year), code=303)
