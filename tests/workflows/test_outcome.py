@@ -8,7 +8,7 @@ import pytest
 from factories import at, open_small_cycle, open_task, setup_people, submit_report
 from sqlalchemy import select
 
-from workflows import cycles, definitions, demo, report_outcome, settings, tasks, users
+from workflows import cycles, definitions, demo, report_outcome, results, settings, tasks, users
 from workflows.definitions import BPMN_DIR
 from workflows.errors import InvalidInput, NotAllowed
 from workflows.models import Evaluation, Report, Role, TaskState, User
@@ -277,3 +277,15 @@ def test_results_name_the_persons_evaluated_and_flag_who_bears_a_sanction(sessio
     assert rows["STC"]["sanction"] == "criticism" and "SUBJECT_AMBIGUOUS" in rows["STC"]["reasons"]
     assert "CANBO_NOT_CONGCHUC" not in rows["STC"]["reasons"]  # a department head is a công chức
     assert "CANBO_NOT_CONGCHUC" in rows["BNI"]["reasons"]  # a district chair facing Khiển trách or Cảnh cáo
+
+
+def test_a_tie_across_a_boundary_last_year_is_flagged_like_this_years(session):
+    people = open_small_cycle(session, ["STC", "SNV"])
+    results.import_prior_ranks(session, 2024, "unit_code,rank,units\nSTC,1,2\nSNV,1,2\n")  # tied first of two
+    session.commit()
+    for code in ("STC", "SNV"):
+        submit_report(session, people, code)
+        accept(session, people, code)
+    consolidate(session, people, {"STC": {"ict_rank": 1, "ict_units": 2, "slow_conclusions": False},
+                                  "SNV": {"ict_rank": 2, "ict_units": 2, "slow_conclusions": False}})
+    assert all("RANK_TIE" in e.reasons for e in evaluations(session).values())
