@@ -178,6 +178,10 @@ TERMS = frozenset({
     _l("Vi phạm cả 4 mục nhưng cấp trên chưa yêu cầu kiểm điểm"),
     _l("Xếp loại đang chờ xem xét"),
     _l("Báo cáo nộp muộn hoặc không nộp (Điều 19)"),
+    _l("Không có báo cáo được tiếp nhận: Sở TT&TT quyết định (A24)"),
+    _l("Sở TT&TT tự đánh giá: kết quả do người ngoài Sở thẩm định (A23)"),
+    _l("Có nhiều người có thể chịu hình thức xử lý: Sở Nội vụ chọn người (A14, A15)"),
+    _l("Chủ tịch UBND cấp huyện là cán bộ, không phải công chức: cần rà soát pháp lý (A17)"),
     # statuses and stages (workflows/history.py)
     _l("Đang nhận báo cáo"),
     _l("Đang đánh giá"),

@@ -14,7 +14,8 @@ from workflows.errors import NotAllowed, NotFound
 from workflows.messages import Text
 from workflows.models import Cycle, DefinitionVersion, Evaluation, Report, Unit, User
 from workflows.results import previous_ranks, rank_ties
-from workflows.topics import BOTTOM_SHARE, TOP_SHARE
+from workflows.settings import settings_of_year
+from workflows.unit_changes import prior_ranks_for
 from workflows.units import unit_name
 from workflows.vocabulary import (
     RANK_CLASS_LABELS,
@@ -106,7 +107,7 @@ def agency_history(session: Session, unit_code: str, viewer: User, now: datetime
     reports = {r.year: r for r in session.scalars(select(Report).where(Report.unit_code == unit_code))}
     cycles = {c.year: c for c in session.scalars(select(Cycle).where(Cycle.year.in_(set(evaluations) | set(reports))))}
     rows = []
-    ranks: dict[int, dict[str, tuple[int | None, int | None]]] = {}  # year → every unit's, read once a year
+    ranks: dict[tuple[str, int], dict[str, tuple[int | None, int | None]]] = {}  # read once a year
     for year in sorted(set(evaluations) | set(reports)):
         evaluation, report, cycle = evaluations.get(year), reports.get(year), cycles.get(year)
         shown = evaluation is not None and not evaluation.imported and (evaluation.final or sees_proposals)
@@ -132,26 +133,28 @@ def _label(labels: dict[str, Text], value: str | None) -> Text | None:
 
 
 def bottom_status(session: Session, evaluation: Evaluation, cycle: Cycle | None,
-                  ranks: dict[int, dict[str, tuple[int | None, int | None]]] | None = None) -> BottomStatus:
+                  ranks: dict[tuple[str, int], dict[str, tuple[int | None, int | None]]] | None = None,
+                  ) -> BottomStatus:
     """EVALUATION's year through the rules' own code: the rank classes from the decision tables (of the version the
     year's cycle pinned, else the latest), last year's rank from `results.previous_ranks`, ties from `rank_ties`.
 
-    The shares are the ones the cycle's proposal uses (topics.TOP_SHARE, BOTTOM_SHARE). RANKS caches
-    `previous_ranks` per year across the calls of one page.
+    The shares are the year's settings and last year's ranks follow the unit's history as the cycle's proposal
+    reads them (`unit_changes.prior_ranks_for`). RANKS caches them per year across the calls of one page.
     """
     year = evaluation.year
     ranks = {} if ranks is None else ranks
-    for wanted in (year - 1, year):
-        if wanted not in ranks:
-            ranks[wanted] = previous_ranks(session, wanted)
-    prev_rank, prev_units = ranks[year - 1].get(evaluation.unit_code, (None, None))
-    this_year = ranks[year]
+    if ("this", year) not in ranks:
+        ranks["this", year] = previous_ranks(session, year)
+        ranks["last", year] = prior_ranks_for(session, year)  # last year's, as this year's proposal reads them
+    prev_rank, prev_units = ranks["last", year].get(evaluation.unit_code, (None, None))
+    this_year = ranks["this", year]
+    settings = settings_of_year(session, year)
     case = {"block": evaluation.block.value, "sections_violated": [], "ict_rank": evaluation.ict_rank,
             "ict_units": evaluation.ict_units, "prev_ict_rank": prev_rank, "prev_ict_units": prev_units,
             "slow_conclusions": False, "superior_requires_review": False, "lacks_responsibility": False,
             "special_achievement": False}
     version = session.get(DefinitionVersion, cycle.evaluation_version_id) if cycle else None
-    outcome = rules.evaluate(session, case, version, TOP_SHARE, BOTTOM_SHARE)
-    tied = evaluation.unit_code in rank_ties(this_year, TOP_SHARE, BOTTOM_SHARE)
+    outcome = rules.evaluate(session, case, version, settings.top_share, settings.bottom_share)
+    tied = evaluation.unit_code in rank_ties(this_year, settings.top_share, settings.bottom_share)
     return BottomStatus(year, outcome["ict_class"], outcome["prev_ict_class"],
                         outcome["ict_class"] == "bot15" and outcome["prev_ict_class"] == "bot15", tied)

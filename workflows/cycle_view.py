@@ -69,6 +69,8 @@ class ResultRow:
     articles: tuple[str, ...]
     final: bool
     overrides: tuple[OverrideRow, ...]
+    report_status: str | None = None  # accepted, late, missing (A24)
+    subjects: tuple[str, ...] = ()  # the persons evaluated, "name (role)"
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,6 @@ def _result_row(session: Session, r: Mapping[str, Any]) -> ResultRow:
                                      by_names.get(o["by"], o["by"]), utc(datetime.fromisoformat(o["at"]))))
     return ResultRow(r["unit_code"], r["unit_name"], r["rating_vi"], r["sanction_vi"], r["reward_vi"],
                      tuple(REASONS_VI.get(code, code) for code in r["reasons"]), tuple(r["articles"]), r["final"],
-                     tuple(overrides))
+                     tuple(overrides), r.get("report_status"), tuple(s["name"] for s in r.get("subjects", [])))
 
 

@@ -26,6 +26,7 @@ from workflows.models import (
 )
 from workflows.permissions import may_open_cycle
 from workflows.rules import RATING_VI, REWARD_VI, SANCTION_VI
+from workflows.subjects import subjects_of_year
 from workflows.units import unit_name, units_of_year
 
 CYCLE_PROCESS, REPORT_PROCESS, EVALUATION_PROCESS = "annual_cycle", "agency_report", "unit_evaluation"
@@ -39,8 +40,13 @@ def open_cycle(
     actor: User | None,
     now: datetime | None = None,
     unit_codes: list[str] | None = None,
+    confirm_late: bool = False,
 ) -> Cycle:
-    """DIC opens YEAR: start the cycle and one agency report per unit; versions are pinned for the whole year."""
+    """DIC opens YEAR: start the cycle and one agency report per unit; versions are pinned for the whole year.
+
+    A report deadline already past is refused unless the opener confirms a late opening (CONFIRM_LATE): then no
+    deadline timer is armed, and reporting runs until every report is accepted or DIC closes it (close_reporting).
+    """
     if actor is not None and not may_open_cycle(actor):
         raise NotAllowed(Text("Chỉ Sở Thông tin và Truyền thông mở kỳ đánh giá."))
     errors = {}
@@ -60,13 +66,18 @@ def open_cycle(
         problem = _unit_codes_problem(session, year, unit_codes)
         if problem:
             errors["unit_codes"] = problem
+    ctx = runtime.Context.create(session, actor, now)
+    if not errors:
+        report_due = ctx.calendar.roll_forward(report_due)
+        if end_of_day(report_due) < ctx.now and confirm_late is not True:
+            errors["report_due"] = Text(
+                "Hạn nộp báo cáo {due} đã qua. Chọn hạn khác, hoặc xác nhận mở kỳ muộn (confirm_late): khi đó kỳ nhận "
+                "báo cáo đến khi đủ báo cáo hoặc Sở TT&TT kết thúc nhận báo cáo.", due=report_due.strftime("%d/%m/%Y"))
     if errors:
         raise InvalidInput(Text("Không mở được kỳ đánh giá."), errors)
     if session.scalar(select(Cycle.id).where(Cycle.year == year)):
         raise Conflict(Text("Kỳ đánh giá năm {year} đã được mở.", year=year))
-
-    ctx = runtime.Context.create(session, actor, now)
-    report_due = ctx.calendar.roll_forward(report_due)
+    late = end_of_day(report_due) < ctx.now
     cycle = Cycle(
         year=year,
         report_due=report_due,
@@ -84,7 +95,10 @@ def open_cycle(
     data: dict[str, Any] = {
         "year": year,
         "report_due": report_due.isoformat(),
-        "report_due_at": end_of_day(report_due).isoformat(),
+        # A late opening arms no timer that has already fired: the latest date the form allows stands in for "none",
+        # and DIC closes reporting by hand (close_reporting) or the last accepted report does.
+        "report_due_at": end_of_day(date(year + 1, 12, 31) if late else report_due).isoformat(),
+        "late_opening": late,
     }
     if unit_codes is not None:
         data["unit_codes"] = sorted(unit_codes)
@@ -93,6 +107,26 @@ def open_cycle(
         handler=lambda started: topics.dispatcher(ctx, started),
     )
     cycle.instance_id = instance.id
+    runtime.commit(ctx)
+    return cycle
+
+
+@runtime.atomic
+def close_reporting(session: Session, year: int, actor: User | None, now: datetime | None = None) -> Cycle:
+    """DIC ends the reporting period of YEAR by hand: consolidation opens with the reports accepted so far."""
+    if actor is not None and not may_open_cycle(actor):
+        raise NotAllowed(Text("Chỉ Sở Thông tin và Truyền thông kết thúc nhận báo cáo."))
+    cycle = get_cycle(session, year)
+    if cycle.status != CycleStatus.REPORTING or cycle.instance_id is None:
+        raise Conflict(Text("Kỳ đánh giá năm {year} không còn ở giai đoạn nhận báo cáo.", year=year))
+    ctx = runtime.Context.create(session, actor, now)
+    instance = session.get(ProcessInstance, cycle.instance_id)
+    run = runtime.load(ctx, instance)
+    if not run.send_message(topics.REPORTING_CLOSED):
+        raise Conflict(Text("Quy trình của kỳ đánh giá năm {year} không chờ lệnh kết thúc nhận báo cáo.", year=year))
+    runtime.audit(ctx, "reporting_closed", Text("Sở TT&TT kết thúc nhận báo cáo"), instance)
+    run.advance(topics.dispatcher(ctx, instance), ctx.now)
+    runtime.save(ctx, instance, run)
     runtime.commit(ctx)
     return cycle
 
@@ -197,7 +231,8 @@ def progress(session: Session, year: int) -> list[dict[str, Any]]:
 
 
 def results(session: Session, year: int) -> list[dict[str, Any]]:
-    """The year's outcome per unit, with reasons, articles and every override."""
+    """The year's outcome per unit, with the persons evaluated, reasons, articles and every override."""
+    subjects = subjects_of_year(session, year)
     rows = session.scalars(
         select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False)).order_by(Evaluation.unit_code)
     )
@@ -210,6 +245,8 @@ def results(session: Session, year: int) -> list[dict[str, Any]]:
             "ict_units": e.ict_units,
             "sections_violated": e.sections_violated,
             "late_report": e.late_report,
+            "report_status": e.report_status,
+            "subjects": subjects.get(e.unit_code, []),
             "proposed": {k: (e.proposed or {}).get(k) for k in ("rating", "sanction", "reward", "sanction_rule")},
             "rating": e.rating,
             "rating_vi": RATING_VI.get(e.rating or "", ""),

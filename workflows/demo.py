@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
 
@@ -239,8 +239,8 @@ def simulate(session: Session, year: int, agencies: int, seed: int = 1) -> Simul
     result = SimulationResult(year, len(codes), [])
 
     opening = time.perf_counter()
-    cycles.open_cycle(session, year, date(year, 12, 15), people["dic_leader"], now=_at(date(year, 11, 2)),
-                      unit_codes=codes)
+    cycle = cycles.open_cycle(session, year, date(year, 12, 15), people["dic_leader"], now=_at(date(year, 11, 2)),
+                              unit_codes=codes)
     result.open_seconds = time.perf_counter() - opening
     day = date(year, 11, 3)
 
@@ -278,7 +278,8 @@ def simulate(session: Session, year: int, agencies: int, seed: int = 1) -> Simul
         complete(people["dic"], open_task(s.code, "review_report"), {"dic_decision": "accept"}, day)
 
     if any(s.path == "missing" for s in scenarios):
-        cycles.fire_due(session, _at(date(year, 12, 16), 1))
+        # The day after the deadline as the calendar rolled it (15/12 on a weekend moves to the Monday).
+        cycles.fire_due(session, _at(cycle.report_due + timedelta(days=1), 1))
 
     next_year = date(year + 1, 1, 15)
     units_payload = {

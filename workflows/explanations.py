@@ -76,6 +76,18 @@ REASON_SENTENCES: dict[str, tuple[str, str]] = {
                             "it has an exceptional achievement, proposed for an ad-hoc reward (Article 16.2)"),
     "RATING_PENDING_REVIEW": ("xếp loại do người có thẩm quyền xem xét", "the rating awaits a human's review"),
     "LATE_REPORT": ("báo cáo nộp muộn hoặc không nộp (Điều 19)", "the report was late or missing (Article 19)"),
+    "NO_REPORT": ("không có báo cáo được tiếp nhận, nên kết quả do Sở TT&TT quyết định",
+                  "no report was accepted, so DIC decided the outcome"),
+    "CONFLICT_OF_INTEREST": ("Sở TT&TT tự đánh giá mình, nên kết quả được người ngoài Sở thẩm định lại",
+                             "DIC evaluated itself, so someone outside DIC reviewed the result"),
+    "SUBJECT_AMBIGUOUS": ("có nhiều người có thể chịu hình thức xử lý (thủ trưởng, cấp phó được phân công), nên Sở Nội "
+                          "vụ chọn người",
+                          "more than one person could bear the sanction (the head, an assigned deputy), so Home "
+                          "Affairs chooses"),
+    "CANBO_NOT_CONGCHUC": ("người đứng đầu cấp huyện là cán bộ dân cử, không phải công chức, nên hình thức kỷ luật "
+                           "cần được rà soát pháp lý",
+                           "a district chair is an elected official, not a civil servant, so the disciplinary form "
+                           "needs a legal check"),
 }
 
 

@@ -440,6 +440,11 @@ class Report(Base):
     figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # staff, e-document rates, difficulties
     budget: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # category -> amount (VND)
     submitted_at: Mapped[datetime | None]
+    # Which end the report reached, from the end event's `outcome` property: accepted, rejected, or NULL (running,
+    # cancelled, or an end the application cannot classify). Only 'accepted' counts as a report that came in.
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    accepted_at: Mapped[datetime | None]
+    revision_due: Mapped[date | None] = mapped_column(Date)  # the deadline of the last return for revision
     instance: Mapped[ProcessInstance] = relationship()
 
 
@@ -457,6 +462,7 @@ class Evaluation(Base):
     sections_violated: Mapped[list[Any]] = mapped_column(JSON, default=list)
     appraisal: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # DIC's verdict per criterion
     late_report: Mapped[bool] = mapped_column(Boolean, default=False)
+    report_status: Mapped[str | None] = mapped_column(String(10))  # accepted, late or missing (A24)
     slow_conclusions: Mapped[bool | None] = mapped_column(Boolean)
     superior_requires_review: Mapped[bool] = mapped_column(Boolean, default=False)
     lacks_responsibility: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -485,6 +491,7 @@ class Override(Base):
     old_value: Mapped[str | None] = mapped_column(String(30))
     new_value: Mapped[str] = mapped_column(String(30))
     reason: Mapped[str] = mapped_column(Text)
+    article: Mapped[str | None] = mapped_column(String(40))  # the clause the changed outcome rests on
     by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     by: Mapped[User] = relationship()
@@ -509,3 +516,31 @@ class DocumentTemplate(Base):
     filename: Mapped[str] = mapped_column(String(200))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class YearSetting(Base):
+    """A per-year setting of the rules ([PROP] values of DOMAIN.md §3/§6): rank shares, critical criteria, periods."""
+
+    __tablename__ = "year_setting"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
+class UnitChange(Base):
+    """A change of the unit list with its legal basis: rename, merge, split, dissolve or establish (A26).
+
+    The effective-dated rows of unit_history say what existed when; this says why, on which document, and which units
+    came from which, for the two-consecutive-years rule (A9) and for the administrator's history of changes.
+    """
+
+    __tablename__ = "unit_change"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # rename, merge, split, dissolve, establish
+    effective_on: Mapped[date] = mapped_column(Date)
+    document: Mapped[str] = mapped_column(String(300))  # the decision or source it rests on
+    from_codes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    to_codes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

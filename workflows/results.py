@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from workflows.errors import InvalidInput
 from workflows.messages import Text
 from workflows.models import Block, Evaluation, Override, User
+from workflows.outcome_articles import ALLOWED_ARTICLES, settle
 from workflows.rules import RATINGS, REWARDS, SANCTIONS
 from workflows.units import units_of_year
 
@@ -32,8 +33,11 @@ def previous_ranks(session: Session, year: int) -> dict[str, tuple[int | None, i
     return {code: (rank, units) for code, rank, units in rows}
 
 
-def parse_rank_csv(text: str) -> dict[str, tuple[int, int | None]]:
-    """Read `code,rank[,units]` lines (a header row is allowed); raise InvalidInput naming each bad line."""
+def parse_rank_csv(text: str, known: set[str] | None = None) -> dict[str, tuple[int, int | None]]:
+    """Read `unit_code,rank[,units]` lines (a header row is allowed); raise InvalidInput naming each bad line.
+
+    With KNOWN (the units of the year), a code outside it is a bad line too: the import is all or nothing.
+    """
     ranks: dict[str, tuple[int, int | None]] = {}
     errors: dict[str, str] = {}
     for number, row in enumerate(csv.reader(io.StringIO(text.strip())), start=1):
@@ -52,6 +56,8 @@ def parse_rank_csv(text: str) -> dict[str, tuple[int, int | None]]:
             errors[f"line {number}"] = f"rank {rank} is outside 1..{units or '∞'}"
         elif code in ranks:
             errors[f"line {number}"] = f"unit {code} appears twice"
+        elif known is not None and code not in known:
+            errors[f"line {number}"] = f"unit {code} did not exist that year"
         else:
             ranks[code] = (rank, units)
     if errors:
@@ -61,11 +67,8 @@ def parse_rank_csv(text: str) -> dict[str, tuple[int, int | None]]:
 
 def import_prior_ranks(session: Session, year: int, csv_text: str) -> int:
     """Store a past year's ICT ranks (for the 'two consecutive years' rule); block sizes default to the block count."""
-    ranks = parse_rank_csv(csv_text)
     units = {u.code: u for u in units_of_year(session, year)}
-    unknown = sorted(set(ranks) - set(units))
-    if unknown:
-        raise InvalidInput(Text("Mã đơn vị không tồn tại trong năm này."), {code: "unknown unit" for code in unknown})
+    ranks = parse_rank_csv(csv_text, set(units))
     block_sizes = _block_sizes(units[c].block for c in ranks)
     existing = {e.unit_code: e for e in session.scalars(select(Evaluation).where(Evaluation.year == year))}
     for code, (rank, size) in ranks.items():
@@ -128,6 +131,7 @@ def apply_overrides(
             continue
         code, field, value = str(item.get("unit_code", "")).upper(), item.get("field"), item.get("value")
         reason = str(item.get("reason") or "").strip()
+        article = str(item.get("article") or "").strip() or None
         if code not in evaluations or (allowed_units is not None and code not in allowed_units):
             errors[f"{key}.unit_code"] = Text("Đơn vị không thuộc phạm vi điều chỉnh ở bước này.")
         elif field not in OVERRIDABLE:
@@ -136,18 +140,23 @@ def apply_overrides(
             errors[f"{key}.value"] = Text("Giá trị không hợp lệ.")
         elif not reason:
             errors[f"{key}.reason"] = Text("Phải ghi rõ lý do điều chỉnh.")
+        elif article is not None and article not in ALLOWED_ARTICLES[field]:
+            errors[f"{key}.article"] = Text("Điều khoản không khớp với nội dung điều chỉnh: {allowed}.",
+                                            allowed=", ".join(sorted(ALLOWED_ARTICLES[field])))
         else:
-            changes.append((evaluations[code], field, value, reason))
+            changes.append((evaluations[code], field, value, reason, article))
     if errors:
         raise InvalidInput(Text("Điều chỉnh chưa hợp lệ."), errors)
     recorded = []
-    for evaluation, field, value, reason in changes:
+    for evaluation, field, value, reason, article in changes:
         old = getattr(evaluation, field)
         if old == value:
             continue
         setattr(evaluation, field, value)
-        override = Override(stage=stage, field=field, old_value=old, new_value=value, reason=reason, by_id=actor.id)
+        override = Override(stage=stage, field=field, old_value=old, new_value=value, reason=reason,
+                            article=article, by_id=actor.id)
         evaluation.overrides.append(override)
         recorded.append(override)
+        settle(evaluation)
     session.flush()
     return recorded

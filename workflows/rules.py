@@ -50,6 +50,10 @@ REASONS_VI = {
     "SPECIAL_ACHIEVEMENT": "Có thành tích đặc biệt xuất sắc",
     "RATING_PENDING_REVIEW": "Xếp loại đang chờ xem xét",
     "LATE_REPORT": "Báo cáo nộp muộn hoặc không nộp (Điều 19)",
+    "NO_REPORT": "Không có báo cáo được tiếp nhận: Sở TT&TT quyết định (A24)",
+    "CONFLICT_OF_INTEREST": "Sở TT&TT tự đánh giá: kết quả do người ngoài Sở thẩm định (A23)",
+    "SUBJECT_AMBIGUOUS": "Có nhiều người có thể chịu hình thức xử lý: Sở Nội vụ chọn người (A14, A15)",
+    "CANBO_NOT_CONGCHUC": "Chủ tịch UBND cấp huyện là cán bộ, không phải công chức: cần rà soát pháp lý (A17)",
 }
 _CASE_FIELDS = {
     "block": str,
@@ -80,7 +84,7 @@ def validate_case(case: Any) -> dict[str, Any]:
             continue
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             errors[name] = f"must be {'null or ' if name in _NULLABLE else ''}{kind.__name__}"
-    for name in sorted(set(case) - set(_CASE_FIELDS) - {"rank_tie"}):
+    for name in sorted(set(case) - set(_CASE_FIELDS) - {"rank_tie", "prev_rank_tie"}):
         errors[name] = "unknown field"
     if errors:
         raise InvalidInput(_describe(errors), errors)
@@ -99,11 +103,13 @@ def validate_case(case: Any) -> dict[str, Any]:
             errors[units] = "must be at least 1"
         elif r is not None and not 1 <= r <= n:
             errors[rank] = f"must be between 1 and {units} ({n})"
-    if "rank_tie" in case and not isinstance(case["rank_tie"], bool):
-        errors["rank_tie"] = "must be bool"
+    for flag in ("rank_tie", "prev_rank_tie"):
+        if flag in case and not isinstance(case[flag], bool):
+            errors[flag] = "must be bool"
     if errors:
         raise InvalidInput(_describe(errors), errors)
-    return {**case, "sections_violated": sorted(sections), "rank_tie": bool(case.get("rank_tie", False))}
+    return {**case, "sections_violated": sorted(sections), "rank_tie": bool(case.get("rank_tie", False)),
+            "prev_rank_tie": bool(case.get("prev_rank_tie", False))}
 
 
 def _describe(errors: Mapping[str, str]) -> str:
@@ -140,7 +146,9 @@ def _cross_checks(data: Mapping[str, Any], sanction: str, rule: str | None, reas
     both_bottom = data.get("ict_class") == "bot15" and data.get("prev_ict_class") == "bot15"
     if both_bottom and len(data.get("sections_violated") or []) != 2 and "BOT15_2Y_NOT_USED" not in reasons:
         reasons.append("BOT15_2Y_NOT_USED")
-    if data.get("rank_tie") and rule == "R3":
+    if data.get("prev_rank_tie") and "RANK_TIE" not in reasons:
+        reasons.append("RANK_TIE")  # last year's tie makes last year's class uncertain, as this year's does
+    if (data.get("rank_tie") or data.get("prev_rank_tie")) and rule == "R3":
         if "RANK_TIE" not in reasons:
             reasons.append("RANK_TIE")
         if "Điều 17.1b" not in articles:

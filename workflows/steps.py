@@ -8,17 +8,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from workflows.consolidation import consolidation
 from workflows.criteria import BUDGET_CATEGORIES, CRITERIA, STATUSES, violated_sections
 from workflows.errors import InvalidInput, NotAllowed
 from workflows.messages import Text
-from workflows.models import Report
+from workflows.models import HumanTask, Report
 from workflows.results import apply_overrides, evaluations_of_year
 from workflows.step_context import StepContext
 from workflows.unit_drafts import drafts_of
-from workflows.units import DIC_CODE
+from workflows.units import DIC_CODE, dic_of_year
+
+DIC_EVALUATION_STEPS = ("consolidate", "evaluate")  # the cycle steps in which DIC forms its own result
 
 
 def agency_report(step: StepContext, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -101,7 +103,8 @@ def evaluation(step: StepContext, payload: Mapping[str, Any]) -> dict[str, Any]:
         f"units.{code}.reward":
             Text("Xếp loại đã được điều chỉnh thành Hoàn thành xuất sắc: cần quyết định khen thưởng.")
         for code, e in sorted(evaluations.items())
-        if e.rating == "excellent" and "RATING_PENDING_REVIEW" in (e.reasons or []) and e.reward == "none"
+        if e.rating == "excellent" and "RATING_PENDING_REVIEW" in ((e.proposed or {}).get("reasons") or [])
+        and e.reward == "none"
         and not any(o.field == "reward" for o in e.overrides)
     })
     if unresolved:
@@ -117,15 +120,24 @@ def draft_overrides(drafts: Mapping[str, Mapping[str, Any]], submitted: set[str]
 
 
 def dic_self_review(step: StepContext, payload: Mapping[str, Any]) -> dict[str, Any]:
-    """Four eyes on DIC's own result (A23): someone outside DIC confirms or changes it."""
+    """Four eyes on DIC's own result (A23): someone outside DIC, who took no part in its evaluation, confirms it.
+
+    The rule is about the person, not the roles: whoever completed the year's consolidation or evaluation (a user
+    holding dic_leader and home_affairs, say) may not review its result (CONFLICT_OF_INTEREST).
+    """
     actor = step.ctx.actor
     assert actor is not None
-    if actor.unit_code == DIC_CODE:
-        raise NotAllowed(Text("Cán bộ Sở TT&TT không được tự thẩm định kết quả của Sở (xung đột lợi ích, A23)."))
+    session, year = step.ctx.session, step.instance.year
+    dic = dic_of_year(session, year)
+    took_part = session.scalar(select(HumanTask.id).where(
+        HumanTask.instance_id == step.instance.id, HumanTask.step_id.in_(DIC_EVALUATION_STEPS),
+        HumanTask.completed_by_id == actor.id).limit(1))
+    if actor.unit_code in (dic, DIC_CODE) or took_part is not None:
+        raise NotAllowed(Text("Xung đột lợi ích (CONFLICT_OF_INTEREST, A23): người đã tham gia tổng hợp, đánh giá "
+                              "hoặc thuộc Sở TT&TT không được thẩm định kết quả của chính Sở TT&TT."))
     _reject_unknown(payload, {"overrides"})
-    evaluations = evaluations_of_year(step.ctx.session, step.instance.year)
-    apply_overrides(step.ctx.session, evaluations, payload.get("overrides"), "dic_self_review", actor,
-                    allowed_units={DIC_CODE})
+    evaluations = evaluations_of_year(session, year)
+    apply_overrides(session, evaluations, payload.get("overrides"), "dic_self_review", actor, allowed_units={dic})
     return {}
 
 

@@ -5,10 +5,11 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select, update
 
-from workflows import engine, rules, runtime
+from workflows import engine, outcome_articles, report_outcome, rules, runtime
 from workflows.calendar import end_of_day
+from workflows.criteria import violated_sections
 from workflows.errors import EngineError
 from workflows.messages import Text
 from workflows.models import (
@@ -20,11 +21,15 @@ from workflows.models import (
     ProcessInstance,
     Report,
 )
-from workflows.results import evaluations_of_year, previous_ranks, rank_ties
-from workflows.units import units_of_year
+from workflows.results import evaluations_of_year, rank_ties
+from workflows.settings import settings_of_year
+from workflows.subjects import flag_subjects, subjects_of_year
+from workflows.unit_changes import prior_ranks_for
+from workflows.units import dic_of_year, units_of_year
 
 ALL_REPORTS_ACCEPTED = "AllReportsAccepted"
-TOP_SHARE, BOTTOM_SHARE = 0.20, 0.15
+REPORTING_CLOSED = "ReportingClosed"
+DELIVERED_MESSAGES = (ALL_REPORTS_ACCEPTED, REPORTING_CLOSED)  # what the application sends (validation warns on others)
 
 
 def dispatcher(ctx: runtime.Context, instance: ProcessInstance | None = None) -> engine.TopicHandler:
@@ -59,46 +64,105 @@ def start_agency_reports(ctx: runtime.Context, view: engine.TaskView) -> dict[st
         instance, _ = runtime.start(
             ctx, version,
             {"year": cycle.year, "unit_code": unit.code, "unit_name": unit.name_vi,
-             "report_due": cycle.report_due.isoformat()},
+             # A late opening gives no deadline that has already passed: reporting runs until DIC closes it.
+             "report_due": "" if opened_late(cycle) else cycle.report_due.isoformat()},
             business_key=f"{cycle.year}/{unit.code}", year=cycle.year, unit_code=unit.code, cycle_id=cycle.id,
         )
         ctx.session.add(Report(year=cycle.year, unit_code=unit.code, instance_id=instance.id))
         started += 1
     if started == 0:
         raise EngineError(f"No unit exists in {cycle.year}; nothing to report")
+    if opened_late(cycle):  # the timer keeps the stand-in the opening set: reporting runs until DIC closes it
+        return {"reports_started": started}
     return {"reports_started": started, "report_due_at": end_of_day(cycle.report_due).isoformat()}
 
 
+def opened_late(cycle: Cycle) -> bool:
+    """The opener confirmed a late opening: the report deadline had passed when the cycle opened."""
+    opened = cycle.opened_at if cycle.opened_at.tzinfo else cycle.opened_at.replace(tzinfo=UTC)
+    return opened > end_of_day(cycle.report_due)
+
+
+def report_status(cycle: Cycle, outcome: str | None, accepted_at: Any, revision_due: date | None = None) -> str:
+    """accepted (in by the deadline, or by the revision period after a return), late (after both) or missing (A24)."""
+    if outcome != "accepted" or accepted_at is None:
+        return "missing"
+    moment = accepted_at if accepted_at.tzinfo else accepted_at.replace(tzinfo=UTC)
+    due = max(cycle.report_due, revision_due) if revision_due else cycle.report_due
+    return "accepted" if opened_late(cycle) or moment <= end_of_day(due) else "late"
+
+
+def revision_deadline(ctx: runtime.Context, view: engine.TaskView) -> dict[str, Any]:
+    """A returned report gets the year's revision period (revision.wd working days from today) to come back."""
+    year = int(view.data["year"])
+    due = ctx.calendar.add_working_days(ctx.today, settings_of_year(ctx.session, year).revision_wd)
+    ctx.session.execute(update(Report).where(Report.year == year, Report.unit_code == view.data["unit_code"])
+                        .values(revision_due=due).execution_options(synchronize_session=False))
+    return {"report_due": due.isoformat()}
+
+
 def prepare_consolidation(ctx: runtime.Context, view: engine.TaskView) -> dict[str, Any]:
-    """Open an evaluation row per reporting unit; a report not accepted by now is flagged LATE_REPORT (A24)."""
+    """Open an evaluation row per unit of the cycle, with its report status: accepted, late or missing (A24)."""
     cycle = _cycle(ctx, view)
     cycle.status = CycleStatus.EVALUATING
     blocks = {u.code: u.block for u in units_of_year(ctx.session, cycle.year)}
     existing = evaluations_of_year(ctx.session, cycle.year)
-    late = 0
+    # Ranks imported for this year before it was evaluated here become the year's rows (one row per year and unit).
+    imported = {e.unit_code: e for e in ctx.session.scalars(
+        select(Evaluation).where(Evaluation.year == cycle.year, Evaluation.imported.is_(True)))}
+    counts = {"accepted": 0, "late": 0, "missing": 0}
     reports = ctx.session.execute(
-        select(Report.unit_code, ProcessInstance.status).join(ProcessInstance, Report.instance_id == ProcessInstance.id)
-        .where(Report.year == cycle.year)
-    )
-    for unit_code, status in reports:
+        select(Report.unit_code, Report.outcome, Report.accepted_at, Report.revision_due)
+        .where(Report.year == cycle.year))
+    for unit_code, outcome, accepted_at, revision_due in reports:
         evaluation = existing.get(unit_code)
+        if evaluation is None and unit_code in imported:
+            evaluation = imported[unit_code]
+            evaluation.imported, evaluation.ict_rank, evaluation.ict_units = False, None, None
         if evaluation is None:
             evaluation = Evaluation(year=cycle.year, unit_code=unit_code, block=blocks[unit_code])
             ctx.session.add(evaluation)
-        evaluation.late_report = status != InstanceStatus.COMPLETED
-        late += evaluation.late_report
-    return {"late_reports": late}
+        evaluation.report_status = report_status(cycle, outcome, accepted_at, revision_due)
+        evaluation.late_report = evaluation.report_status != "accepted"
+        counts[evaluation.report_status] += 1
+    return {"late_reports": counts["late"] + counts["missing"], "missing_reports": counts["missing"]}
+
+
+def _report_rule(evaluation: Evaluation, outcome: dict[str, Any]) -> None:
+    """A unit without an accepted report, or with a late one, is not rated by the tables: DIC decides (A24)."""
+    status = evaluation.report_status or ("missing" if evaluation.late_report else "accepted")
+    if status == "accepted":
+        return
+    if status == "missing":
+        outcome["reasons"].append("NO_REPORT")
+    outcome["reasons"].append("LATE_REPORT")
+    outcome["articles"].append("Điều 19")
+    outcome["rating"] = "manual_review"
+    if outcome["sanction"] != "none" or status == "missing":
+        outcome["sanction"] = "manual_review"
+    if outcome["reward"] == "eligible":
+        outcome["reward"] = "none"
+    if "RATING_PENDING_REVIEW" not in outcome["reasons"]:
+        outcome["reasons"].append("RATING_PENDING_REVIEW")
 
 
 def propose_outcomes(ctx: runtime.Context, view: engine.TaskView) -> dict[str, Any]:
-    """Run each unit through the unit_evaluation decision tables pinned to this cycle."""
+    """Run each unit through the unit_evaluation decision tables pinned to this cycle, with the year's settings."""
     cycle = _cycle(ctx, view)
+    settings = settings_of_year(ctx.session, cycle.year)
+    top, bottom = settings.top_share, settings.bottom_share
     spec = runtime.spec_json(ctx.session, cycle.evaluation_version_id)
-    previous = previous_ranks(ctx.session, cycle.year - 1)
+    previous = prior_ranks_for(ctx.session, cycle.year)
+    prev_ties = rank_ties(previous, top, bottom)
     evaluations = evaluations_of_year(ctx.session, cycle.year)
-    ties = rank_ties({c: (e.ict_rank, e.ict_units) for c, e in evaluations.items()}, TOP_SHARE, BOTTOM_SHARE)
+    ties = rank_ties({c: (e.ict_rank, e.ict_units) for c, e in evaluations.items()}, top, bottom)
+    dic = dic_of_year(ctx.session, cycle.year)
+    subjects = subjects_of_year(ctx.session, cycle.year)
     manual = 0
     for code, evaluation in sorted(evaluations.items()):
+        if evaluation.appraisal:
+            evaluation.sections_violated = violated_sections(
+                evaluation.appraisal, set(settings.critical_criteria) if settings.critical_criteria else None)
         prev_rank, prev_units = previous.get(code, (None, None))
         case = {
             "block": evaluation.block.value,
@@ -112,16 +176,19 @@ def propose_outcomes(ctx: runtime.Context, view: engine.TaskView) -> dict[str, A
             "lacks_responsibility": evaluation.lacks_responsibility,
             "special_achievement": evaluation.special_achievement,
             "rank_tie": code in ties,
+            "prev_rank_tie": code in prev_ties,
         }
-        data = engine.run_straight_through(spec, rules.with_shares(rules.validate_case(case), TOP_SHARE, BOTTOM_SHARE))
+        data = engine.run_straight_through(spec, rules.with_shares(rules.validate_case(case), top, bottom))
         outcome = rules.outcome_from(data)
-        if evaluation.late_report:
-            outcome["reasons"].append("LATE_REPORT")
-            outcome["articles"].append("Điều 19")
+        _report_rule(evaluation, outcome)
+        if code == dic:
+            outcome["reasons"].append("CONFLICT_OF_INTEREST")  # DIC evaluates itself: four eyes follow (A23)
         evaluation.proposed = {**outcome, "case": case}
         evaluation.rating, evaluation.sanction, evaluation.reward = (
             outcome["rating"], outcome["sanction"], outcome["reward"])
         evaluation.reasons, evaluation.articles = outcome["reasons"], outcome["articles"]
+        outcome_articles.settle(evaluation)
+        flag_subjects(evaluation, subjects.get(code, []))
         manual += "manual_review" in (outcome["rating"], outcome["sanction"])
     return {"proposals": len(evaluations), "manual_reviews": manual}
 
@@ -131,7 +198,12 @@ def record_results(ctx: runtime.Context, view: engine.TaskView) -> dict[str, Any
     cycle = _cycle(ctx, view)
     number = view.data.get("decision_number")
     decided_on = date.fromisoformat(view.data["decision_date"]) if view.data.get("decision_date") else None
+    subjects = subjects_of_year(ctx.session, cycle.year)
     for evaluation in evaluations_of_year(ctx.session, cycle.year).values():
+        if "manual_review" in (evaluation.rating, evaluation.sanction):
+            raise EngineError(f"{evaluation.unit_code}: an outcome is still 'manual_review'; nothing is final")
+        outcome_articles.settle(evaluation)
+        flag_subjects(evaluation, subjects.get(evaluation.unit_code, []))
         evaluation.final = True
         evaluation.decision_number, evaluation.decision_date = number, decided_on
     cycle.status = CycleStatus.DECIDED
@@ -149,12 +221,19 @@ HANDLERS: dict[str, Callable[[runtime.Context, engine.TaskView], dict[str, Any]]
     "prepare-consolidation": prepare_consolidation,
     "propose-outcomes": propose_outcomes,
     "record-results": record_results,
+    "revision-deadline": revision_deadline,
 }
 
 def after_save(ctx: runtime.Context, instance: ProcessInstance, run: engine.Run) -> None:
-    """Wake the cycle when the last agency report is accepted."""
+    """Record which end an agency report reached; wake the cycle when the last report is accepted."""
     if instance.process_key == "agency_report" and run.is_completed:
-        notify_cycle_if_all_accepted(ctx, instance.cycle_id)
+        files = ctx.session.scalar(select(DefinitionVersion.files).where(DefinitionVersion.id == instance.version_id))
+        outcome = report_outcome.reached_outcome(run, files or {})
+        ctx.session.execute(update(Report).where(Report.instance_id == instance.id)
+                            .values(outcome=outcome, accepted_at=ctx.now if outcome == "accepted" else None)
+                            .execution_options(synchronize_session=False))
+        if outcome == "accepted":
+            notify_cycle_if_all_accepted(ctx, instance.cycle_id)
 
 
 def notify_cycle_if_all_accepted(ctx: runtime.Context, cycle_id: int | None) -> bool:
@@ -165,13 +244,14 @@ def notify_cycle_if_all_accepted(ctx: runtime.Context, cycle_id: int | None) -> 
     """
     if cycle_id is None:
         return False
-    still_running = ctx.session.scalar(
-        select(exists().where(ProcessInstance.cycle_id == cycle_id, ProcessInstance.process_key == "agency_report",
-                              ProcessInstance.status == InstanceStatus.RUNNING))
-    )
-    if still_running:
-        return False
     cycle = ctx.session.get(Cycle, cycle_id)
+    if cycle is None:
+        return False
+    # Only an accepted report counts: a running one, or one that ended rejected or unclassified, is not "in".
+    not_in = ctx.session.scalar(select(exists().where(
+        Report.year == cycle.year, or_(Report.outcome.is_(None), Report.outcome != "accepted"))))
+    if not_in:
+        return False
     if cycle is None or cycle.instance_id is None or cycle.status != CycleStatus.REPORTING:
         return False
     cycle_instance = ctx.session.get(ProcessInstance, cycle.instance_id)

@@ -70,6 +70,22 @@ def units_of_year(session: Session, year: int) -> list[UnitOfYear]:
     return [UnitOfYear(r.code, r.name_vi, r.name_en, r.block) for r in rows]
 
 
+def dic_of_year(session: Session, year: int) -> str:
+    """The unit that was the DIC on 31/12 of YEAR: Sở TT&TT, or the unit it merged into (A26: Sở KH&CN from 2025)."""
+    on = date(year, 12, 31)
+    code = DIC_CODE
+    for _ in range(10):  # a chain of successors is short; the bound only guards against a loop in bad data
+        rows = list(session.scalars(select(UnitHistory).where(UnitHistory.code == code)
+                                    .order_by(UnitHistory.valid_from)))
+        if not rows or any(r.valid_from <= on and (r.valid_to is None or r.valid_to >= on) for r in rows):
+            return code
+        last = rows[-1]
+        if last.valid_to is None or last.valid_to >= on or not last.successor_code:
+            return code
+        code = last.successor_code
+    return code
+
+
 def unit_name(session: Session, code: str, year: int) -> str:
     on = date(year, 12, 31)
     name = session.scalar(

@@ -95,6 +95,10 @@ REASON_LABELS: dict[str, Text] = {
     "SPECIAL_ACHIEVEMENT": Text("Có thành tích đặc biệt xuất sắc"),
     "RATING_PENDING_REVIEW": Text("Xếp loại đang chờ xem xét"),
     "LATE_REPORT": Text("Báo cáo nộp muộn hoặc không nộp (Điều 19)"),
+    "NO_REPORT": Text("Không có báo cáo được tiếp nhận: Sở TT&TT quyết định (A24)"),
+    "CONFLICT_OF_INTEREST": Text("Sở TT&TT tự đánh giá: kết quả do người ngoài Sở thẩm định (A23)"),
+    "SUBJECT_AMBIGUOUS": Text("Có nhiều người có thể chịu hình thức xử lý: Sở Nội vụ chọn người (A14, A15)"),
+    "CANBO_NOT_CONGCHUC": Text("Chủ tịch UBND cấp huyện là cán bộ, không phải công chức: cần rà soát pháp lý (A17)"),
 }
 CYCLE_STATUS_LABELS: dict[str, Text] = {
     "reporting": Text("Đang nhận báo cáo"), "evaluating": Text("Đang đánh giá"), "decided": Text("Đã có quyết định")}

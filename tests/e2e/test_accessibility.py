@@ -73,11 +73,11 @@ def live_app(live_app):
     today = local_today()
     with live_app.app_context():
         leader = person("dic_leader")
-        cycles.open_cycle(db.session, 2025, date(2025, 12, 15), leader, unit_codes=["STC"])
+        cycles.open_cycle(db.session, 2025, date(2025, 12, 15), leader, unit_codes=["STC"], confirm_late=True)
         accepted_report(2025, "STC")
         tasks.complete_task(db.session, open_task("consolidate").id, person("dic"),
                             {"units": {"STC": {"ict_rank": 1, "ict_units": 1, "slow_conclusions": False}}})
-        cycles.open_cycle(db.session, 2024, date(2024, 12, 15), leader, unit_codes=["SNV"])
+        cycles.open_cycle(db.session, 2024, date(2024, 12, 15), leader, unit_codes=["SNV"], confirm_late=True)
         accepted_report(2024, "SNV")
         tasks.claim(db.session, open_task("consolidate").id, person("dic"))  # one task in DIC's own tab
         cycles.open_cycle(db.session, today.year, today + timedelta(days=30), leader, unit_codes=["STC", "TTT"])

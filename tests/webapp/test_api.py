@@ -507,3 +507,19 @@ def test_someone_who_does_not_lead_the_role_gets_403_and_nothing_changes(api, us
     error_of(api.get(f"/tasks/{task}/candidates", user), 403)
     error_of(api.post(f"/tasks/{task}/reassign", user, {"assignee": "stc_officer", "reason": "Thử"}), 403)
     assert db_state(api.client.application, task) == before
+
+
+def test_a_past_deadline_is_refused_with_422_unless_confirm_late(api):
+    year = 2020  # long past, and not the year the fixture opened
+    error = error_of(api.post("/cycles", "dic_leader", {"year": year, "unit_codes": ["STC"]}), 422)
+    assert set(error["fields"]) == {"report_due"}
+    response = api.post("/cycles", "dic_leader", {"year": year, "unit_codes": ["STC"], "confirm_late": True})
+    assert response.status_code == 201
+
+
+def test_prior_ranks_import_through_the_api_names_bad_lines_and_results_carry_report_status(api):
+    bad = api.post("/cycles/2023/prior-ranks", "dic_leader", {"csv": "unit_code,rank,units\nSTC,3,20\nXYZ,1,2\n"})
+    assert set(error_of(bad, 422)["fields"]) == {"line 3"}
+    assert error_of(api.post("/cycles/2023/prior-ranks", "stc_officer", {"csv": "STC,1,2"}), 403)
+    ok = api.post("/cycles/2023/prior-ranks", "dic_leader", {"csv": "unit_code,rank,units\nSTC,3,20\n"})
+    assert ok.status_code == 200 and ok.get_json() == {"year": 2023, "imported": 1}

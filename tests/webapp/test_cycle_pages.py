@@ -1,6 +1,7 @@
 """The cycle pages: the list of years and opening one, a year's progress and results, an instance and its history."""
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
@@ -8,8 +9,8 @@ from factories import at, open_small_cycle, open_task, report_payload
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from workflows import tasks, users
-from workflows.models import AuditEvent, Block, Comment, Cycle, Evaluation, Override, ProcessInstance
+from workflows import cycles, tasks, users
+from workflows.models import AuditEvent, Block, Comment, Cycle, Evaluation, Override, ProcessInstance, Role
 
 PASSWORD = "simulation-only"
 DAY = date(2025, 11, 10)
@@ -233,3 +234,61 @@ def test_the_task_page_links_to_the_instance_history(app_with_cycle):
         task_id = open_task(db.session, "draft_report", "STC").id
     page = client_for(app_with_cycle, "stc_officer").get(f"/tasks/{task_id}").get_data(as_text=True)
     assert f'href="/cycles/instances/{instance_id(app_with_cycle, "STC")}"' in page
+
+
+def test_a_late_opening_needs_the_checkbox_on_the_page(app_with_cycle):
+    client = client_for(app_with_cycle, "dic_leader")
+    refused = client.post("/cycles/", data={"year": "2024", "report_due": "15/12/2024"})
+    assert refused.status_code == 422 and 'id="e-report_due"' in refused.get_data(as_text=True)
+    opened = client.post("/cycles/", data={"year": "2024", "report_due": "15/12/2024", "confirm_late": "1"})
+    assert opened.status_code == 303
+
+
+def test_dic_imports_earlier_ranks_from_a_page_and_bad_rows_are_named(app_with_cycle):
+    client = client_for(app_with_cycle, "dic_leader")
+    assert "Nhập xếp hạng ICT Index các năm trước" in client.get("/cycles/").get_data(as_text=True)
+    bad = client.post("/cycles/prior-ranks", data={
+        "year": "2024", "file": (io.BytesIO(b"unit_code,rank,units\nSTC,3,20\nXYZ,1,20\n"), "ranks.csv")},
+        content_type="multipart/form-data")
+    assert bad.status_code == 422 and "line 3" in bad.get_data(as_text=True)
+    good = client.post("/cycles/prior-ranks", data={
+        "year": "2024", "file": (io.BytesIO(b"unit_code,rank,units\nSTC,3,20\n"), "ranks.csv")},
+        content_type="multipart/form-data")
+    assert good.status_code == 303
+    assert client_for(app_with_cycle, "stc_officer").get("/cycles/prior-ranks").status_code == 403
+
+
+def test_the_results_page_shows_each_units_report_status_and_the_persons_evaluated(app):
+    app.config["WTF_CSRF_ENABLED"] = False
+    with app.app_context():
+        people = open_small_cycle(db.session, ["STC", "SNV"], year=2025)
+        tasks.complete_task(db.session, open_task(db.session, "draft_report", "STC").id, people["stc_officer"],
+                            report_payload(), at(date(2025, 11, 10)))
+        tasks.complete_task(db.session, open_task(db.session, "approve_report", "STC").id, people["stc_head"],
+                            {"head_decision": "approve"}, at(date(2025, 11, 10)))
+        tasks.complete_task(db.session, open_task(db.session, "review_report", "STC").id, people["dic"],
+                            {"dic_decision": "accept"}, at(date(2025, 11, 11)))
+        cycles.fire_due(db.session, at(date(2025, 12, 16), 1))
+        tasks.complete_task(db.session, open_task(db.session, "consolidate").id, people["dic"], {"units": {
+            c: {"ict_rank": 1, "ict_units": 1, "slow_conclusions": False} for c in ("STC", "SNV")}},
+            at(date(2026, 1, 5)))
+    page = client_for(app, "dic_leader").get("/cycles/2025").get_data(as_text=True)
+    assert "Không có báo cáo được tiếp nhận" in page and "Báo cáo tiếp nhận đúng hạn" in page
+    assert "Người được đánh giá" in page and "Thủ trưởng STC" in page
+
+
+def test_the_administrator_sees_a_years_units_and_records_a_change_with_its_document(app_with_cycle):
+    with app_with_cycle.app_context():
+        users.create_user(db.session, "quantri", PASSWORD, "Quản trị", [Role.ADMIN])
+        db.session.commit()
+    client = client_for(app_with_cycle, "quantri")
+    page = client.get("/cycles/units?year=2024").get_data(as_text=True)
+    assert "Sở Tư pháp" in page and "Thành phố Từ Sơn" in page
+    refused = client.post("/cycles/units", data={"kind": "dissolve", "codes": "DPTTH", "effective_on": "01/01/2026",
+                                                 "document": ""})
+    assert refused.status_code == 422
+    done = client.post("/cycles/units", data={"kind": "dissolve", "codes": "DPTTH", "effective_on": "01/01/2026",
+                                              "document": "QĐ 5/QĐ-UBND ngày 20/12/2025"})
+    assert done.status_code == 303
+    assert "Đài Phát thanh" not in client.get("/cycles/units?year=2026").get_data(as_text=True)
+    assert client_for(app_with_cycle, "dic_leader").get("/cycles/units").status_code == 403

@@ -547,13 +547,18 @@ def test_an_override_without_a_reason_is_refused_and_a_settled_review_goes_on(ap
     assert "Cần quyết định xếp loại/hình thức xử lý" in response.get_data(as_text=True)
     client.post(f"/tasks/{task}/units/SNV", data={
         "ov-SNV-sanction": "criticism", "ov-SNV-reason": "Đã có văn bản của VP UBND: chậm triển khai 1 kết luận."})
+    # STTTT never reported: no table rates it (NO_REPORT), DIC must settle it too
+    client.post(f"/tasks/{task}/units/STTTT", data={
+        "ov-STTTT-rating": "complete", "ov-STTTT-sanction": "none",
+        "ov-STTTT-reason": "Báo cáo gửi bằng văn bản giấy, đã kiểm tra đủ tiêu chí."})
     response = client.post(f"/tasks/{task}", data={"action": "submit", "final": "1", "confirmed": "1"})
     assert response.status_code == 302
     with app.app_context():
-        overrides = db.session.scalars(select(Override)).all()
-        assert [(o.stage, o.field, o.old_value, o.new_value) for o in overrides] == [
-            ("evaluate", "sanction", "manual_review", "criticism")]
-        assert overrides[0].reason.startswith("Đã có văn bản")
+        overrides = db.session.scalars(select(Override).order_by(Override.id)).all()
+        assert sorted((o.stage, o.field, o.old_value, o.new_value) for o in overrides) == [
+            ("evaluate", "rating", "manual_review", "complete"), ("evaluate", "sanction", "manual_review", "criticism"),
+            ("evaluate", "sanction", "manual_review", "none")]
+        assert [o.reason for o in overrides if o.new_value == "criticism"][0].startswith("Đã có văn bản")
         assert open_task(db.session, "review_dic_self_evaluation")
 
 

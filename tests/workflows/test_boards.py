@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from factories import at, open_small_cycle, open_task, report_payload
 
-from workflows import boards, cycles, demo, permissions, tasks, users, year_board
+from workflows import boards, cycles, demo, permissions, settings, tasks, users, year_board
 from workflows.boards import OverdueQuery
 from workflows.calendar import LOCAL_TZ, WorkingCalendar
 from workflows.errors import NotAllowed, NotFound
@@ -33,7 +33,8 @@ def known_late_cycle(session) -> dict[str, User]:
 
     2025 (opened Sun 02/11/2025, reports due Mon 15/12/2025):
     - STC: drafted and approved on Mon 10/11; DIC's review, due Mon 17/11, is done Tue 18/11: one working day late.
-    - SNV: drafted Fri 12/12, returned by the head the same day; redrafted Tue 16/12 (one day late, second round);
+    - SNV: drafted Fri 12/12, returned by the head the same day with the year's revision period set to one working
+      day (due Mon 15/12); redrafted Tue 16/12 (one day late, second round);
       the second approval, due Fri 19/12, is left open.
     - TTT: drafted Wed 17/12 (two days late); the approval, due Mon 22/12, is claimed by the head and left open.
     - SYT: nothing at all; its draft has waited since the opening.
@@ -53,6 +54,8 @@ def known_late_cycle(session) -> dict[str, User]:
     _do(session, people, "stc_head", "approve_report", "STC", APPROVE, date(2025, 11, 10))
     _do(session, people, "dic", "review_report", "STC", ACCEPT, date(2025, 11, 18))
     _do(session, people, "snv_officer", "draft_report", "SNV", report_payload(), date(2025, 12, 12))
+    settings.set_setting(session, 2025, "revision_wd", 1)
+    session.commit()
     _do(session, people, "snv_head", "approve_report", "SNV",
         {"head_decision": "return", "head_comment": "Bổ sung minh chứng Mục 2."}, date(2025, 12, 12))
     cycles.fire_due(session, at(date(2025, 12, 16), 1))

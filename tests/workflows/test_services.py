@@ -14,6 +14,8 @@ from workflows.errors import Conflict, DefinitionInvalid, InvalidInput, NotAllow
 from workflows.models import DefinitionVersion, Evaluation, HumanTask, InstanceStatus, ProcessInstance, Role
 from workflows.units import load_units, units_of_year
 
+NOV_2 = at(date(2025, 11, 2))  # before the report deadlines these tests use
+
 
 def bpmn_files(**changes: bytes) -> dict[str, bytes]:
     files = {p.name: p.read_bytes() for p in BPMN_DIR.iterdir() if p.suffix in (".bpmn", ".dmn")}
@@ -88,7 +90,7 @@ def test_opening_a_cycle_refuses_bad_years_and_dates(session):
     for year, due, field in ((1999, "1999-12-15", "year"), ("2025", "2025-12-15", "year"),
                              (2025, "15/12/2025", "report_due"), (2025, "2030-01-01", "report_due")):
         with pytest.raises(InvalidInput) as error:
-            cycles.open_cycle(session, year, due, people["dic_leader"])
+            cycles.open_cycle(session, year, due, people["dic_leader"], now=NOV_2)
         assert field in error.value.fields
 
 
@@ -101,7 +103,8 @@ def test_opening_a_cycle_refuses_bad_years_and_dates(session):
 def test_a_pilot_with_units_that_did_not_exist_that_year_is_refused_and_nothing_opens(session, unit_codes, text):
     people = setup_people(session, ["STC"])
     with pytest.raises(InvalidInput) as error:
-        cycles.open_cycle(session, 2025, "2025-12-15", people["dic_leader"], unit_codes=unit_codes)
+        cycles.open_cycle(session, 2025, "2025-12-15", people["dic_leader"], unit_codes=unit_codes,
+                          now=NOV_2)
     assert error.value.fields == {"unit_codes": text}
     assert session.scalar(select(func.count(ProcessInstance.id))) == 0
 
@@ -109,15 +112,19 @@ def test_a_pilot_with_units_that_did_not_exist_that_year_is_refused_and_nothing_
 def test_only_dic_opens_a_cycle_and_only_once(session):
     people = setup_people(session, ["STC"])
     with pytest.raises(NotAllowed):
-        cycles.open_cycle(session, 2025, "2025-12-15", people["stc_head"])
-    cycles.open_cycle(session, 2025, "2025-12-15", people["dic_leader"], unit_codes=["STC"])
+        cycles.open_cycle(session, 2025, "2025-12-15", people["stc_head"],
+                          now=NOV_2)
+    cycles.open_cycle(session, 2025, "2025-12-15", people["dic_leader"], unit_codes=["STC"],
+                          now=NOV_2)
     with pytest.raises(Conflict):
-        cycles.open_cycle(session, 2025, "2025-12-15", people["dic_leader"], unit_codes=["STC"])
+        cycles.open_cycle(session, 2025, "2025-12-15", people["dic_leader"], unit_codes=["STC"],
+                          now=NOV_2)
 
 
 def test_a_deadline_on_a_day_off_moves_to_the_next_working_day(session):
     people = setup_people(session, ["STC"])
-    cycle = cycles.open_cycle(session, 2025, "2025-12-13", people["dic_leader"], unit_codes=["STC"])  # a Saturday
+    cycle = cycles.open_cycle(session, 2025, "2025-12-13", people["dic_leader"], unit_codes=["STC"],
+                          now=NOV_2)  # a Saturday
     assert cycle.report_due == date(2025, 12, 15)
 
 
@@ -155,10 +162,10 @@ def test_prior_ranks_import_reads_csv_and_names_bad_lines(session):
     assert ranks == {"STC": (3, 20), "BNI": (8, 1)}  # a district block of one in this file
     with pytest.raises(InvalidInput) as error:
         results.import_prior_ranks(session, 2024, "code,rank,units\nSTC,x\nSNV,0,20\nXYZ,1,5\nSTC,21,20")
-    assert set(error.value.fields) == {"line 2", "line 3", "line 5"}
+    assert set(error.value.fields) == {"line 2", "line 3", "line 4", "line 5"}  # line 4: unknown unit
     with pytest.raises(InvalidInput) as error:
         results.import_prior_ranks(session, 2024, "XYZ,1,5")
-    assert "XYZ" in error.value.fields
+    assert "XYZ" in error.value.fields["line 1"]
 
 
 def test_consolidation_refuses_a_rank_above_the_block_and_unknown_units(session):

@@ -7,9 +7,16 @@ from typing import Any
 from flask import url_for
 
 from webapp.api.base import caller, make_blueprint, require
-from webapp.api.schemas import CycleDetailSchema, CycleSchema, OpenCycleSchema, ResultSchema
+from webapp.api.schemas import (
+    CycleDetailSchema,
+    CycleSchema,
+    OpenCycleSchema,
+    PriorRanksResultSchema,
+    PriorRanksSchema,
+    ResultSchema,
+)
 from webapp.extensions import db
-from workflows import cycles, permissions
+from workflows import cycles, permissions, results
 from workflows.models import Cycle
 
 bp = make_blueprint("cycles", "/cycles", "Annual evaluation cycles")
@@ -30,7 +37,7 @@ def open_cycle(body: dict[str, Any]) -> tuple[Cycle, int, dict[str, str]]:
     """DIC opens a year: the cycle starts and every unit (or the chosen ones) gets its report to draft."""
     year = body["year"]
     cycle = cycles.open_cycle(db.session, year, body.get("report_due") or _default_due(year), caller(),
-                              unit_codes=body.get("unit_codes"))
+                              unit_codes=body.get("unit_codes"), confirm_late=body.get("confirm_late", False))
     return cycle, 201, {"Location": url_for("api_cycles.get_cycle", year=year)}
 
 
@@ -56,3 +63,16 @@ def get_results(year: int) -> list[dict[str, Any]]:
     require(permissions.may_see_results, caller(), "Bạn không có quyền xem kết quả đánh giá.")
     cycles.get_cycle(db.session, year)  # 404 for a year never opened, rather than an empty list
     return cycles.results(db.session, year)
+
+
+@bp.post("/<int:year>/prior-ranks")
+@bp.arguments(PriorRanksSchema)
+@bp.response(200, PriorRanksResultSchema)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+def import_prior_ranks(body: dict[str, Any], year: int) -> dict[str, Any]:
+    """Import YEAR's ICT ranks (CSV unit_code,rank,units): all rows or none; each bad row named by its line (422)."""
+    require(permissions.may_open_cycle, caller(), "Chỉ Sở Thông tin và Truyền thông nhập xếp hạng các năm trước.")
+    count = results.import_prior_ranks(db.session, year, body["csv"])
+    db.session.commit()
+    return {"year": year, "imported": count}

@@ -214,6 +214,17 @@ class OpenCycleSchema(Schema):
     report_due = fields.Date(metadata={"description": "Report deadline; default 15/12 of the year"})
     unit_codes = fields.List(fields.String(), metadata={
         "description": "Only these units (a pilot); default every unit in existence that year"})
+    confirm_late = fields.Boolean(load_default=False, metadata={
+        "description": "Open although report_due has passed; reporting then runs until DIC closes it"})
+
+
+class PriorRanksSchema(Schema):
+    csv = fields.String(required=True, metadata={"description": "CSV with columns unit_code,rank,units"})
+
+
+class PriorRanksResultSchema(Schema):
+    year = fields.Integer()
+    imported = fields.Integer()
 
 
 class ProgressRowSchema(Schema):
@@ -280,6 +291,9 @@ class ResultSchema(Schema):
     ict_units = fields.Integer(allow_none=True)
     sections_violated = fields.List(fields.Integer())
     late_report = fields.Boolean()
+    report_status = fields.String(allow_none=True, metadata={"description": "accepted, late or missing"})
+    subjects = fields.List(fields.Dict(keys=fields.String(), values=fields.String(allow_none=True)), metadata={
+        "description": "The persons evaluated: each head and assigned deputy (name, username, role)"})
     proposed = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True),
                            metadata={"description": "What the decision tables proposed: rating, sanction, reward, "
                                                     "sanction_rule"})

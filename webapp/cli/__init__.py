@@ -10,8 +10,8 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from webapp.cli import cycle, demo, rules, setup, timers
+    from webapp.cli import cycle, demo, ranks, rules, setup, timers, units
 
-    for module in (setup, demo, cycle, timers, rules):
+    for module in (setup, demo, cycle, timers, rules, ranks, units):
         for command in module.COMMANDS:
             app.cli.add_command(command)

@@ -26,7 +26,7 @@ from workflows.validation.xmltools import (
 )
 
 ROLES = sorted(KNOWN_ROLES)
-KNOWN_MESSAGES = frozenset({topics.ALL_REPORTS_ACCEPTED})  # the messages the application itself delivers
+KNOWN_MESSAGES = frozenset(topics.DELIVERED_MESSAGES)  # the messages the application itself delivers
 KNOWN_TOPICS = frozenset(topics.HANDLERS)
 KNOWN_STEP_FORMS = frozenset(steps.HANDLERS)
 FORM_FIELD_TYPES = ("string", "long", "boolean", "date", "enum")

@@ -1,0 +1,69 @@
+"""Per-year settings of the rules: what DOMAIN.md marks [PROP] is data for the year, never a constant in code.
+
+A year without a stored value uses the brief's default. Settings are read when the year's proposals are computed, so
+changing one before consolidation changes that year only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.criteria import CRITERIA_BY_ID
+from workflows.errors import InvalidInput
+from workflows.messages import Text
+from workflows.models import YearSetting
+
+DEFAULTS: dict[str, Any] = {
+    "top_share": 0.20,  # Đ15.1 HTXS: top 20% of the block (DOMAIN.md §3 rank classes)
+    "bottom_share": 0.15,  # Đ17.1b: bottom 15%
+    "critical_criteria": None,  # None: every criterion is critical (section-violated rule)
+    "revision_wd": 5,  # DOMAIN.md §6 revision.wd: working days an agency gets after a return for revision
+}
+
+
+@dataclass(frozen=True)
+class YearSettings:
+    year: int
+    top_share: float
+    bottom_share: float
+    critical_criteria: frozenset[str] | None
+    revision_wd: int
+
+
+def settings_of_year(session: Session, year: int) -> YearSettings:
+    stored = dict(session.execute(select(YearSetting.key, YearSetting.value).where(YearSetting.year == year)).all())
+    values = {**DEFAULTS, **stored}
+    critical = values["critical_criteria"]
+    return YearSettings(year, float(values["top_share"]), float(values["bottom_share"]),
+                        frozenset(critical) if critical is not None else None, int(values["revision_wd"]))
+
+
+def set_setting(session: Session, year: int, key: str, value: Any) -> None:
+    """Store one setting for YEAR after checking it; raise InvalidInput naming the key."""
+    problem = _problem(key, value)
+    if problem is not None:
+        raise InvalidInput(Text("Thiết lập không hợp lệ."), {key: problem})
+    row = session.get(YearSetting, (year, key))
+    if row is None:
+        session.add(YearSetting(year=year, key=key, value=value))
+    else:
+        row.value = value
+    session.flush()
+
+
+def _problem(key: str, value: Any) -> Text | None:
+    if key not in DEFAULTS:
+        return Text("Không có thiết lập này.")
+    if key in ("top_share", "bottom_share"):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+            return Text("Tỷ lệ phải lớn hơn 0 và nhỏ hơn 1.")
+    elif key == "revision_wd":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 60:
+            return Text("Số ngày làm việc phải từ 1 đến 60.")
+    elif value is not None and (not isinstance(value, list) or not value
+                                or any(cid not in CRITERIA_BY_ID for cid in value)):
+        return Text("Danh sách tiêu chí trọng yếu phải gồm các mã tiêu chí có trong bộ tiêu chí.")
+    return None
