@@ -119,6 +119,7 @@ def test_tokens_are_listed_and_revoked_by_their_owner_and_by_an_admin(client):
     listed = client.get("/api/v1/tokens", headers=bearer(mine)).get_json()
     assert [t["name"] for t in listed] == ["thử", "máy chủ báo cáo"]
     assert all("token" not in t and t["active"] for t in listed)
+    assert all(t["created_at"].endswith("+00:00") and t["expires_at"].endswith("+00:00") for t in listed)
     other_id = listed[0]["id"]
     assert client.delete(f"/api/v1/tokens/{other_id}", headers=bearer(mine)).status_code == 204
     assert client.get("/api/v1/tasks", headers=bearer(other)).status_code == 401
