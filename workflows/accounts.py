@@ -1,4 +1,4 @@
-"""Signing in and staying signed in: sign-in throttling, session versions, API token lifecycle, password policy.
+"""Signing in and staying signed in: sign-in throttling, session versions, API token lifecycle, new passwords.
 
 Throttling. Every sign-in attempt first reserves a try on two counters in `login_throttle`, one for the client address
 and one for the username (known or not, so an unknown name behaves exactly like a known one). A reservation is one
@@ -14,17 +14,16 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
-from workflows import permissions, users
+from workflows import permissions, runtime, users
 from workflows.errors import InvalidInput, NotFound
 from workflows.messages import Text
 from workflows.models import ApiToken, LoginThrottle, User, utcnow
-from workflows.text import fold
+from workflows.passwords import check_password_policy
 
 FREE_ATTEMPTS = 5
 MAX_DELAY = timedelta(minutes=15)
@@ -128,8 +127,11 @@ def end_all_sessions(session: Session, user: User) -> None:
 
 
 def end_everything(session: Session, user: User) -> int:
-    """Sign USER out everywhere and revoke every API token; the number of tokens revoked."""
+    """Sign USER out everywhere, revoke every API token and retire the calendar-feed URLs; the tokens revoked."""
     end_all_sessions(session, user)
+    session.execute(update(User).where(User.id == user.id)
+                    .values(credentials_version=User.credentials_version + 1))
+    session.refresh(user)
     return revoke_all_tokens(session, user)
 
 
@@ -205,44 +207,37 @@ def revoke_all_tokens(session: Session, owner: User, now: datetime | None = None
     return result.rowcount
 
 
-# --- passwords ---------------------------------------------------------------------------------------------------
-
-MIN_PASSWORD_LENGTH = 10
-_COMMON_FILE = Path(__file__).resolve().parent / "data" / "common_passwords.txt"
-_common: frozenset[str] | None = None
+# --- new passwords -----------------------------------------------------------------------------------------------
 
 
-def _common_passwords() -> frozenset[str]:
-    global _common
-    if _common is None:
-        _common = frozenset(line.strip().lower() for line in _COMMON_FILE.read_text(encoding="utf-8").splitlines()
-                            if line.strip() and not line.startswith("#"))
-    return _common
+def reset_password(session: Session, user: User, new_password: str) -> None:
+    """A new password ends everything the old one opened: sessions, remember cookies, API tokens, calendar-feed URLs;
+    lifts the wait."""
+    check_password_policy(new_password, user.username, user.full_name)
+    user.password_hash = users.hash_password(new_password)
+    end_everything(session, user)
+    clear_throttle(session, user.username)
+    session.flush()
 
 
-def _folded(value: str) -> str:
-    # lower case, no diacritics (Nguyễn → nguyen), letters and digits only
-    return "".join(ch for ch in fold(value) if ch.isalnum())
-
-
-def password_problem(password: str, username: str = "", full_name: str = "") -> Text | None:
-    """Why PASSWORD is too weak, or None: length, the list of common passwords, the person's own names."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return Text("Mật khẩu cần ít nhất {n} ký tự.", n=MIN_PASSWORD_LENGTH)
-    folded = _folded(password)
-    common = _common_passwords()
-    # "Password2024!" is "password" with decoration: strip trailing digits and symbols before looking it up.
-    stem = folded.rstrip("0123456789")
-    if password.lower() in common or folded in common or stem in common or len(set(folded)) < 4:
-        return Text("Mật khẩu này quá phổ biến, dễ đoán; hãy chọn mật khẩu khác.")
-    names = [_folded(username)] + [_folded(part) for part in full_name.split()] + [_folded(full_name)]
-    if any(len(n) >= 3 and n in folded for n in names) or "bacninh" in folded:
-        return Text("Mật khẩu không được chứa tên đăng nhập, họ tên hoặc tên cơ quan.")
-    return None
-
-
-def check_password_policy(password: str, username: str = "", full_name: str = "") -> None:
-    problem = password_problem(password, username, full_name)
-    if problem is not None:
-        raise InvalidInput(Text("Mật khẩu chưa đạt yêu cầu."), {"password": problem})
-
+def change_own_password(session: Session, user: User, current: str, new: str, confirmation: str,
+                        address: str | None = None) -> None:
+    """USER's own new password: the current one first (throttled like a sign-in, so a borrowed session cannot guess
+    it), then the policy, typed twice. Like a reset it ends every session, API token and calendar-feed URL; the page
+    signs this session in again. Audited, never the password itself."""
+    try:
+        authenticate(session, user.username, current, address)
+    except InvalidInput:
+        raise InvalidInput(Text("Chưa đổi được mật khẩu."),
+                           {"current_password": Text("Mật khẩu hiện tại không đúng.")}) from None
+    if new != confirmation:
+        raise InvalidInput(Text("Chưa đổi được mật khẩu."),
+                           {"password_confirm": Text("Hai lần nhập mật khẩu không khớp.")})
+    try:
+        reset_password(session, user, new)
+    except InvalidInput as error:
+        raise InvalidInput(Text("Chưa đổi được mật khẩu."), error.fields) from None
+    ctx = runtime.Context.create(session, user)
+    runtime.audit(ctx, "password_changed", Text("{username} đổi mật khẩu của mình", username=user.username),
+                  data={"user": user.username})
+    runtime.commit(ctx)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows import history, permissions, runtime, users
+from workflows import accounts, history, permissions, runtime, users
 from workflows.errors import InvalidInput, NotAllowed, NotFound
 from workflows.messages import Text
 from workflows.models import DeputyAssignment, Role, User
@@ -158,7 +158,7 @@ def reset_password(session: Session, actor: User, target: User, password: str, c
         raise InvalidInput(Text("Chưa đặt lại được mật khẩu."),
                            {"password_confirm": Text("Hai lần nhập mật khẩu không khớp.")})
     try:
-        users.reset_password(session, target, password)
+        accounts.reset_password(session, target, password)
     except InvalidInput as error:
         raise InvalidInput(Text("Chưa đặt lại được mật khẩu."), error.fields) from None
     _audit(session, actor, "password_reset", Text("Đặt lại mật khẩu cho {username}", username=target.username),
@@ -173,8 +173,6 @@ def set_active(session: Session, actor: User, target: User, active: bool) -> Non
         raise InvalidInput(Text("Chưa khóa được tài khoản."),
                            {"active": Text("Bạn không thể tự khóa tài khoản của chính mình.")})
     target.is_active = active
-    if active:
-        target.failed_logins, target.locked_until = 0, None
     _audit(session, actor, "user_activated" if active else "user_deactivated",
            Text("Mở khóa tài khoản {username}", username=target.username) if active
            else Text("Khóa tài khoản {username}", username=target.username), {"user": target.username})

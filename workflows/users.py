@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from workflows.errors import InvalidInput, NotFound
 from workflows.messages import Text
 from workflows.models import DeputyAssignment, Role, User, UserRole
+from workflows.passwords import password_problem
 from workflows.permissions import needs_agency
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -56,9 +57,7 @@ def create_user(
         errors["username"] = Text("Tên đăng nhập là bắt buộc.")
     elif session.scalar(select(User.id).where(User.username == username)):
         errors["username"] = Text("Tên đăng nhập đã tồn tại.")
-    from workflows import accounts  # accounts builds on this module's password hashing
-
-    if not demo and (problem := accounts.password_problem(password, username, full_name)):
+    if not demo and (problem := password_problem(password, username, full_name)):
         errors["password"] = problem
     if errors:
         raise InvalidInput(Text("Không tạo được người dùng."), errors)
@@ -104,19 +103,6 @@ def assign_deputy(
     session.add(assignment)
     session.flush()
     return assignment
-
-
-def reset_password(session: Session, user: User, new_password: str) -> None:
-    """A new password ends everything the old one opened: sessions, remember cookies, API tokens; lifts the wait."""
-    from workflows import accounts  # accounts builds on this module's password hashing
-
-    accounts.check_password_policy(new_password, user.username, user.full_name)
-    user.password_hash = hash_password(new_password)
-    user.failed_logins, user.locked_until = 0, None
-    accounts.end_all_sessions(session, user)
-    accounts.revoke_all_tokens(session, user)
-    accounts.clear_throttle(session, user.username)
-    session.flush()
 
 
 def set_roles(session: Session, user: User, roles: list[Role], unit_code: str | None) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 from testdb import make_engine
 
-from workflows import accounts, users
+from workflows import accounts, passwords, users
 from workflows.errors import InvalidInput
 from workflows.models import Base, LoginThrottle, User, utcnow
 
@@ -125,7 +125,7 @@ def test_a_password_change_moves_the_session_version_on(session):
     user = people["stc_officer"]
     old_id = user.get_id()
     assert accounts.user_for_session(session, old_id) is user
-    users.reset_password(session, user, "mot-cau-that-dai")
+    accounts.reset_password(session, user, "mot-cau-that-dai")
     assert user.get_id() != old_id
     assert accounts.user_for_session(session, old_id) is None
     assert accounts.user_for_session(session, user.get_id()) is user
@@ -143,12 +143,12 @@ def test_a_password_change_moves_the_session_version_on(session):
     ("bacninh@2025xyz", "tên cơ quan"),
 ])
 def test_the_password_policy_names_what_is_wrong(password, problem):
-    found = accounts.password_problem(password, "stc_officer", "Nguyễn Văn An")
+    found = passwords.password_problem(password, "stc_officer", "Nguyễn Văn An")
     assert found is not None and problem in str(found)
 
 
 def test_a_long_uncommon_password_passes_and_users_are_created_with_the_policy(session):
-    assert accounts.password_problem("ngựa-ô-qua-cầu-tre", "stc_officer", "Nguyễn Văn An") is None
+    assert passwords.password_problem("ngựa-ô-qua-cầu-tre", "stc_officer", "Nguyễn Văn An") is None
     with pytest.raises(InvalidInput) as caught:
         users.create_user(session, "tran_thi_b", "tranthib-123", "Trần Thị B", [])
     assert "password" in caught.value.fields
