@@ -62,8 +62,30 @@ def logout():
 @bp.get("/account")
 @login_required
 def account():
-    """The signed-in person's API tokens (never the tokens themselves), each revocable."""
-    return render_template("auth/account.html", tokens=accounts.list_tokens(db.session, current_user))
+    """The signed-in person's password form and API tokens (never the tokens themselves), each revocable."""
+    return _account_page()
+
+
+def _account_page(errors: dict | None = None, status: int = 200):
+    return render_template("auth/account.html", tokens=accounts.list_tokens(db.session, current_user),
+                           errors=errors or {}), status
+
+
+@bp.post("/account/password")
+@login_required
+def change_password():
+    """Change one's own password; other devices are signed out, this browser stays signed in."""
+    form = request.form
+    try:
+        accounts.change_own_password(db.session, current_user, form.get("current_password", ""),
+                                     form.get("password", ""), form.get("password_confirm", ""), request.remote_addr)
+    except InvalidInput as error:
+        db.session.rollback()
+        return _account_page(error.fields, 422)
+    # The session version moved on with the password: sign this browser in again under the new one.
+    login_user(current_user._get_current_object(), remember="remember_token" in request.cookies)
+    flash(_("Đã đổi mật khẩu. Các thiết bị khác đã được đăng xuất."))
+    return redirect(url_for("auth.account"), code=303)
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")

@@ -1,4 +1,4 @@
-"""Signing in and staying signed in: sign-in throttling, session versions, API token lifecycle.
+"""Signing in and staying signed in: sign-in throttling, session versions, API token lifecycle, new passwords.
 
 Throttling. Every sign-in attempt first reserves a try on two counters in `login_throttle`, one for the client address
 and one for the username (known or not, so an unknown name behaves exactly like a known one). A reservation is one
@@ -18,10 +18,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from workflows import dialects, passwords, permissions, users
+from workflows import dialects, permissions, runtime, users
 from workflows.errors import InvalidInput, NotFound
 from workflows.messages import Text
 from workflows.models import ApiToken, LoginThrottle, User, utcnow
+from workflows.passwords import check_password_policy
 
 FREE_ATTEMPTS = 5
 MAX_DELAY = timedelta(minutes=15)
@@ -124,8 +125,11 @@ def end_all_sessions(session: Session, user: User) -> None:
 
 
 def end_everything(session: Session, user: User) -> int:
-    """Sign USER out everywhere and revoke every API token; the number of tokens revoked."""
+    """Sign USER out everywhere, revoke every API token and retire the calendar-feed URLs; the tokens revoked."""
     end_all_sessions(session, user)
+    session.execute(update(User).where(User.id == user.id)
+                    .values(credentials_version=User.credentials_version + 1))
+    session.refresh(user)
     return revoke_all_tokens(session, user)
 
 
@@ -201,12 +205,37 @@ def revoke_all_tokens(session: Session, owner: User, now: datetime | None = None
     return result.rowcount
 
 
+# --- new passwords -----------------------------------------------------------------------------------------------
+
+
 def reset_password(session: Session, user: User, new_password: str) -> None:
-    """A new password ends everything the old one opened: sessions, remember cookies, API tokens; lifts the wait."""
-    passwords.check_password_policy(new_password, user.username, user.full_name)
+    """A new password ends everything the old one opened: sessions, remember cookies, API tokens, calendar-feed URLs;
+    lifts the wait."""
+    check_password_policy(new_password, user.username, user.full_name)
     user.password_hash = users.hash_password(new_password)
-    user.failed_logins, user.locked_until = 0, None
-    end_all_sessions(session, user)
-    revoke_all_tokens(session, user)
+    end_everything(session, user)
     clear_throttle(session, user.username)
     session.flush()
+
+
+def change_own_password(session: Session, user: User, current: str, new: str, confirmation: str,
+                        address: str | None = None) -> None:
+    """USER's own new password: the current one first (throttled like a sign-in, so a borrowed session cannot guess
+    it), then the policy, typed twice. Like a reset it ends every session, API token and calendar-feed URL; the page
+    signs this session in again. Audited, never the password itself."""
+    try:
+        authenticate(session, user.username, current, address)
+    except InvalidInput:
+        raise InvalidInput(Text("Chưa đổi được mật khẩu."),
+                           {"current_password": Text("Mật khẩu hiện tại không đúng.")}) from None
+    if new != confirmation:
+        raise InvalidInput(Text("Chưa đổi được mật khẩu."),
+                           {"password_confirm": Text("Hai lần nhập mật khẩu không khớp.")})
+    try:
+        reset_password(session, user, new)
+    except InvalidInput as error:
+        raise InvalidInput(Text("Chưa đổi được mật khẩu."), error.fields) from None
+    ctx = runtime.Context.create(session, user)
+    runtime.audit(ctx, "password_changed", Text("{username} đổi mật khẩu của mình", username=user.username),
+                  data={"user": user.username})
+    runtime.commit(ctx)

@@ -173,8 +173,6 @@ def set_active(session: Session, actor: User, target: User, active: bool) -> Non
         raise InvalidInput(Text("Chưa khóa được tài khoản."),
                            {"active": Text("Bạn không thể tự khóa tài khoản của chính mình.")})
     target.is_active = active
-    if active:
-        target.failed_logins, target.locked_until = 0, None
     _audit(session, actor, "user_activated" if active else "user_deactivated",
            Text("Mở khóa tài khoản {username}", username=target.username) if active
            else Text("Khóa tài khoản {username}", username=target.username), {"user": target.username})

@@ -106,10 +106,11 @@ class User(Base):
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("unit.code"), index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     email_digest: Mapped[bool] = mapped_column(Boolean, default=True)  # opt-out of the daily e-mail digest
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # unused: sign-in throttling is login_throttle's
-    locked_until: Mapped[datetime | None]  # unused, likewise
     # Part of every session and remember cookie (get_id): bumping it ends every session of the account at once.
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Part of every calendar-feed URL: moves on with a new password or "sign out everywhere", not with a plain logout
+    # (which moves session_version), so signing out of a browser keeps the person's calendar subscription working.
+    credentials_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     roles: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 

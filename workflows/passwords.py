@@ -1,7 +1,5 @@
-"""The password policy: long enough, not a common password, not the person's own names.
-
-The list of common passwords is a plain text file in workflows/data/, one a line, read once.
-"""
+"""The password policy: at least MIN_PASSWORD_LENGTH characters, not on the shipped list of common passwords (even
+decorated with digits), not the person's own names. Used by users (new accounts) and accounts (new passwords)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -48,4 +46,3 @@ def check_password_policy(password: str, username: str = "", full_name: str = ""
     problem = password_problem(password, username, full_name)
     if problem is not None:
         raise InvalidInput(Text("Mật khẩu chưa đạt yêu cầu."), {"password": problem})
-

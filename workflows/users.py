@@ -10,10 +10,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows import passwords
 from workflows.errors import InvalidInput, NotFound
 from workflows.messages import Text
 from workflows.models import DeputyAssignment, Role, User, UserRole
+from workflows.passwords import password_problem
 from workflows.permissions import needs_agency
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -57,7 +57,7 @@ def create_user(
         errors["username"] = Text("Tên đăng nhập là bắt buộc.")
     elif session.scalar(select(User.id).where(User.username == username)):
         errors["username"] = Text("Tên đăng nhập đã tồn tại.")
-    if not demo and (problem := passwords.password_problem(password, username, full_name)):
+    if not demo and (problem := password_problem(password, username, full_name)):
         errors["password"] = problem
     if errors:
         raise InvalidInput(Text("Không tạo được người dùng."), errors)

@@ -266,6 +266,12 @@ def test_api_upload_needs_an_owner_a_token_and_a_comment(app):
     assert app.test_client().post("/api/v1/definitions").status_code == 401
     response = api_upload(app, "owner", files, comment=None)
     assert response.status_code == 422 and "comment" in response.get_json()["error"]["fields"]
+    assert response.get_json()["problems"] == []  # the documented 422 shape, even when no file is at fault
+
+
+def test_api_versions_carry_their_time_zone(app):
+    listed = app.test_client().get("/api/v1/definitions/agency_report/versions", headers=token(app, "owner"))
+    assert listed.get_json()[0]["created_at"].endswith("+00:00")
 
 
 def test_the_openapi_document_lists_the_upload(app):

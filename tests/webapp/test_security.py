@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 
 import pytest
 from factories import open_small_cycle
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy import select
 
 from config import DevelopmentConfig, ProductionConfig
 from webapp import create_app
@@ -119,6 +121,7 @@ def test_tokens_are_listed_and_revoked_by_their_owner_and_by_an_admin(client):
     listed = client.get("/api/v1/tokens", headers=bearer(mine)).get_json()
     assert [t["name"] for t in listed] == ["thử", "máy chủ báo cáo"]
     assert all("token" not in t and t["active"] for t in listed)
+    assert all(t["created_at"].endswith("+00:00") and t["expires_at"].endswith("+00:00") for t in listed)
     other_id = listed[0]["id"]
     assert client.delete(f"/api/v1/tokens/{other_id}", headers=bearer(mine)).status_code == 204
     assert client.get("/api/v1/tasks", headers=bearer(other)).status_code == 401
@@ -297,3 +300,79 @@ def test_behind_a_proxy_the_client_address_is_the_forwarded_one_so_throttling_is
         app.add_url_rule("/_addr", "addr", lambda: request.remote_addr)
         answer = app.test_client().get("/_addr", headers={"X-Forwarded-For": "203.0.113.7"})
         assert answer.get_data(as_text=True) == expected
+
+
+# --- calendar-feed URLs and one's own password ---------------------------------------------------------------------
+
+
+def feed_path(client, username: str, password: str = PASSWORD) -> str:
+    login(client, username, password)
+    page = client.get("/notifications/").get_data(as_text=True)
+    found = re.search(r'value="https?://[^/"]+(/notifications/calendar\.ics\?token=[^"]+)"', page)
+    assert found, page
+    client.post("/logout")
+    return found.group(1)
+
+
+def test_a_calendar_feed_url_outlives_a_logout_but_not_a_password_reset_or_sign_out_everywhere(client):
+    first = feed_path(client, "stc_officer")  # feed_path logs out after reading the URL
+    assert client.get(first).status_code == 200
+    with client.application.app_context():
+        accounts.reset_password(db.session, users.get_by_username(db.session, "stc_officer"), "mot-cau-rat-dai-moi")
+        db.session.commit()
+    assert client.get(first).status_code == 403
+    second = feed_path(client, "stc_officer", "mot-cau-rat-dai-moi")
+    assert second != first and client.get(second).status_code == 200
+    login(client, "quan_tri")
+    with client.application.app_context():
+        target_id = users.get_by_username(db.session, "stc_officer").id
+    assert client.post(f"/admin/users/{target_id}/end-sessions").status_code == 303
+    assert client.get(second).status_code == 403
+
+
+def test_i_change_my_own_password_and_stay_signed_in_while_other_devices_are_signed_out(client):
+    other_device = client.application.test_client()
+    login(other_device, "stc_officer", remember=True)
+    api_token = token(client)
+    login(client, "stc_officer")
+    page = client.get("/account").get_data(as_text=True)
+    assert "Mật khẩu hiện tại" in page and "Ít nhất 10 ký tự" in page
+    response = client.post("/account/password", data={"current_password": PASSWORD, "password": "mot-cau-rat-dai-moi",
+                                                      "password_confirm": "mot-cau-rat-dai-moi"})
+    assert response.status_code == 303
+    assert "Đã đổi mật khẩu" in client.get(response.location).get_data(as_text=True)
+    assert client.get("/tasks/").status_code == 200  # this browser: still signed in
+    assert other_device.get("/tasks/").status_code == 302  # the other one, even remembered: signed out
+    assert client.get("/api/v1/tasks", headers=bearer(api_token)).status_code == 401
+    client.post("/logout")
+    assert login(client, "stc_officer").status_code == 401
+    assert login(client, "stc_officer", "mot-cau-rat-dai-moi").status_code == 302
+    with client.application.app_context():
+        from workflows.models import AuditEvent
+
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.kind == "password_changed")) is not None
+
+
+@pytest.mark.parametrize("form, field, message", [
+    ({"current_password": "sai-mat-khau", "password": "mot-cau-rat-dai-moi", "password_confirm": "mot-cau-rat-dai-moi"},
+     "current_password", "Mật khẩu hiện tại không đúng."),
+    ({"current_password": PASSWORD, "password": "mot-cau-rat-dai-moi", "password_confirm": "mot-cau-khac-han"},
+     "password_confirm", "Hai lần nhập mật khẩu không khớp."),
+    ({"current_password": PASSWORD, "password": "ngan", "password_confirm": "ngan"},
+     "password", "Mật khẩu cần ít nhất 10 ký tự."),
+])
+def test_a_refused_password_change_says_why_next_to_the_field_and_changes_nothing(client, form, field, message):
+    login(client, "stc_officer")
+    response = client.post("/account/password", data=form)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'id="e-{field}"' in page and message in page
+    assert client.get("/tasks/").status_code == 200
+    client.post("/logout")
+    assert login(client, "stc_officer").status_code == 302  # the old password still works
+
+
+def test_changing_a_password_needs_a_signed_in_person(client):
+    response = client.post("/account/password", data={"current_password": PASSWORD, "password": "x" * 12,
+                                                      "password_confirm": "x" * 12})
+    assert response.status_code == 302 and "/login" in response.location

@@ -61,7 +61,7 @@ def _people(session: Session) -> list[User]:
     made: list[User] = []
 
     def person(name: str, roles: list[Role], unit: str | None) -> User:
-        made.append(users.create_user(session, name, "password-1", name, roles, unit, demo=True))
+        made.append(users.create_user(session, name, "ngua-o-qua-cau-tre", name, roles, unit))
         return made[-1]
 
     for role in Role:

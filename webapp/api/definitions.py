@@ -10,10 +10,11 @@ from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from webapp.api.base import caller, handle_http_exception, make_blueprint, require
+from webapp.api.schemas import UtcDateTime
 from webapp.extensions import db
-from webapp.i18n import localize
+from webapp.i18n import localize, localize_fields
 from workflows import permissions, validation, versions
-from workflows.errors import DefinitionInvalid
+from workflows.errors import DefinitionInvalid, InvalidInput
 
 bp = make_blueprint("definitions", "/definitions", "Process definitions: upload, validation report, versions")
 MAX_REQUEST_BYTES = validation.MAX_TOTAL_BYTES + 1_000_000
@@ -84,7 +85,7 @@ class ReportErrorSchema(Schema):
 
 class VersionSchema(Schema):
     version = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     created_by = fields.String(allow_none=True)
     comment = fields.String(allow_none=True)
     sha256 = fields.String()
@@ -102,6 +103,7 @@ def with_english(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @bp.post("")
 @bp.arguments(UploadSchema, location="form", content_type="multipart/form-data")
 @bp.response(201, UploadResultSchema)
+@bp.alt_response(200, schema=UploadResultSchema, description="dry_run: what an upload would create; nothing stored")
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(422, schema=ReportErrorSchema, description="The files were refused; `problems` lists every one")
@@ -123,6 +125,11 @@ def upload(form: dict[str, Any]) -> Any:
     except DefinitionInvalid as error:
         response = jsonify({"error": {"code": error.code, "message": error.message, "fields": {}},
                             "problems": with_english(error.problems)})
+        response.status_code = 422
+        return response
+    except InvalidInput as error:  # e.g. no comment: the same documented shape, with no file problems
+        response = jsonify({"error": {"code": error.code, "message": localize(error.message),
+                                      "fields": localize_fields(error.fields)}, "problems": []})
         response.status_code = 422
         return response
     body = {"dry_run": form["dry_run"], "deployments": result.deployments, "completed_from": result.completed_from,

@@ -51,9 +51,9 @@ class TokenRequestSchema(Schema):
 class TokenInfoSchema(Schema):
     id = fields.Integer()
     name = fields.String()
-    created_at = fields.DateTime()
-    expires_at = fields.DateTime()
-    last_used_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    expires_at = UtcDateTime()
+    last_used_at = UtcDateTime(allow_none=True)
     active = fields.Boolean(metadata={"description": "False once expired"})
 
 

@@ -20,20 +20,28 @@ FEED_SALT = "notifications.calendar-feed"
 
 
 def feed_token(user_id: int) -> str:
-    """The secret in a person's calendar-feed URL: the user id signed with SECRET_KEY (no table to keep).
+    """The secret in a person's calendar-feed URL: the user id and session version signed with SECRET_KEY (no table
+    to keep).
 
-    Calendar programs cannot log in, so the URL is the credential; changing SECRET_KEY revokes every feed URL.
+    Calendar programs cannot log in, so the URL is the credential. It carries the credentials version, so a password
+    change or reset and "sign out everywhere" retire the feed URLs given out before (a plain logout does not);
+    changing SECRET_KEY revokes every feed URL.
     """
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=FEED_SALT).dumps(user_id)
+    user = db.session.get(User, user_id)  # the signed-in person: already in the session, no query
+    version = user.credentials_version if user is not None else 0
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=FEED_SALT).dumps([user_id, version])
 
 
 def _feed_user(token: str) -> User | None:
     try:
-        user_id = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=FEED_SALT).loads(token)
+        signed = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=FEED_SALT).loads(token)
     except BadSignature:
         return None
-    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
-    return user if user is not None and user.is_active else None
+    if not (isinstance(signed, list) and len(signed) == 2 and all(type(part) is int for part in signed)):
+        return None  # not a feed token of this form (e.g. one from before versions were signed in)
+    user_id, version = signed
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.is_active and user.credentials_version == version else None
 
 
 def _safe_link(link: str | None) -> str | None:
