@@ -12,7 +12,6 @@ from test_decision_tables import (  # noqa: F401 - helpers and the fixtures ever
     DMN_NS,
     compile_each_file_set_once,
     deployed,
-    fresh_spec_cache,
     unit,
 )
 
