@@ -87,6 +87,10 @@ MESSAGES: dict[str, str] = {
     "decision_missing": N_("{label} dùng bảng quyết định '{ref}' nhưng bảng này không có trong bộ tệp tải lên."),
     "decision_outputs": N_("{label} lấy kết quả kiểu {mapping}, cần bảng '{ref}' có đúng một cột kết quả (đang có "
                            "{count})."),
+    "decision_several": N_("{label} lấy kết quả kiểu {mapping} (một kết quả) từ bảng '{ref}', nhưng quy tắc {first} "
+                           "và {second} của bảng cùng khớp, ví dụ khi {example}; khi đó Camunda dừng với lỗi. Hãy "
+                           "sửa ô điều kiện, đổi hit policy (ví dụ FIRST hoặc UNIQUE) hoặc lấy kết quả kiểu "
+                           "resultList vào camunda:resultVariable."),
     "binding": N_("{label} chọn phiên bản cụ thể ({what}={value}); hệ thống luôn dùng phiên bản trong cùng bộ tệp."),
     "call_mapping": N_("Ánh xạ biến {detail} của {label} chưa được hỗ trợ: quy trình con luôn nhận và trả lại mọi "
                        "biến cùng tên."),

@@ -1,0 +1,166 @@
+"""Issue 11, "Camunda Modeler, round two": Modeler-style files uploaded through POST /api/v1/definitions, then run as
+far as the application allows (start, complete tasks through the API, fire timers), or refused naming the element.
+"""
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from factories import setup_people
+from sqlalchemy import select
+
+from webapp.extensions import csrf, db
+from workflows import definitions, runtime
+from workflows.errors import EngineError
+from workflows.models import HumanTask, ProcessInstance
+
+PASSWORD = "simulation-only"
+
+# What Camunda Modeler 5 writes at the top of a Camunda 7 diagram.
+MODELER_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:modeler="http://camunda.org/schema/modeler/1.0"
+    id="Definitions_1" targetNamespace="http://bpmn.io/schema/bpmn" exporter="Camunda Modeler"
+    exporterVersion="5.17.0" modeler:executionPlatform="Camunda Platform" modeler:executionPlatformVersion="7.20.0">
+  <bpmn:process id="{process}" name="{name}" isExecutable="true" camunda:historyTimeToLive="180">
+"""
+MODELER_TAIL = """  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def modeler_bpmn(process: str, body: str, name: str = "Quy trình thử") -> bytes:
+    return (MODELER_HEAD.format(process=process, name=name) + body + MODELER_TAIL).encode()
+
+
+def chain(*ids: str) -> str:
+    """Sequence flows through IDS in order, as the Modeler writes them (after the elements)."""
+    return "".join(f'    <bpmn:sequenceFlow id="Flow_{a}_{b}" sourceRef="{a}" targetRef="{b}" />\n'
+                   for a, b in zip(ids, ids[1:], strict=False))
+
+
+def modeler_dmn(decision: str, hit_policy: str, inputs: list[tuple[str, str]], outputs: list[str],
+                rules: list[tuple[list[str], list[str]]], definitions_id: str = "Definitions_dmn") -> bytes:
+    """A DMN 1.3 file as Camunda Modeler 5 saves it: INPUTS (label, expression), OUTPUTS (names), RULES of cells."""
+    columns = "".join(f'<input id="Input_{i}" label="{label}"><inputExpression id="InputExpression_{i}" '
+                      f'typeRef="string"><text>{expr}</text></inputExpression></input>'
+                      for i, (label, expr) in enumerate(inputs))
+    columns += "".join(f'<output id="Output_{i}" name="{name}" typeRef="string" />' for i, name in enumerate(outputs))
+    rows = "".join(
+        f'<rule id="Rule_{r}">'
+        + "".join(f'<inputEntry id="In_{r}_{i}"><text>{cell}</text></inputEntry>' for i, cell in enumerate(ins))
+        + "".join(f'<outputEntry id="Out_{r}_{i}"><text>{cell}</text></outputEntry>' for i, cell in enumerate(outs))
+        + "</rule>" for r, (ins, outs) in enumerate(rules))
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" '
+            f'id="{definitions_id}" name="DRD" namespace="http://camunda.org/schema/1.0/dmn" '
+            f'exporter="Camunda Modeler" exporterVersion="5.17.0"><decision id="{decision}" name="Bảng {decision}">'
+            f'<decisionTable id="DecisionTable_{decision}" hitPolicy="{hit_policy}">{columns}{rows}</decisionTable>'
+            "</decision></definitions>").encode()
+
+
+@pytest.fixture
+def app(app):
+    from webapp import definitions as definition_pages
+    from webapp.api import definitions as api_definitions
+
+    if "definitions" not in app.blueprints:
+        app.register_blueprint(definition_pages.bp)
+    if "api_definitions" not in app.blueprints:
+        csrf.exempt(api_definitions.bp)
+        app.extensions["api_v1"].register_blueprint(api_definitions.bp)
+    with app.app_context():
+        setup_people(db.session, ["STC"])
+    app.config["WTF_CSRF_ENABLED"] = False
+    return app
+
+
+def token(app, username: str) -> dict[str, str]:
+    response = app.test_client().post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+def upload(app, files: dict[str, bytes], language: str = "vi") -> Any:
+    data: dict[str, Any] = {"files": [(io.BytesIO(content), name) for name, content in files.items()],
+                            "comment": "Modeler 5"}
+    headers = {**token(app, "owner"), "Accept-Language": language}
+    return app.test_client().post("/api/v1/definitions", data=data, content_type="multipart/form-data",
+                                  headers=headers)
+
+
+def problems(response: Any) -> list[dict[str, Any]]:
+    assert response.status_code == 422, response.get_json()
+    return response.get_json()["problems"]
+
+
+def start(app, process: str, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """Start the latest version of PROCESS as the owner; the instance id and its data after the first wait state."""
+    with app.app_context():
+        people = {u.username: u for u in db.session.scalars(select(runtime.User))}
+        ctx = runtime.Context.create(db.session, people["owner"])
+        instance, run = runtime.start(ctx, definitions.latest_version(db.session, process), data, "thử", 2026)
+        runtime.commit(ctx)
+        return instance.id, dict(run.data)
+
+
+def open_tasks(app, instance_id: int) -> list[HumanTask]:
+    with app.app_context():
+        rows = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                          HumanTask.completed_at.is_(None))).all()
+        db.session.expunge_all()
+        return list(rows)
+
+
+def instance_data(app, instance_id: int) -> dict[str, Any]:
+    with app.app_context():
+        instance = db.session.get(ProcessInstance, instance_id)
+        ctx = runtime.Context.create(db.session, None)
+        return dict(runtime.load(ctx, instance).data)
+
+
+# --- 1. a decision table's hit policy and the task's camunda:mapDecisionResult -----------------------------------
+
+RATING_TASK = """    <bpmn:startEvent id="StartEvent_1" />
+    <bpmn:businessRuleTask id="Activity_rate" name="Xếp loại" camunda:decisionRef="rating"
+        camunda:mapDecisionResult="singleResult" />
+    <bpmn:endEvent id="EndEvent_1" />
+""" + chain("StartEvent_1", "Activity_rate", "EndEvent_1")
+
+
+def collect_table(overlapping: bool) -> bytes:
+    second = '"middle","top20"' if overlapping else '"middle"'
+    return modeler_dmn("rating", "COLLECT", [("Nhóm", "ict_class")], ["rating"],
+                       [(['"top20"'], ['"excellent"']), ([second], ['"manual_review"'])])
+
+
+def test_a_collect_table_that_can_hit_twice_behind_a_single_result_is_refused_naming_table_task_and_rows(app):
+    found = problems(upload(app, {"rate.bpmn": modeler_bpmn("rate", RATING_TASK),
+                                  "rating.dmn": collect_table(overlapping=True)}))
+    several_hits = {p["element"]: p for p in found if p["code"] == "decision_several"}
+    # The changed table is also the one the current evaluation process uses: its task is named too.
+    assert set(several_hits) == {"Activity_rate", "rate_head"}
+    several = several_hits["Activity_rate"]
+    assert several["file"] == "rate.bpmn" and several_hits["rate_head"]["file"] == "unit_evaluation.bpmn"
+    assert "'rating'" in several["message"] and "quy tắc 1 và 2" in several["message"]
+    assert 'Nhóm = "top20"' in several["message"] and "singleResult" in several["message"]
+    assert "rules 1 and 2 both match" in several["message_en"]
+
+
+def test_a_collect_table_with_one_hit_behind_a_single_result_gives_plain_values(app):
+    response = upload(app, {"rate.bpmn": modeler_bpmn("rate", RATING_TASK),
+                            "rating.dmn": collect_table(overlapping=False)})
+    assert response.status_code == 201, response.get_json()
+    _, data = start(app, "rate", {"ict_class": "middle"})
+    assert data["rating"] == "manual_review"  # not ['manual_review']
+    _, data = start(app, "rate", {"ict_class": "bot15"})
+    assert data["rating"] is None
+
+
+def test_a_single_result_over_several_hits_fails_clearly_at_run_time_when_the_upload_cannot_see_it(app):
+    table = modeler_dmn("rating", "RULE ORDER", [("Nhóm", "ict_class")], ["rating"],
+                        [(["limit"], ['"excellent"']), (['"middle"'], ['"manual_review"'])])
+    assert upload(app, {"rate.bpmn": modeler_bpmn("rate", RATING_TASK), "rating.dmn": table}).status_code == 201
+    with pytest.raises(EngineError, match=r"matched 2 rules \(1, 2\).*Xếp loại.*singleResult"):
+        start(app, "rate", {"ict_class": "middle", "limit": "middle"})
