@@ -187,7 +187,7 @@ def task_page(session: Session, task_id: int, viewer: User, today: date) -> Task
     if task.state == TaskState.OPEN:
         view = runtime.load(ctx, task.instance).task_view(task.task_uuid)
         fields, data = view.form_fields, dict(view.data)
-    values = {f.id: data.get(f.id, f.default) for f in fields}
+    values = {f.id: forms.default_value(f, data) for f in fields}
     if task.draft:
         values.update({k: v for k, v in task.draft.items() if k in values})
     return TaskPage(task, fields, values, data, may_act=permissions.may_act(granted, viewer, task),

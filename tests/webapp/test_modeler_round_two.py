@@ -164,3 +164,47 @@ def test_a_single_result_over_several_hits_fails_clearly_at_run_time_when_the_up
     assert upload(app, {"rate.bpmn": modeler_bpmn("rate", RATING_TASK), "rating.dmn": table}).status_code == 201
     with pytest.raises(EngineError, match=r"matched 2 rules \(1, 2\).*Xếp loại.*singleResult"):
         start(app, "rate", {"ict_class": "middle", "limit": "middle"})
+
+
+# --- 3. form defaults ------------------------------------------------------------------------------------------------
+
+FORM_TASK = """    <bpmn:startEvent id="StartEvent_1" />
+    <bpmn:userTask id="Activity_fill" name="Điền số liệu" camunda:candidateGroups="dic_officer">
+      <bpmn:extensionElements>
+        <camunda:formData>
+          <camunda:formField id="copies" label="Số bản" type="long" defaultValue="3">
+            <camunda:validation><camunda:constraint name="required" /></camunda:validation>
+          </camunda:formField>
+          <camunda:formField id="channel" label="Kênh" type="string" defaultValue="Bưu điện" />
+          <camunda:formField id="total" label="Tổng" type="long" defaultValue="${base * 2}" />
+          <camunda:formField id="note" label="Ghi chú" type="string" />
+        </camunda:formData>
+      </bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:endEvent id="EndEvent_1" />
+""" + chain("StartEvent_1", "Activity_fill", "EndEvent_1")
+
+
+def api(app, method: str, path: str, user: str, **kwargs: Any) -> Any:
+    return app.test_client().open("/api/v1" + path, method=method, headers=token(app, user), **kwargs)
+
+
+def test_form_defaults_prefill_the_page_and_stand_in_for_fields_a_client_leaves_out(app):
+    assert upload(app, {"fill.bpmn": modeler_bpmn("fill", FORM_TASK)}).status_code == 201
+    instance_id, _ = start(app, "fill", {"base": 21})
+    [task] = open_tasks(app, instance_id)
+    page = api(app, "GET", f"/tasks/{task.id}", "dic").get_json()
+    assert {f["id"]: f["value"] for f in page["fields"]} == {"copies": "3", "channel": "Bưu điện", "total": 42,
+                                                              "note": None}
+    done = api(app, "POST", f"/tasks/{task.id}/complete", "dic", json={"data": {"note": "xong"}})
+    assert done.status_code == 200, done.get_json()
+    data = instance_data(app, instance_id)
+    assert (data["copies"], data["channel"], data["total"], data["note"]) == (3, "Bưu điện", 42, "xong")
+
+
+def test_a_field_sent_empty_on_purpose_is_still_required_checked(app):
+    assert upload(app, {"fill.bpmn": modeler_bpmn("fill", FORM_TASK)}).status_code == 201
+    instance_id, _ = start(app, "fill", {"base": 1})
+    [task] = open_tasks(app, instance_id)
+    refused = api(app, "POST", f"/tasks/{task.id}/complete", "dic", json={"data": {"copies": ""}})
+    assert refused.status_code == 422 and "copies" in refused.get_json()["error"]["fields"]
