@@ -208,3 +208,19 @@ def test_a_field_sent_empty_on_purpose_is_still_required_checked(app):
     [task] = open_tasks(app, instance_id)
     refused = api(app, "POST", f"/tasks/{task.id}/complete", "dic", json={"data": {"copies": ""}})
     assert refused.status_code == 422 and "copies" in refused.get_json()["error"]["fields"]
+
+
+# --- 10. the XML parser's own message in the page's language -----------------------------------------------------
+
+
+def test_the_xml_parsers_complaint_is_a_vietnamese_sentence_with_line_and_column(app):
+    broken = modeler_bpmn("broken", '    <bpmn:startEvent id="StartEvent_1">\n    <bpmn:endEvent id="EndEvent_1" />\n')
+    [vietnamese] = problems(upload(app, {"broken.bpmn": broken}))
+    assert vietnamese["code"] == "not_xml" and vietnamese["line"] == 10
+    assert vietnamese["message"] == ("Tệp không phải XML hợp lệ: thẻ mở <startEvent> (dòng 8) lại được đóng "
+                                     "bằng </process> (dòng 10, cột 18).")
+    assert "Opening" not in vietnamese["message"]
+    assert vietnamese["message_en"] == ("The file is not well-formed XML: the opening tag <startEvent> (line 8) "
+                                        "is closed by </process> (line 10, column 18).")
+    [other] = problems(upload(app, {"bad.bpmn": b"<a><</a>"}))
+    assert other["message"] == "Tệp không phải XML hợp lệ: tên thẻ không hợp lệ (dòng 1, cột 5)."

@@ -25,6 +25,7 @@ MESSAGES: dict[str, str] = {
     "doctype": N_("Tệp có khai báo DOCTYPE hoặc ENTITY. Vì an toàn, hệ thống không đọc các khai báo này; Camunda "
                   "Modeler không bao giờ ghi chúng."),
     "not_xml": N_("Tệp không phải XML hợp lệ: {detail}"),
+    "xml_syntax": N_("Tệp không phải XML hợp lệ: {detail} (dòng {row}, cột {column})."),
     "not_bpmn": N_("Tệp không phải sơ đồ BPMN 2.0 hay bảng quyết định DMN (thẻ gốc '{tag}')."),
     "wrong_extension": N_("Tệp '{file}' chứa {kind} nhưng có đuôi '{ext}'. Hãy đổi tên cho đúng."),
     "camunda8": N_("Tệp được vẽ cho Camunda 8 (Zeebe), còn hệ thống chạy sơ đồ Camunda 7. Trong Camunda Modeler hãy "
@@ -153,3 +154,19 @@ DUE_DATE = N_("Hạn xử lý (dueDate)")
 FOLLOW_UP_DATE = N_("Ngày nhắc (followUpDate)")
 LANE_ROLE = N_("vai trò của lane")
 ASSIGNEE_IS_ONE_PERSON = N_(" camunda:assignee '{assignee}' chỉ định một người, còn hệ thống giao việc theo vai trò.")
+
+
+# libxml2's own sentences, by error code (lxml's XMLSyntaxError.code), in the page's language; any other code is
+# described by the generic sentence, the line and the column, so no English sentence reaches a Vietnamese page.
+XML_ERRORS = {
+    76: N_("thẻ mở <{first}> (dòng {first_line}) lại được đóng bằng </{second}>"),
+    77: N_("tệp kết thúc khi thẻ <{first}> chưa đóng"),
+    39: N_("giá trị thuộc tính phải nằm trong dấu nháy \" hoặc '"),
+    26: N_("thực thể '{first}' không được định nghĩa"),
+    5: N_("có nội dung sau thẻ gốc"),
+    42: N_("thuộc tính {first} được khai báo hai lần"),
+    4: N_("tệp rỗng"),
+    68: N_("tên thẻ không hợp lệ"),
+    201: N_("tiền tố namespace '{first}' của thẻ {second} chưa được khai báo"),
+}
+XML_ERROR_OTHER = N_("lỗi cú pháp XML")
