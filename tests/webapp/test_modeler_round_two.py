@@ -11,7 +11,7 @@ from factories import setup_people
 from sqlalchemy import select
 
 from webapp.extensions import csrf, db
-from workflows import definitions, runtime
+from workflows import definitions, rules, runtime
 from workflows.errors import EngineError
 from workflows.models import HumanTask, ProcessInstance
 
@@ -224,3 +224,31 @@ def test_the_xml_parsers_complaint_is_a_vietnamese_sentence_with_line_and_column
                                         "is closed by </process> (line 10, column 18).")
     [other] = problems(upload(app, {"bad.bpmn": b"<a><</a>"}))
     assert other["message"] == "Tệp không phải XML hợp lệ: tên thẻ không hợp lệ (dòng 1, cột 5)."
+
+
+# --- 7. a decision table is matched by its decision id, not its file name ---------------------------------------
+
+
+def renamed_rating_table() -> bytes:
+    """bpmn/rating.dmn with its table renamed, as an owner saves a changed copy under a new file name."""
+    text = (definitions.BPMN_DIR / "rating.dmn").read_text(encoding="utf-8")
+    return text.replace('<decision id="rating" name="', '<decision id="rating" name="2026: ', 1).encode()
+
+
+@pytest.mark.parametrize("with_process", [False, True], ids=["table alone", "with its process"])
+def test_a_changed_table_under_a_new_file_name_replaces_the_one_with_its_decision_id(app, with_process):
+    files = {"rating_2026.dmn": renamed_rating_table()}
+    assert b'name="2026: ' in files["rating_2026.dmn"]
+    if with_process:
+        files["unit_evaluation.bpmn"] = (definitions.BPMN_DIR / "unit_evaluation.bpmn").read_bytes()
+    response = upload(app, files)
+    assert response.status_code == 201, response.get_json()
+    assert {"process": "unit_evaluation", "version": 2, "created": True} in response.get_json()["versions"]
+    with app.app_context():
+        version = definitions.latest_version(db.session, "unit_evaluation")
+        assert "rating_2026.dmn" in version.files and "rating.dmn" not in version.files
+        assert "sanction.dmn" in version.files  # the tables the owner did not send come from the current version
+        case = {"block": "department", "sections_violated": [], "ict_rank": 2, "ict_units": 20, "prev_ict_rank": 9,
+                "prev_ict_units": 20, "slow_conclusions": False, "superior_requires_review": False,
+                "lacks_responsibility": False, "special_achievement": False}
+        assert rules.evaluate(db.session, case)["rating"] in rules.RATINGS
