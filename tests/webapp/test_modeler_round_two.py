@@ -252,3 +252,51 @@ def test_a_changed_table_under_a_new_file_name_replaces_the_one_with_its_decisio
                 "prev_ict_units": 20, "slow_conclusions": False, "superior_requires_review": False,
                 "lacks_responsibility": False, "special_achievement": False}
         assert rules.evaluate(db.session, case)["rating"] in rules.RATINGS
+
+
+# --- 2. end events the application reads an outcome from -------------------------------------------------------
+
+def agency_report_with_two_ends(first: str, second: str) -> bytes:
+    """A Modeler-style agency_report whose review ends accepted or returned; FIRST/SECOND: each end's extensions."""
+    return modeler_bpmn("agency_report", f"""    <bpmn:startEvent id="StartEvent_1" />
+    <bpmn:userTask id="review_report" name="Thẩm định" camunda:candidateGroups="dic_officer">
+      <bpmn:extensionElements><camunda:formData>
+        <camunda:formField id="ok" label="Đạt" type="boolean" />
+      </camunda:formData></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:exclusiveGateway id="Gateway_ok" default="Flow_no" />
+    <bpmn:endEvent id="Event_accepted" name="Tiếp nhận">{first}</bpmn:endEvent>
+    <bpmn:endEvent id="Event_returned" name="Trả lại">{second}</bpmn:endEvent>
+    <bpmn:sequenceFlow id="Flow_yes" sourceRef="Gateway_ok" targetRef="Event_accepted">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression"
+          xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">${{ok}}</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="Flow_no" sourceRef="Gateway_ok" targetRef="Event_returned" />
+""" + chain("StartEvent_1", "review_report", "Gateway_ok"), name="Báo cáo của cơ quan")
+
+
+def outcome(value: str) -> str:
+    return (f'<bpmn:extensionElements><camunda:properties><camunda:property name="outcome" value="{value}" />'
+            "</camunda:properties></bpmn:extensionElements>")
+
+
+def test_an_end_event_of_the_report_that_does_not_say_its_outcome_is_warned_about(app):
+    response = upload(app, {"agency_report.bpmn": agency_report_with_two_ends(outcome("accepted"), "")})
+    assert response.status_code == 201, response.get_json()
+    warnings = [p for p in response.get_json()["warnings"] if p["code"].startswith("outcome")]
+    assert [(w["element"], w["code"]) for w in warnings] == [("Event_returned", "outcome_missing")]
+    assert "outcome (accepted | rejected)" in warnings[0]["message"] and "'agency_report'" in warnings[0]["message"]
+    assert "does not count as accepted" in warnings[0]["message_en"]
+    instance_id, _ = start(app, "agency_report", {})
+    [task] = open_tasks(app, instance_id)
+    assert api(app, "POST", f"/tasks/{task.id}/complete", "dic", json={"data": {"ok": False}}).status_code == 200
+    with app.app_context():
+        assert db.session.get(ProcessInstance, instance_id).status.value == "completed"
+
+
+def test_end_events_that_say_their_outcome_raise_no_warning_and_a_wrong_value_does(app):
+    clean = upload(app, {"agency_report.bpmn": agency_report_with_two_ends(outcome("accepted"), outcome("rejected"))})
+    assert clean.status_code == 201 and not [p for p in clean.get_json()["warnings"] if p["code"].startswith("outc")]
+    odd = upload(app, {"agency_report.bpmn": agency_report_with_two_ends(outcome("accepted"), outcome("returned"))})
+    [warning] = [p for p in odd.get_json()["warnings"] if p["code"].startswith("outcome")]
+    assert warning["code"] == "outcome_value" and "'returned'" in warning["message"]

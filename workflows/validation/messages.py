@@ -88,6 +88,10 @@ MESSAGES: dict[str, str] = {
     "decision_missing": N_("{label} dùng bảng quyết định '{ref}' nhưng bảng này không có trong bộ tệp tải lên."),
     "decision_outputs": N_("{label} lấy kết quả kiểu {mapping}, cần bảng '{ref}' có đúng một cột kết quả (đang có "
                            "{count})."),
+    "outcome_missing": N_("{label} kết thúc quy trình '{process}', mà hệ thống đọc kết quả từ đó, nhưng không nói "
+                          "kết quả là gì: hãy thêm thuộc tính mở rộng outcome ({values}) trong Properties của sự kiện "
+                          "kết thúc (xem bpmn/README.md); nếu không, kết thúc này không được tính là chấp nhận."),
+    "outcome_value": N_("{label}: thuộc tính outcome là '{value}', hệ thống chỉ hiểu một giá trị {values}."),
     "decision_several": N_("{label} lấy kết quả kiểu {mapping} (một kết quả) từ bảng '{ref}', nhưng quy tắc {first} "
                            "và {second} của bảng cùng khớp, ví dụ khi {example}; khi đó Camunda dừng với lỗi. Hãy "
                            "sửa ô điều kiện, đổi hit policy (ví dụ FIRST hoặc UNIQUE) hoặc lấy kết quả kiểu "
