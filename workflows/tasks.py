@@ -78,7 +78,7 @@ def complete_task(
             raise InvalidInput(error.message, {**form_error.fields, **error.fields}) from None
     if form_error is not None:
         raise form_error
-    run.complete(task.task_uuid, engine_values)
+    run.complete(task.task_uuid, engine_values, ctx.now)
     run.advance(topics.dispatcher(ctx, instance), ctx.now)
     runtime.write_row(ctx, task, {
         "state": TaskState.COMPLETED, "completed_at": ctx.now, "completed_by_id": actor.id,

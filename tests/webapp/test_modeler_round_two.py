@@ -4,14 +4,15 @@ far as the application allows (start, complete tasks through the API, fire timer
 from __future__ import annotations
 
 import io
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from factories import setup_people
+from factories import at, setup_people
 from sqlalchemy import select
 
 from webapp.extensions import csrf, db
-from workflows import definitions, rules, runtime
+from workflows import cycles, definitions, rules, runtime
 from workflows.errors import EngineError
 from workflows.models import HumanTask, ProcessInstance
 
@@ -95,11 +96,11 @@ def problems(response: Any) -> list[dict[str, Any]]:
     return response.get_json()["problems"]
 
 
-def start(app, process: str, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def start(app, process: str, data: dict[str, Any], now: datetime | None = None) -> tuple[int, dict[str, Any]]:
     """Start the latest version of PROCESS as the owner; the instance id and its data after the first wait state."""
     with app.app_context():
         people = {u.username: u for u in db.session.scalars(select(runtime.User))}
-        ctx = runtime.Context.create(db.session, people["owner"])
+        ctx = runtime.Context.create(db.session, people["owner"], now)
         instance, run = runtime.start(ctx, definitions.latest_version(db.session, process), data, "thử", 2026)
         runtime.commit(ctx)
         return instance.id, dict(run.data)
@@ -300,3 +301,46 @@ def test_end_events_that_say_their_outcome_raise_no_warning_and_a_wrong_value_do
     odd = upload(app, {"agency_report.bpmn": agency_report_with_two_ends(outcome("accepted"), outcome("returned"))})
     [warning] = [p for p in odd.get_json()["warnings"] if p["code"].startswith("outcome")]
     assert warning["code"] == "outcome_value" and "'returned'" in warning["message"]
+
+
+# --- 6. due, follow-up and timer dates written the Camunda way ---------------------------------------------------
+
+DATES = """    <bpmn:startEvent id="StartEvent_1" />
+    <bpmn:userTask id="Activity_a" name="Bước A" camunda:candidateGroups="dic_officer"
+        camunda:dueDate="${dateTime().plusDays(5).toDate()}" camunda:followUpDate="${dateTime().plusWeeks(1)}" />
+    <bpmn:intermediateCatchEvent id="Event_wait" name="Chờ hai ngày">
+      <bpmn:timerEventDefinition id="TimerEventDefinition_1">
+        <bpmn:timeDate xsi:type="bpmn:tFormalExpression" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+            >${dateTime().plusDays(2).withTimeAtStartOfDay()}</bpmn:timeDate>
+      </bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="Activity_b" name="Bước B" camunda:candidateGroups="dic_officer" camunda:dueDate="P10D"
+        camunda:followUpDate="${now()}" />
+    <bpmn:endEvent id="EndEvent_1" />
+""" + chain("StartEvent_1", "Activity_a", "Event_wait", "Activity_b", "EndEvent_1")
+
+
+def test_camunda_date_idioms_set_due_and_follow_up_dates_and_time_a_timer(app):
+    assert upload(app, {"dates.bpmn": modeler_bpmn("dates", DATES)}).status_code == 201
+    monday = at(date(2026, 3, 2))
+    instance_id, _ = start(app, "dates", {}, monday)
+    [first] = open_tasks(app, instance_id)
+    assert (first.due_on, first.follow_up_on) == (date(2026, 3, 9), date(2026, 3, 9))  # Sat 7th rolls to Mon 9th
+    with app.app_context():
+        ctx = runtime.Context.create(db.session, db.session.scalar(select(runtime.User).filter_by(username="dic")),
+                                     monday)
+        from workflows import tasks
+
+        tasks.complete_task(db.session, first.id, ctx.actor, {}, monday)
+        assert open_tasks(app, instance_id) == []
+        assert cycles.fire_due(db.session, monday + timedelta(days=1)) == 0  # due at midnight on the 4th
+        assert cycles.fire_due(db.session, at(date(2026, 3, 4), 0) + timedelta(minutes=1)) == 1
+    [second] = open_tasks(app, instance_id)
+    assert (second.step_id, second.due_on, second.follow_up_on) == ("Activity_b", date(2026, 3, 16), date(2026, 3, 4))
+
+
+def test_a_date_method_outside_the_documented_subset_is_refused_naming_it(app):
+    body = DATES.replace("plusWeeks(1)", "plusCenturies(1)")
+    [refused] = [p for p in problems(upload(app, {"dates.bpmn": modeler_bpmn("dates", body)}))
+                 if p["element"] == "Activity_a"]
+    assert "plusCenturies" in refused["message"] and "plusWeeks" in refused["message"]
