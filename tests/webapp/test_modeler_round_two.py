@@ -344,3 +344,23 @@ def test_a_date_method_outside_the_documented_subset_is_refused_naming_it(app):
     [refused] = [p for p in problems(upload(app, {"dates.bpmn": modeler_bpmn("dates", body)}))
                  if p["element"] == "Activity_a"]
     assert "plusCenturies" in refused["message"] and "plusWeeks" in refused["message"]
+
+
+# --- 8. a timer start event with a cycle: one clear message -----------------------------------------------------
+
+
+@pytest.mark.parametrize("cycle", ["R/P1Y", "R5/2026-01-01T00:00/P1Y"])
+def test_a_yearly_timer_start_is_refused_with_one_message_naming_it(app, cycle):
+    body = f"""    <bpmn:startEvent id="StartEvent_1" name="Mỗi năm">
+      <bpmn:timerEventDefinition id="TimerEventDefinition_1">
+        <bpmn:timeCycle xsi:type="bpmn:tFormalExpression" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+            >{cycle}</bpmn:timeCycle>
+      </bpmn:timerEventDefinition>
+    </bpmn:startEvent>
+    <bpmn:userTask id="Activity_1" name="Việc" camunda:candidateGroups="dic_officer" />
+    <bpmn:endEvent id="EndEvent_1" />
+""" + chain("StartEvent_1", "Activity_1", "EndEvent_1")
+    [refused] = problems(upload(app, {"yearly.bpmn": modeler_bpmn("yearly", body)}))
+    assert (refused["code"], refused["element"]) == ("start_trigger", "StartEvent_1")
+    assert "'Mỗi năm'" in refused["message"] and "không tự khởi động theo lịch" in refused["message"]
+    assert "do not start themselves on a schedule" in refused["message_en"]

@@ -105,6 +105,9 @@ MESSAGES: dict[str, str] = {
     "condition_language": N_("Điều kiện của luồng {label} viết bằng script ({what}); chỉ dùng biểu thức như "
                              "${{approved}} hoặc ${{amount > 1000}}."),
     "start_trigger": N_("Sự kiện bắt đầu {label} là loại '{what}'; quy trình chỉ được khởi động bởi hệ thống."),
+    "start_timer": N_("Sự kiện bắt đầu {label} là sự kiện hẹn giờ: ở đây quy trình không tự khởi động theo lịch "
+                      "(timeCycle/timeDate). Hãy dùng một sự kiện bắt đầu thường; kỳ hằng năm do Sở TT&TT mở "
+                      "khi mở kỳ đánh giá; bộ hẹn giờ đặt bên trong quy trình."),
     "start_form": N_("Các trường của biểu mẫu bắt đầu {label} là dữ liệu hệ thống truyền vào khi khởi động quy trình."),
     "mi_collection": N_("Collection '{value}' của {label} phải là tên một biến (ví dụ agencies), không phải biểu "
                         "thức."),
