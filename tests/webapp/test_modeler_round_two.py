@@ -364,3 +364,32 @@ def test_a_yearly_timer_start_is_refused_with_one_message_naming_it(app, cycle):
     assert (refused["code"], refused["element"]) == ("start_trigger", "StartEvent_1")
     assert "'Mỗi năm'" in refused["message"] and "không tự khởi động theo lịch" in refused["message"]
     assert "do not start themselves on a schedule" in refused["message_en"]
+
+
+# --- 9. where Camunda 7 is lenient: an exclusive-gateway flow without a condition --------------------------------
+
+GATEWAY = """    <bpmn:startEvent id="StartEvent_1" />
+    <bpmn:exclusiveGateway id="Gateway_1" name="Loại hồ sơ" />
+    <bpmn:userTask id="Activity_special" name="Hồ sơ đặc biệt" camunda:candidateGroups="dic_officer" />
+    <bpmn:userTask id="Activity_normal" name="Hồ sơ thường" camunda:candidateGroups="dic_officer" />
+    <bpmn:endEvent id="EndEvent_1" />
+    <bpmn:endEvent id="EndEvent_2" />
+    <bpmn:sequenceFlow id="Flow_special" sourceRef="Gateway_1" targetRef="Activity_special">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+          >${kind == "special"}</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="Flow_normal" name="Còn lại" sourceRef="Gateway_1" targetRef="Activity_normal" />
+""" + chain("StartEvent_1", "Gateway_1") + chain("Activity_special", "EndEvent_1") + chain("Activity_normal",
+                                                                                            "EndEvent_2")
+
+
+def test_a_gateway_flow_without_condition_is_a_warning_and_runs_as_camunda_takes_it(app):
+    response = upload(app, {"gw.bpmn": modeler_bpmn("gw", GATEWAY)})
+    assert response.status_code == 201, response.get_json()
+    [warning] = [p for p in response.get_json()["warnings"] if p["code"] == "gateway_no_condition"]
+    assert warning["element"] == "Gateway_1" and "Camunda 7" in warning["message"]
+    assert "taken as soon as it is considered" in warning["message_en"]
+    special, _ = start(app, "gw", {"kind": "special"})
+    normal, _ = start(app, "gw", {"kind": "other"})
+    assert [t.step_id for t in open_tasks(app, special)] == ["Activity_special"]
+    assert [t.step_id for t in open_tasks(app, normal)] == ["Activity_normal"]

@@ -99,7 +99,9 @@ MESSAGES: dict[str, str] = {
     "binding": N_("{label} chọn phiên bản cụ thể ({what}={value}); hệ thống luôn dùng phiên bản trong cùng bộ tệp."),
     "call_mapping": N_("Ánh xạ biến {detail} của {label} chưa được hỗ trợ: quy trình con luôn nhận và trả lại mọi "
                        "biến cùng tên."),
-    "gateway_no_condition": N_("Luồng {flow} ra khỏi cổng {label} không có điều kiện và không phải luồng mặc định."),
+    "gateway_no_condition": N_("Luồng {flow} ra khỏi cổng {label} không có điều kiện và không phải luồng mặc định: "
+                               "như Camunda 7, luồng này được chọn ngay khi được xét tới (theo thứ tự trong sơ đồ). "
+                               "Hãy thêm điều kiện hoặc đặt nó làm luồng mặc định."),
     "condition_ignored": N_("Luồng {flow} có điều kiện nhưng không đi ra từ cổng Exclusive/Inclusive; điều kiện đó "
                             "sẽ không được xét."),
     "condition_language": N_("Điều kiện của luồng {label} viết bằng script ({what}); chỉ dùng biểu thức như "

@@ -186,7 +186,7 @@ def check_exclusiveGateway(name: str, gateway: Any) -> Iterator[Problem]:
         return
     for flow in outgoing:
         if flow.find(f"{{{BPMN}}}conditionExpression") is None and flow.get("id") != gateway.get("default"):
-            yield problem("gateway_no_condition", name, gateway, flow=label_of(flow))
+            yield problem("gateway_no_condition", name, gateway, flow=label_of(flow), severity="warning")
 
 
 def check_sequenceFlow(name: str, flow: Any) -> Iterator[Problem]:
