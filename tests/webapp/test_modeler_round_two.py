@@ -393,3 +393,39 @@ def test_a_gateway_flow_without_condition_is_a_warning_and_runs_as_camunda_takes
     normal, _ = start(app, "gw", {"kind": "other"})
     assert [t.step_id for t in open_tasks(app, special)] == ["Activity_special"]
     assert [t.step_id for t in open_tasks(app, normal)] == ["Activity_normal"]
+
+
+# --- 4. constructs the engine accepts, run after upload the way an owner draws them ------------------------------
+
+CONSTRUCTS = """    <bpmn:startEvent id="StartEvent_1" />
+    <bpmn:parallelGateway id="Gateway_split" />
+    <bpmn:userTask id="Activity_each" name="Xem từng đơn vị" camunda:candidateGroups="dic_officer">
+      <bpmn:multiInstanceLoopCharacteristics camunda:collection="units" camunda:elementVariable="unit" />
+    </bpmn:userTask>
+    <bpmn:callActivity id="Activity_call" name="Gọi quy trình con" calledElement="child" />
+    <bpmn:parallelGateway id="Gateway_join" />
+    <bpmn:endEvent id="EndEvent_1" />
+    <bpmn:sequenceFlow id="Flow_a" sourceRef="Gateway_split" targetRef="Activity_each" />
+    <bpmn:sequenceFlow id="Flow_b" sourceRef="Gateway_split" targetRef="Activity_call" />
+    <bpmn:sequenceFlow id="Flow_c" sourceRef="Activity_each" targetRef="Gateway_join" />
+    <bpmn:sequenceFlow id="Flow_d" sourceRef="Activity_call" targetRef="Gateway_join" />
+""" + chain("StartEvent_1", "Gateway_split") + chain("Gateway_join", "EndEvent_1")
+CHILD = """    <bpmn:startEvent id="StartEvent_c" />
+    <bpmn:userTask id="Activity_child" name="Việc của quy trình con" camunda:candidateGroups="dic_officer" />
+    <bpmn:endEvent id="EndEvent_c" />
+""" + chain("StartEvent_c", "Activity_child", "EndEvent_c")
+
+
+def test_parallel_branches_a_multi_instance_task_and_a_call_activity_run_to_the_end_through_the_api(app):
+    response = upload(app, {"main.bpmn": modeler_bpmn("main", CONSTRUCTS),
+                            "child.bpmn": modeler_bpmn("child", CHILD, name="Quy trình con")})
+    assert response.status_code == 201, response.get_json()
+    instance_id, _ = start(app, "main", {"units": ["STC", "SYT"]})
+    steps = sorted(t.step_id for t in open_tasks(app, instance_id))
+    assert steps == ["Activity_child", "Activity_each", "Activity_each"]
+    for task in open_tasks(app, instance_id):
+        done = api(app, "POST", f"/tasks/{task.id}/complete", "dic", json={"data": {}})
+        assert done.status_code == 200, done.get_json()
+    assert open_tasks(app, instance_id) == []
+    with app.app_context():
+        assert db.session.get(ProcessInstance, instance_id).status.value == "completed"
