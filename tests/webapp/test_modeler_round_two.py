@@ -429,3 +429,28 @@ def test_parallel_branches_a_multi_instance_task_and_a_call_activity_run_to_the_
     assert open_tasks(app, instance_id) == []
     with app.app_context():
         assert db.session.get(ProcessInstance, instance_id).status.value == "completed"
+
+
+BOUNDARY = """    <bpmn:startEvent id="StartEvent_1" />
+    <bpmn:userTask id="Activity_wait" name="Chờ phản hồi" camunda:candidateGroups="dic_officer" />
+    <bpmn:boundaryEvent id="Event_late" name="Quá ba ngày" attachedToRef="Activity_wait">
+      <bpmn:timerEventDefinition id="TimerEventDefinition_late">
+        <bpmn:timeDuration xsi:type="bpmn:tFormalExpression" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+            >P3D</bpmn:timeDuration>
+      </bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:userTask id="Activity_remind" name="Nhắc đơn vị" camunda:candidateGroups="dic_officer" />
+    <bpmn:endEvent id="EndEvent_1" />
+    <bpmn:endEvent id="EndEvent_2" />
+""" + chain("StartEvent_1", "Activity_wait", "EndEvent_1") + chain("Event_late", "Activity_remind", "EndEvent_2")
+
+
+def test_an_interrupting_boundary_timer_fires_on_schedule_and_moves_the_work(app):
+    assert upload(app, {"late.bpmn": modeler_bpmn("late", BOUNDARY)}).status_code == 201
+    monday = at(date(2026, 3, 2))
+    instance_id, _ = start(app, "late", {}, monday)
+    assert [t.step_id for t in open_tasks(app, instance_id)] == ["Activity_wait"]
+    with app.app_context():
+        assert cycles.fire_due(db.session, monday + timedelta(days=2)) == 0
+        assert cycles.fire_due(db.session, monday + timedelta(days=3, minutes=1)) == 1
+    assert [t.step_id for t in open_tasks(app, instance_id)] == ["Activity_remind"]
