@@ -416,8 +416,10 @@ CHILD = """    <bpmn:startEvent id="StartEvent_c" />
 """ + chain("StartEvent_c", "Activity_child", "EndEvent_c")
 
 
-def test_parallel_branches_a_multi_instance_task_and_a_call_activity_run_to_the_end_through_the_api(app):
-    response = upload(app, {"main.bpmn": modeler_bpmn("main", CONSTRUCTS),
+@pytest.mark.parametrize("collection", ["units", "${units}"])
+def test_parallel_branches_a_multi_instance_task_and_a_call_activity_run_to_the_end_through_the_api(app, collection):
+    body = CONSTRUCTS.replace('camunda:collection="units"', f'camunda:collection="{collection}"')
+    response = upload(app, {"main.bpmn": modeler_bpmn("main", body),
                             "child.bpmn": modeler_bpmn("child", CHILD, name="Quy trình con")})
     assert response.status_code == 201, response.get_json()
     instance_id, _ = start(app, "main", {"units": ["STC", "SYT"]})
@@ -454,3 +456,11 @@ def test_an_interrupting_boundary_timer_fires_on_schedule_and_moves_the_work(app
         assert cycles.fire_due(db.session, monday + timedelta(days=2)) == 0
         assert cycles.fire_due(db.session, monday + timedelta(days=3, minutes=1)) == 1
     assert [t.step_id for t in open_tasks(app, instance_id)] == ["Activity_remind"]
+
+
+def test_a_collection_expression_beyond_a_variable_is_refused_with_one_message_naming_the_task(app):
+    body = CONSTRUCTS.replace('camunda:collection="units"', 'camunda:collection="${units.subList(0, 1)}"')
+    found = problems(upload(app, {"main.bpmn": modeler_bpmn("main", body),
+                                  "child.bpmn": modeler_bpmn("child", CHILD, name="Quy trình con")}))
+    [refused] = [p for p in found if p["element"] == "Activity_each"]
+    assert refused["code"] == "mi_collection" and "${agencies}" in refused["message"]

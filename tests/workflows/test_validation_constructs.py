@@ -152,7 +152,7 @@ def test_due_in_working_days_must_be_a_number():
      "<bpmn:loopDataInputRef>xs</bpmn:loopDataInputRef></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>",
      "mi_standard"),
     ('<bpmn:userTask id="svc" camunda:candidateGroups="dic_officer"><bpmn:multiInstanceLoopCharacteristics '
-     'camunda:collection="${xs}" camunda:elementVariable="x" /></bpmn:userTask>', "mi_collection"),
+     'camunda:collection="${xs.subList(0, 1)}" camunda:elementVariable="x" /></bpmn:userTask>', "mi_collection"),
     ('<bpmn:intermediateThrowEvent id="svc"><bpmn:messageEventDefinition camunda:class="com.example.Send" />'
      "</bpmn:intermediateThrowEvent>", "message_throw"),
     ('<bpmn:intermediateCatchEvent id="svc"><bpmn:conditionalEventDefinition><bpmn:condition>${x}</bpmn:condition>'

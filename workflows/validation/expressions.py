@@ -63,7 +63,7 @@ def check_loop(name: str, element: Any) -> Iterator[Problem]:
     cardinality = loop.find(f"{{{BPMN}}}loopCardinality")
     if collection is None and cardinality is None:
         yield problem("mi_standard", name, element, line=loop.sourceline)
-    if collection is not None and not IDENTIFIER.fullmatch(collection.strip()):
+    if collection is not None and not IDENTIFIER.fullmatch(engine.plain_collection(collection)):
         yield problem("mi_collection", name, element, line=loop.sourceline, value=collection)
     for child, where in ((cardinality, "loopCardinality"),
                          (loop.find(f"{{{BPMN}}}completionCondition"), "completionCondition")):

@@ -111,8 +111,8 @@ MESSAGES: dict[str, str] = {
                       "(timeCycle/timeDate). Hãy dùng một sự kiện bắt đầu thường; kỳ hằng năm do Sở TT&TT mở "
                       "khi mở kỳ đánh giá; bộ hẹn giờ đặt bên trong quy trình."),
     "start_form": N_("Các trường của biểu mẫu bắt đầu {label} là dữ liệu hệ thống truyền vào khi khởi động quy trình."),
-    "mi_collection": N_("Collection '{value}' của {label} phải là tên một biến (ví dụ agencies), không phải biểu "
-                        "thức."),
+    "mi_collection": N_("Collection '{value}' của {label} phải là một biến danh sách, viết agencies hoặc "
+                        "${{agencies}}; biểu thức phức tạp hơn chưa được hỗ trợ: hãy tính danh sách ở bước trước."),
     "mi_standard": N_("Multi-instance của {label} phải khai báo Collection và Element variable như Camunda 7."),
     "event_subprocess": N_("Event sub-process {label} chưa được hỗ trợ."),
     "dmn_many_decisions": N_("Tệp có {count} quyết định ({ids}); hệ thống đọc một quyết định mỗi tệp. Hãy tách mỗi "
