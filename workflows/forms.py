@@ -26,7 +26,8 @@ def validate(fields: list[FormFieldSpec], submitted: Mapping[str, Any], context:
     for spec in fields:
         if "readonly" in spec.constraints:
             continue
-        raw = submitted.get(spec.id)
+        # Camunda prefills a field with its defaultValue: a client that leaves the field out submits that value.
+        raw = submitted[spec.id] if spec.id in submitted else default_value(spec, context)
         try:
             value = _coerce(spec, raw)
         except ValueError as exc:
@@ -47,6 +48,23 @@ def validate(fields: list[FormFieldSpec], submitted: Mapping[str, Any], context:
     if errors:
         raise InvalidInput(Text("Dữ liệu chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu."), errors)
     return values
+
+
+def default_value(spec: FormFieldSpec, context: Mapping[str, Any]) -> Any:
+    """What the form shows in SPEC before anyone types: the variable's current value, else camunda:defaultValue,
+    an `${...}` default evaluated in the sandbox against CONTEXT (None when it cannot be)."""
+    if context.get(spec.id) is not None:
+        return context[spec.id]
+    default = spec.default
+    if default is None or not default.strip():
+        return None
+    text = default.strip()
+    if (text.startswith("${") or text.startswith("#{")) and text.endswith("}"):
+        try:
+            return expressions.evaluate(text, context)
+        except expressions.ExpressionError:
+            return None
+    return default
 
 
 def _required_when(spec: FormFieldSpec, data: Mapping[str, Any]) -> bool:

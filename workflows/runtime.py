@@ -320,7 +320,8 @@ def _preassign(ctx: Context, instance: ProcessInstance, view: engine.TaskView, r
 def _due_date(ctx: Context, view: engine.TaskView) -> tuple[date | None, str | None]:
     """The step's deadline: its camunda:dueDate expression, else its dueInWorkingDays property."""
     if view.due_expression:
-        value = engine.evaluate_expression(view.due_expression, view.data)
+        with engine.clock.at(ctx.now):  # dateTime().plusDays(5) counts from this unit of work's moment
+            value = engine.evaluate_expression(view.due_expression, view.data)
         if value in (None, ""):
             return None, None
         due = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
@@ -337,7 +338,8 @@ def _follow_up_date(ctx: Context, view: engine.TaskView) -> date | None:
     """camunda:followUpDate: when to look at the task again (shown to its holders; it changes no permission)."""
     if not view.follow_up_expression:
         return None
-    value = engine.evaluate_expression(view.follow_up_expression, view.data)
+    with engine.clock.at(ctx.now):
+        value = engine.evaluate_expression(view.follow_up_expression, view.data)
     if value in (None, ""):
         return None
     return value if isinstance(value, date) and not isinstance(value, datetime) else date.fromisoformat(str(value)[:10])

@@ -78,7 +78,7 @@ def complete_task(
             raise InvalidInput(error.message, {**form_error.fields, **error.fields}) from None
     if form_error is not None:
         raise form_error
-    run.complete(task.task_uuid, engine_values)
+    run.complete(task.task_uuid, engine_values, ctx.now)
     run.advance(topics.dispatcher(ctx, instance), ctx.now)
     runtime.write_row(ctx, task, {
         "state": TaskState.COMPLETED, "completed_at": ctx.now, "completed_by_id": actor.id,
@@ -187,7 +187,7 @@ def task_page(session: Session, task_id: int, viewer: User, today: date) -> Task
     if task.state == TaskState.OPEN:
         view = runtime.load(ctx, task.instance).task_view(task.task_uuid)
         fields, data = view.form_fields, dict(view.data)
-    values = {f.id: data.get(f.id, f.default) for f in fields}
+    values = {f.id: forms.default_value(f, data) for f in fields}
     if task.draft:
         values.update({k: v for k, v in task.draft.items() if k in values})
     return TaskPage(task, fields, values, data, may_act=permissions.may_act(granted, viewer, task),

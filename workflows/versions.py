@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflows import definitions, permissions, runtime, validation
+from workflows.engine import parse_xml
 from workflows.errors import DefinitionInvalid, InvalidInput, NotAllowed, NotFound
 from workflows.messages import Text
 from workflows.models import (
@@ -158,25 +159,40 @@ class UploadResult:
 
 
 def complete_set(session: Session, files: Mapping[str, bytes]) -> tuple[dict[str, bytes], dict[str, str]]:
-    """FILES plus the other files of every current version that contains one of them.
+    """FILES plus the other files of every current version that shares a process or a decision with them.
 
     An owner who changed only rating.dmn uploads only rating.dmn; the process that uses it and its other tables come
-    from the version new cycles use now, so the set compiles and the process gets a new version.
+    from the version new cycles use now, so the set compiles and the process gets a new version. Files are matched
+    by what they define (process ids, decision ids), not by name: a table saved as rating_2026.dmn with the decision
+    id `rating` replaces the current rating.dmn, which is then left out, and is stored under the owner's name.
     """
     complete = dict(files)
     origin: dict[str, str] = {}
+    uploaded = set().union(*(defined_ids(name, content) for name, content in files.items()))
     for definition in session.scalars(select(ProcessDefinition).order_by(ProcessDefinition.key)):
         try:
             current = definitions.latest_version(session, definition.key)
         except NotFound:
             continue
-        if not set(current.files) & set(files):
+        defined = {name: defined_ids(name, text.encode("utf-8")) for name, text in current.files.items()}
+        if not set(current.files) & set(files) and not uploaded & set().union(*defined.values()):
             continue
         for name, text in current.files.items():
-            if name not in complete:
+            replaced = bool(defined[name]) and defined[name] <= uploaded
+            if name not in complete and not replaced:
                 complete[name] = text.encode("utf-8")
                 origin[name] = f"{definition.key} v{current.version}"
     return complete, origin
+
+
+def defined_ids(name: str, content: bytes) -> set[tuple[str, str]]:
+    """("process", id) and ("decision", id) for what the file NAME defines; empty when it cannot be read."""
+    try:
+        root = parse_xml(name, content)
+    except DefinitionInvalid:
+        return set()
+    found = {("process", el.get("id")) for el in root.iterfind("{*}process") if el.get("id")}
+    return found | {("decision", el.get("id")) for el in root.iterfind("{*}decision") if el.get("id")}
 
 
 def check_upload(session: Session, files: Mapping[str, bytes], actor: User) -> UploadResult:

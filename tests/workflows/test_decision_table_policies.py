@@ -28,7 +28,7 @@ PROBE_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
   <bpmn:process id="probe" name="Thử bảng quyết định" isExecutable="true">
     <bpmn:startEvent id="start"><bpmn:outgoing>to_decide</bpmn:outgoing></bpmn:startEvent>
     <bpmn:businessRuleTask id="decide" name="Áp dụng bảng" camunda:decisionRef="{decision}"
-        camunda:mapDecisionResult="singleResult">
+        {mapping}>
       <bpmn:incoming>to_decide</bpmn:incoming>
       <bpmn:outgoing>to_end</bpmn:outgoing>
     </bpmn:businessRuleTask>
@@ -40,9 +40,12 @@ PROBE_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def run_probe(tmp_path: Path, dmn_name: str, dmn: bytes, decision: str, data: dict[str, Any]) -> dict[str, Any]:
+def run_probe(tmp_path: Path, dmn_name: str, dmn: bytes, decision: str, data: dict[str, Any],
+              mapping: str | None = "singleResult") -> dict[str, Any]:
     """Compile DMN with a one-task process that calls DECISION, run it on DATA and return the process data."""
-    (tmp_path / "probe.bpmn").write_text(PROBE_BPMN.replace("{decision}", decision), encoding="utf-8")
+    attribute = f'camunda:mapDecisionResult="{mapping}"' if mapping else ""
+    (tmp_path / "probe.bpmn").write_text(PROBE_BPMN.replace("{decision}", decision).replace("{mapping}", attribute),
+                                         encoding="utf-8")
     (tmp_path / dmn_name).write_bytes(dmn)
     compiled = engine.compile_files({p.name: p.read_bytes() for p in (tmp_path / "probe.bpmn", tmp_path / dmn_name)})
     return engine.run_straight_through(compiled["probe"].spec_json, data)
@@ -92,8 +95,8 @@ def test_under_first_rule_order_not_specificity_decides(tmp_path):
     assert [m["row"] for m in data["decision_trace"]["rating_table"]] == [6]
 
 
-def test_under_collect_every_matching_rule_contributes_to_lists(tmp_path):
-    data = run_probe(tmp_path, "rating.dmn", rating_variant("COLLECT"), "rating", VIOLATION_IN_THE_MIDDLE)
+def test_under_collect_without_a_mapping_every_matching_rule_contributes_to_lists(tmp_path):
+    data = run_probe(tmp_path, "rating.dmn", rating_variant("COLLECT"), "rating", VIOLATION_IN_THE_MIDDLE, None)
     assert data["rating"] == ["incomplete", "incomplete"]
     assert data["rating_reasons"] == [["TOP20_BUT_VIOLATION"], []]
     assert data["rating_articles"] == [["Điều 15.3"], ["Điều 15.3"]]
@@ -102,8 +105,25 @@ def test_under_collect_every_matching_rule_contributes_to_lists(tmp_path):
 
 def test_under_collect_no_match_is_an_empty_list(tmp_path):
     data = run_probe(tmp_path, "rating.dmn", rating_variant("COLLECT"), "rating",
-                     {"sections_violated": [], "ict_class": "unheard_of", "rank_tie": False})
+                     {"sections_violated": [], "ict_class": "unheard_of", "rank_tie": False}, None)
     assert (data["rating"], data["rating_reasons"]) == ([], [])
+
+
+def test_under_collect_a_single_result_mapping_takes_the_one_hit_as_plain_values(tmp_path):
+    # Camunda's singleResult: the one matching rule's outputs, not a one-element list ("unknown outcome ['…']").
+    data = run_probe(tmp_path, "rating.dmn", rating_variant("COLLECT", overlap=False), "rating",
+                     VIOLATION_IN_THE_MIDDLE)
+    assert (data["rating"], data["rating_reasons"], data["rating_articles"]) == ("incomplete", [], ["Điều 15.3"])
+    empty = run_probe(tmp_path, "rating.dmn", rating_variant("COLLECT"), "rating",
+                      {"sections_violated": [], "ict_class": "unheard_of", "rank_tie": False})
+    assert (empty["rating"], empty["rating_reasons"]) == (None, None)
+
+
+def test_under_collect_a_single_result_mapping_fails_clearly_on_several_hits(tmp_path):
+    with pytest.raises(EngineError) as caught:
+        run_probe(tmp_path, "rating.dmn", rating_variant("COLLECT"), "rating", VIOLATION_IN_THE_MIDDLE)
+    assert "matched 2 rules (6, 7)" in caught.value.message and "Áp dụng bảng" in caught.value.message
+    assert "singleResult" in caught.value.message
 
 
 def test_under_any_matching_rules_must_agree(tmp_path):
@@ -184,7 +204,7 @@ ALWAYS = ["dash", "empty"]
     pytest.param(None, ["not_a", *ALWAYS, "null"], id="null passes only not(), -, empty and null"),
 ])
 def test_feel_cells_match_as_feel_defines_them(tmp_path, value, matched):
-    data = run_probe(tmp_path, "cells.dmn", cells_dmn(), "cells", {"value": value})
+    data = run_probe(tmp_path, "cells.dmn", cells_dmn(), "cells", {"value": value}, None)
     assert data["matched"] == matched
 
 

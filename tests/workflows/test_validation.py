@@ -112,7 +112,7 @@ def test_check_raises_with_every_error_listed(english):
 
 
 def test_every_problem_reads_in_vietnamese_and_english_and_names_its_place(english):
-    found = problems({"p.bpmn": bpmn(task('camunda:dueDate="P5D"'))})
+    found = problems({"p.bpmn": bpmn(task('camunda:dueDate="P5X"'))})
     [problem] = found
     assert (problem.code, problem.file, problem.element, problem.name) == ("task_date", "p.bpmn", "work", "Làm việc")
     assert problem.line == 3

@@ -10,7 +10,7 @@
 docs/ENGINE.md says what SpiffWorkflow 3.2.0 does that these modules work around.
 """
 import workflows.engine.clock as clock
-from workflows.engine.compile import CompiledProcess, compile_files, evaluate_decision
+from workflows.engine.compile import CompiledProcess, compile_files, evaluate_decision, plain_collection
 from workflows.engine.constructs import (
     AGGREGATIONS,
     ASSIGNMENT_ATTRIBUTES,
@@ -43,6 +43,6 @@ __all__ = [
     "MatchedRule", "MigrationPlan", "PassThroughTask", "Run", "StepMigration", "TaskView", "TopicHandler",
     "captured_form",
     "clock", "compile_files", "evaluate_decision", "evaluate_expression", "lane_of", "lane_role", "parse_xml",
-    "run_straight_through", "schema_errors", "timer_expression", "timer_literal_error", "timer_literal_kind",
-    "user_steps",
+    "plain_collection", "run_straight_through", "schema_errors", "timer_expression", "timer_literal_error",
+    "timer_literal_kind", "user_steps",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -86,6 +87,32 @@ def _fill_dmn_ids(root: etree._Element) -> None:
                 element.set("id", f"{prefix}_{etree.QName(element).localname}_{index}")
 
 
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+
+
+def plain_collection(value: str) -> str:
+    """camunda:collection as a variable name: Camunda's `${units}` is the list variable `units`."""
+    found = re.fullmatch(r"\s*[$#]\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\s*", value)
+    return found.group(1) if found else value.strip()
+
+
+def _take_unconditioned_flows(root: etree._Element) -> None:
+    """Camunda 7 takes an exclusive gateway's flow without a condition when it reaches it (a condition that is always
+    true, in the diagram's order); SpiffWorkflow refuses such a flow, so it gets that condition written out. The
+    upload warns about it (validation, gateway_no_condition)."""
+    for process in root.iterfind("{*}process"):
+        flows = list(process.iter("{*}sequenceFlow"))
+        for gateway in process.iter("{*}exclusiveGateway"):
+            outgoing = [f for f in flows if f.get("sourceRef") == gateway.get("id")]
+            if len(outgoing) < 2:
+                continue
+            for flow in outgoing:
+                if flow.find("{*}conditionExpression") is None and flow.get("id") != gateway.get("default"):
+                    condition = etree.SubElement(flow, f"{{{BPMN_MODEL_NS}}}conditionExpression")
+                    condition.set("{http://www.w3.org/2001/XMLSchema-instance}type", "bpmn:tFormalExpression")
+                    condition.text = "${true}"
+
+
 def _compile(files: Mapping[str, bytes], roots: dict[str, etree._Element]) -> dict[str, CompiledProcess]:
     parser = Parser(validator=validator(BPMN_MODEL_NS))
     dmn_file_of: dict[str, str] = {}
@@ -98,6 +125,10 @@ def _compile(files: Mapping[str, bytes], roots: dict[str, etree._Element]) -> di
             for decision in root.iterfind("{*}decision"):
                 dmn_file_of[decision.get("id")] = name
         elif name.endswith(".bpmn"):
+            _take_unconditioned_flows(root)
+            for loop in root.iter("{*}multiInstanceLoopCharacteristics"):
+                if loop.get(f"{{{CAMUNDA_NS}}}collection") is not None:
+                    loop.set(f"{{{CAMUNDA_NS}}}collection", plain_collection(loop.get(f"{{{CAMUNDA_NS}}}collection")))
             parser.add_bpmn_xml(root, filename=name)
     texts = {name: content.decode("utf-8") for name, content in files.items()}
     compiled = {}

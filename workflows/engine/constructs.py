@@ -99,3 +99,12 @@ CAMUNDA_ATTRIBUTES_REFUSED = {
     "caseRef": ("camunda_attribute", "CMMN cases do not exist here"),
     "resource": ("camunda_attribute", "scripts and external resources are not read"),
 }
+
+# --- outcomes ------------------------------------------------------------------------------------------------------
+
+# Processes whose end tells the application something: an agency report ends accepted or rejected (the cycle
+# counts it). Each of their end events says which with an extension property (bpmn/README.md):
+# <camunda:properties><camunda:property name="outcome" value="accepted"/></camunda:properties>.
+OUTCOME_PROCESSES = frozenset({"agency_report"})
+OUTCOME_PROPERTY = "outcome"
+OUTCOME_VALUES = ("accepted", "rejected")

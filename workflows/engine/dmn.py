@@ -77,11 +77,16 @@ class FeelDecisionEngine(DMNEngine):
         trace[self.decision_table.id] = [{"row": m.row, "rule": m.description or m.rule_id} for m in matched]
         extensions = getattr(task.task_spec, "extensions", None) or {}
         result_variable = extensions.get("camunda:resultVariable")
+        mapping = extensions.get("camunda:mapDecisionResult")
         if result_variable:
-            mapping = extensions.get("camunda:mapDecisionResult") or "resultList"
-            updates = {result_variable: self._mapped(mapping, outputs, matched)}
+            updates = {result_variable: self._mapped(mapping or "resultList", outputs, matched, task)}
+        elif mapping in ("singleResult", "singleEntry"):
+            # Our own diagrams: the one result's outputs become process variables; a table that may hit several
+            # rules (COLLECT, RULE ORDER) gives its one hit as plain values, never a one-element list.
+            row = self._mapped("singleResult", outputs, matched, task)
+            updates = dict(row) if row is not None else {o.name or o.label: None for o in self.decision_table.outputs}
         else:
-            updates = dict(outputs)  # our own diagrams: the outputs become process variables directly
+            updates = dict(outputs)  # no mapping: every output becomes a variable as the hit policy gives it
         updates["decision_trace"] = trace
         # Spiff deep-merges the result into the task data, which would union a list with the one a previous run of
         # the same table left behind; drop the old values so the table's answer replaces them.
@@ -89,7 +94,7 @@ class FeelDecisionEngine(DMNEngine):
             task.data.pop(key, None)
         return updates
 
-    def _mapped(self, mapping: str, outputs: dict[str, Any], matched: list[MatchedRule]) -> Any:
+    def _mapped(self, mapping: str, outputs: dict[str, Any], matched: list[MatchedRule], task: Any = None) -> Any:
         """The decision result as Camunda's camunda:mapDecisionResult maps it into camunda:resultVariable."""
         table = self.decision_table
         policy, aggregation = _hit_policy(table.hit_policy)
@@ -99,8 +104,10 @@ class FeelDecisionEngine(DMNEngine):
             rows = [outputs] if matched else []
         name = table.name or table.id
         if mapping in ("singleEntry", "singleResult") and len(rows) > 1:
-            raise EngineError(f"Decision table '{name}' matched {len(rows)} rules but camunda:mapDecisionResult is "
-                              f"{mapping}, which takes one")
+            where = f" of task '{task.task_spec.bpmn_name or task.task_spec.name}'" if task is not None else ""
+            numbers = ", ".join(str(m.row) for m in matched)
+            raise EngineError(f"Decision table '{name}' matched {len(rows)} rules ({numbers}) but "
+                              f"camunda:mapDecisionResult{where} is {mapping}, which takes one")
         if mapping == "singleResult":
             return dict(rows[0]) if rows else None
         if mapping == "resultList":

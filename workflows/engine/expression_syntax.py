@@ -22,6 +22,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from workflows.engine.dates import METHODS as _DATE_METHODS
+
 MAX_SOURCE_LENGTH = 10_000
 MAX_DEPTH = 50
 MAX_SIZE = 100_000  # characters of a string, elements of a list (nested lists count in full)
@@ -236,6 +238,7 @@ ORDER = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE
 _COMPARE = {ast.Eq, ast.NotEq, ast.In, ast.NotIn, ast.Is, ast.IsNot, *ORDER}
 _SYMBOLS = {ast.Pow: "**", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
             ast.LShift: "<<", ast.RShift: ">>", ast.Invert: "~"}
+DATE_METHODS = frozenset(_DATE_METHODS)
 _CONSTANT_TYPES = (str, int, float, bool, type(None))
 _FORBIDDEN = {ast.Lambda: "lambda", ast.ListComp: "a comprehension", ast.SetComp: "a comprehension",
               ast.DictComp: "a comprehension", ast.GeneratorExp: "a generator expression",
@@ -303,14 +306,22 @@ def _validate(node: ast.AST, depth: int, calls: set[str], names: set[str]) -> No
             raise ExpressionError(f"The attribute '{node.attr}' is not allowed: names starting with '_' are private")
         children = [node.value]
     elif kind is ast.Call:
-        if not isinstance(node.func, ast.Name):
-            raise ExpressionError(f"Calling '{_snippet(node.func)}' is not allowed: only functions such as "
-                                  "count(x) can be called, not methods")
-        _check_name(node.func.id)
         if node.keywords:
             raise ExpressionError(f"Keyword arguments are not allowed in '{_snippet(node)}'")
-        calls.add(node.func.id)
-        children = node.args
+        if isinstance(node.func, ast.Attribute):
+            # Methods exist only on date-times (workflows/engine/dates.py): Camunda's dateTime().plusDays(5).
+            if node.func.attr not in DATE_METHODS:
+                raise ExpressionError(f"Calling '{_snippet(node.func)}' is not allowed: the method "
+                                      f"'{node.func.attr}' is not supported; the only methods are those of a "
+                                      f"date-time such as dateTime(): {', '.join(sorted(DATE_METHODS))}")
+            children = [node.func.value, *node.args]
+        elif not isinstance(node.func, ast.Name):
+            raise ExpressionError(f"Calling '{_snippet(node.func)}' is not allowed: only functions such as "
+                                  "count(x) can be called")
+        else:
+            _check_name(node.func.id)
+            calls.add(node.func.id)
+            children = node.args
     elif kind in (ast.BinOp, ast.UnaryOp):
         allowed = BINOPS if kind is ast.BinOp else (ast.Not, ast.USub, ast.UAdd)
         if type(node.op) not in allowed:

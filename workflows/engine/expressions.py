@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+import workflows.engine.dates as dates
 from workflows.engine.expression_syntax import (
     BINOPS,
     DIALECTS,
@@ -82,6 +83,7 @@ _BUILTINS: dict[str, Callable[..., Any]] = {
     "floor": _nullable(math.floor), "ceiling": _nullable(math.ceil), "is_empty": _is_empty,
     "is_not": lambda value: None if value is None else not value, "contains": _contains,
     "str": _str, "int": _nullable(int), "float": _nullable(float), "date": _date,
+    "now": dates.now, "dateTime": dates.now,
 }
 BUILTIN_FUNCTIONS = frozenset(_BUILTINS)
 
@@ -230,7 +232,13 @@ class _Interpreter:
             raise ExpressionError("Lists and records cannot be set members or record keys") from None
 
     def call(self, node: ast.Call) -> Any:
-        name = node.func.id  # the checker allows plain names only
+        if isinstance(node.func, ast.Attribute):  # the checker allows date-time methods only
+            receiver = self.run(node.func.value)
+            try:
+                return dates.call_method(receiver, node.func.attr, [self.run(arg) for arg in node.args])
+            except dates.DateError as exc:
+                raise ExpressionError(str(exc)) from None
+        name = node.func.id  # the checker allows plain names otherwise
         function = self.functions[name] if name in self.functions else _BUILTINS.get(name)
         if function is None:
             raise ExpressionError(f"Unknown function '{name}'")

@@ -72,9 +72,9 @@ def captured_form(node: etree._Element) -> list[dict[str, Any]]:
 
 # Unquoted ISO-8601 timer values, as Camunda Modeler writes them: dates, durations and repeating intervals.
 ISO_DATE = r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
-_ISO_DURATION = r"P(?=\d|T\d)(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:[.,]\d+)?S)?)?"
-_ISO_CYCLE = rf"R\d*/(?:(?:{ISO_DATE})/)?{_ISO_DURATION}(?:/{ISO_DATE})?"
-TIMER_LITERALS = {"timeDate": ISO_DATE, "timeDuration": _ISO_DURATION, "timeCycle": _ISO_CYCLE}
+ISO_DURATION = r"P(?=\d|T\d)(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:[.,]\d+)?S)?)?"
+_ISO_CYCLE = rf"R\d*/(?:(?:{ISO_DATE})/)?{ISO_DURATION}(?:/{ISO_DATE})?"
+TIMER_LITERALS = {"timeDate": ISO_DATE, "timeDuration": ISO_DURATION, "timeCycle": _ISO_CYCLE}
 
 
 def timer_literal_kind(text: str | None) -> str | None:

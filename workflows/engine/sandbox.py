@@ -6,6 +6,7 @@ workflows.engine.expressions, a whitelisting interpreter, and scripts are refuse
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine  # type: ignore[import-untyped]
@@ -14,6 +15,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import (  # type: ignor
 )
 
 import workflows.engine.expressions as expressions
+from workflows.engine.dates import LOCAL_TZ
 
 
 class _SandboxEnvironment(BasePythonScriptEngineEnvironment):
@@ -21,7 +23,9 @@ class _SandboxEnvironment(BasePythonScriptEngineEnvironment):
 
     def evaluate(self, expression: str, context: Mapping[str, Any], external_context: Mapping | None = None) -> Any:
         variables = {**context, **(external_context or {})}
-        return expressions.evaluate(expression, variables)
+        value = expressions.evaluate(expression, variables)
+        # A date-time (dateTime().plusDays(5)) reaches Spiff's timers and the task data as ISO 8601 text.
+        return value.isoformat() if isinstance(value, datetime) else value
 
     def execute(self, script: str, context: Mapping[str, Any], external_context: Mapping | None = None) -> Any:
         # ValueError, not SyntaxError: Spiff's error formatter crashes on a SyntaxError without a line number.
@@ -40,6 +44,7 @@ script_engine = _SandboxScriptEngine(environment=_SandboxEnvironment())
 
 
 def evaluate_expression(expression: str, data: Mapping[str, Any]) -> Any:
-    """Evaluate a diagram expression (e.g. a camunda:dueDate) in the sandbox."""
-    return expressions.evaluate(expression, data)
+    """Evaluate a diagram expression (e.g. a camunda:dueDate) in the sandbox; a date-time gives its local day."""
+    value = expressions.evaluate(expression, data)
+    return value.astimezone(LOCAL_TZ).date() if isinstance(value, datetime) else value
 

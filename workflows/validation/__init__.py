@@ -23,6 +23,7 @@ from workflows.validation.dmn import check_dmn_file
 from workflows.validation.elements import check_bpmn_file
 from workflows.validation.index import MAX_FILES, MAX_TOTAL_BYTES, UploadIndex
 from workflows.validation.messages import MESSAGES
+from workflows.validation.outcomes import check_outcomes
 from workflows.validation.references import check_compiles, check_references
 from workflows.validation.report import Problem, Report, problem
 from workflows.validation.xmltools import CAMUNDA, FILE_NAME
@@ -39,7 +40,7 @@ def check_each_file(upload: UploadIndex) -> Iterator[Problem]:
 
 
 # The checks of a readable set, in the order their problems are reported.
-CHECKS = (check_each_file, check_references)
+CHECKS = (check_each_file, check_references, check_outcomes)
 
 
 def validate(files: Mapping[str, bytes]) -> Report:

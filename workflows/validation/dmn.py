@@ -72,11 +72,44 @@ def _check_table(name: str, decision: Any, table: Any, ns: str) -> Iterator[Prob
         yield from problems
     rules = [r for r in parsed_rules if r is not None]
     if len(rules) == len(parsed_rules) and policy in ("UNIQUE", "ANY") and len(rules) <= MAX_STATIC_RULES:
-        expressions_used = [text_of(c.find(f"{{{ns}}}inputExpression/{{{ns}}}text")) for c in inputs]
-        whole = [(c.find(f"{{{ns}}}inputExpression").get("typeRef") or "").lower() in ("integer", "long", "int")
-                 if c.find(f"{{{ns}}}inputExpression") is not None else False for c in inputs]
-        if len(set(expressions_used)) == len(expressions_used):
+        whole = _whole_columns(inputs, ns)
+        if whole is not None:
             yield from _check_overlaps(name, decision, policy, rules, [column_label(c) for c in inputs], whole)
+
+
+def _whole_columns(inputs: list[Any], ns: str) -> list[bool] | None:
+    """Per input column, whether it holds whole numbers; None when two columns read the same expression (then an
+    example input could contradict itself)."""
+    expressions_used = [text_of(c.find(f"{{{ns}}}inputExpression/{{{ns}}}text")) for c in inputs]
+    if len(set(expressions_used)) != len(expressions_used):
+        return None
+    return [(c.find(f"{{{ns}}}inputExpression").get("typeRef") or "").lower() in ("integer", "long", "int")
+            if c.find(f"{{{ns}}}inputExpression") is not None else False for c in inputs]
+
+
+def several_hits(decision: Any) -> tuple[int, int, str] | None:
+    """For a table that may hit several rules (COLLECT without aggregation, RULE ORDER): two rows that match the
+    same input and that input described, or None when no such input exists or none can be shown from the table."""
+    ns = namespace_of(decision)
+    table = decision.find(f"{{{ns}}}decisionTable")
+    if table is None:
+        return None
+    policy = (table.get("hitPolicy") or "UNIQUE").strip().upper()
+    if policy not in ("COLLECT", "RULE ORDER") or (table.get("aggregation") or "").strip():
+        return None
+    inputs, outputs = children(table, "input", ns), children(table, "output", ns)
+    parsed = [_read_rule("", decision, rule, row, inputs, outputs, ns)[0]
+              for row, rule in enumerate(children(table, "rule", ns), start=1)]
+    whole = _whole_columns(inputs, ns)
+    if any(r is None for r in parsed) or whole is None or len(parsed) > MAX_STATIC_RULES:
+        return None
+    rules = [r for r in parsed if r is not None]
+    for first, second in combinations(rules, 2):
+        example = _overlap(first.tests, second.tests, whole)
+        if example is not None:
+            labels = [column_label(c) for c in inputs]
+            return first.row, second.row, ", ".join(f"{c} = {v}" for c, v in zip(labels, example, strict=True)) or "—"
+    return None
 
 
 def _check_input_column(name: str, column: Any, ns: str) -> Iterator[Problem]:

@@ -68,7 +68,9 @@ def _check_process(name: str, process: Any) -> Iterator[Problem]:
     known = declared(process.getroottree().getroot())
     yield from _check_lanes(name, process)
     starts = [el for el in children(process, "startEvent") if not event_kinds(el)]
-    if process.get("isExecutable") == "true" and len(starts) != 1:
+    triggered = [el for el in children(process, "startEvent") if event_kinds(el)]
+    # A process started only by a timer or a message already has its own message (start_trigger): say it once.
+    if process.get("isExecutable") == "true" and len(starts) != 1 and not (triggered and not starts):
         yield problem("no_start", name, process, count=len(starts))
     for element in process.iter():
         if not isinstance(element.tag, str) or element is process:

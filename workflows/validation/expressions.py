@@ -15,7 +15,7 @@ from workflows.validation.xmltools import BPMN, IDENTIFIER, camunda, local_name,
 
 def check_task_date(name: str, task: Any, attribute: str, value: str) -> Iterator[Problem]:
     text = value.strip()
-    if engine.timer_literal_kind(text) == "timeDate":
+    if engine.timer_literal_kind(text) in ("timeDate", "timeDuration"):  # a date, or that long from now
         return
     if engine.timer_literal_kind(text) is not None or not wrapped(text):
         what = DUE_DATE if attribute == "dueDate" else FOLLOW_UP_DATE
@@ -43,6 +43,11 @@ def check_timerEventDefinition(name: str, definition: Any) -> Iterator[Problem]:
         # Looks like an ISO value with a typo (P5X): as an expression it would name a variable that never exists.
         yield problem("timer", name, owner, line=values[0].sourceline,
                       detail=f"'{text}' is not a valid ISO-8601 {kind} value")
+    elif kind != "timeDate" and re.search(r"\b(now|dateTime)\s*\(", text):
+        # A date-time where a duration or a cycle belongs would fail when the timer is reached.
+        yield problem("timer", name, owner, line=values[0].sourceline,
+                      detail=f"'{text}' gives a date-time; a {kind} timer needs an ISO-8601 {kind} value such as "
+                             f"{'P5D' if kind == 'timeDuration' else 'R3/P1D'}. For a date-time use timeDate")
     else:
         try:
             expressions.check(text)
@@ -58,7 +63,7 @@ def check_loop(name: str, element: Any) -> Iterator[Problem]:
     cardinality = loop.find(f"{{{BPMN}}}loopCardinality")
     if collection is None and cardinality is None:
         yield problem("mi_standard", name, element, line=loop.sourceline)
-    if collection is not None and not IDENTIFIER.fullmatch(collection.strip()):
+    if collection is not None and not IDENTIFIER.fullmatch(engine.plain_collection(collection)):
         yield problem("mi_collection", name, element, line=loop.sourceline, value=collection)
     for child, where in ((cardinality, "loopCardinality"),
                          (loop.find(f"{{{BPMN}}}completionCondition"), "completionCondition")):

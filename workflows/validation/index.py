@@ -17,7 +17,7 @@ from workflows.engine.constructs import JAVA_ATTRIBUTES
 from workflows.engine.xml import refusal
 from workflows.errors import DefinitionInvalid
 from workflows.messages import Text
-from workflows.validation.messages import KIND_BPMN, KIND_DMN
+from workflows.validation.messages import KIND_BPMN, KIND_DMN, XML_ERROR_OTHER, XML_ERRORS
 from workflows.validation.report import Problem, problem
 from workflows.validation.xmltools import (
     BPMN,
@@ -118,9 +118,7 @@ def _read_file(name: str, content: bytes, problems: list[Problem]) -> tuple[Any,
     try:
         root = parse_xml(name, content)
     except DefinitionInvalid as exc:
-        cause = exc.__cause__
-        problems.append(problem("not_xml", name, line=getattr(cause, "lineno", None),
-                                detail=getattr(cause, "msg", None) or exc.message))
+        problems.append(xml_syntax_problem(name, exc))
         return None
     namespace = namespace_of(root)
     kind = "bpmn" if namespace == BPMN and local_name(root) == "definitions" else (
@@ -232,3 +230,25 @@ def caught_signals(event: Any) -> list[str]:
         if ref is None or ref in signals:
             found.append(signal_name(root, definition) or "")
     return found
+
+
+_XML_DETAIL = re.compile(
+    r"(?:mismatch: (?P<m1>\S+) line (?P<ml>\d+) and (?P<m2>[^,]+)|in tag (?P<t>\S+)|Entity '(?P<e>[^']+)'"
+    r"|Attribute (?P<a>\S+) redefined|prefix (?P<p1>\S+) on (?P<p2>\S+))")
+
+
+def xml_syntax_problem(name: str, exc: DefinitionInvalid) -> Problem:
+    """The XML parser's complaint in the page's language, with its line and column."""
+    cause = exc.__cause__
+    message = getattr(cause, "msg", None)
+    position = getattr(cause, "position", None)
+    if message is None or position is None:
+        return problem("not_xml", name, detail=exc.message)
+    found = _XML_DETAIL.search(message)
+    groups = found.groupdict() if found else {}
+    first = groups.get("m1") or groups.get("t") or groups.get("e") or groups.get("a") or groups.get("p1") or ""
+    second = groups.get("m2") or groups.get("p2") or ""
+    detail = Text(XML_ERRORS.get(getattr(cause, "code", None), XML_ERROR_OTHER), first=first, second=second,
+                  first_line=groups.get("ml") or "")
+    return problem("not_xml", name, line=position[0], template="xml_syntax", detail=detail, row=position[0],
+                   column=position[1])

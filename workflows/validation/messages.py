@@ -25,6 +25,7 @@ MESSAGES: dict[str, str] = {
     "doctype": N_("Tệp có khai báo DOCTYPE hoặc ENTITY. Vì an toàn, hệ thống không đọc các khai báo này; Camunda "
                   "Modeler không bao giờ ghi chúng."),
     "not_xml": N_("Tệp không phải XML hợp lệ: {detail}"),
+    "xml_syntax": N_("Tệp không phải XML hợp lệ: {detail} (dòng {row}, cột {column})."),
     "not_bpmn": N_("Tệp không phải sơ đồ BPMN 2.0 hay bảng quyết định DMN (thẻ gốc '{tag}')."),
     "wrong_extension": N_("Tệp '{file}' chứa {kind} nhưng có đuôi '{ext}'. Hãy đổi tên cho đúng."),
     "camunda8": N_("Tệp được vẽ cho Camunda 8 (Zeebe), còn hệ thống chạy sơ đồ Camunda 7. Trong Camunda Modeler hãy "
@@ -87,18 +88,31 @@ MESSAGES: dict[str, str] = {
     "decision_missing": N_("{label} dùng bảng quyết định '{ref}' nhưng bảng này không có trong bộ tệp tải lên."),
     "decision_outputs": N_("{label} lấy kết quả kiểu {mapping}, cần bảng '{ref}' có đúng một cột kết quả (đang có "
                            "{count})."),
+    "outcome_missing": N_("{label} kết thúc quy trình '{process}', mà hệ thống đọc kết quả từ đó, nhưng không nói "
+                          "kết quả là gì: hãy thêm thuộc tính mở rộng outcome ({values}) trong Properties của sự kiện "
+                          "kết thúc (xem bpmn/README.md); nếu không, kết thúc này không được tính là chấp nhận."),
+    "outcome_value": N_("{label}: thuộc tính outcome là '{value}', hệ thống chỉ hiểu một giá trị {values}."),
+    "decision_several": N_("{label} lấy kết quả kiểu {mapping} (một kết quả) từ bảng '{ref}', nhưng quy tắc {first} "
+                           "và {second} của bảng cùng khớp, ví dụ khi {example}; khi đó Camunda dừng với lỗi. Hãy "
+                           "sửa ô điều kiện, đổi hit policy (ví dụ FIRST hoặc UNIQUE) hoặc lấy kết quả kiểu "
+                           "resultList vào camunda:resultVariable."),
     "binding": N_("{label} chọn phiên bản cụ thể ({what}={value}); hệ thống luôn dùng phiên bản trong cùng bộ tệp."),
     "call_mapping": N_("Ánh xạ biến {detail} của {label} chưa được hỗ trợ: quy trình con luôn nhận và trả lại mọi "
                        "biến cùng tên."),
-    "gateway_no_condition": N_("Luồng {flow} ra khỏi cổng {label} không có điều kiện và không phải luồng mặc định."),
+    "gateway_no_condition": N_("Luồng {flow} ra khỏi cổng {label} không có điều kiện và không phải luồng mặc định: "
+                               "như Camunda 7, luồng này được chọn ngay khi được xét tới (theo thứ tự trong sơ đồ). "
+                               "Hãy thêm điều kiện hoặc đặt nó làm luồng mặc định."),
     "condition_ignored": N_("Luồng {flow} có điều kiện nhưng không đi ra từ cổng Exclusive/Inclusive; điều kiện đó "
                             "sẽ không được xét."),
     "condition_language": N_("Điều kiện của luồng {label} viết bằng script ({what}); chỉ dùng biểu thức như "
                              "${{approved}} hoặc ${{amount > 1000}}."),
     "start_trigger": N_("Sự kiện bắt đầu {label} là loại '{what}'; quy trình chỉ được khởi động bởi hệ thống."),
+    "start_timer": N_("Sự kiện bắt đầu {label} là sự kiện hẹn giờ: ở đây quy trình không tự khởi động theo lịch "
+                      "(timeCycle/timeDate). Hãy dùng một sự kiện bắt đầu thường; kỳ hằng năm do Sở TT&TT mở "
+                      "khi mở kỳ đánh giá; bộ hẹn giờ đặt bên trong quy trình."),
     "start_form": N_("Các trường của biểu mẫu bắt đầu {label} là dữ liệu hệ thống truyền vào khi khởi động quy trình."),
-    "mi_collection": N_("Collection '{value}' của {label} phải là tên một biến (ví dụ agencies), không phải biểu "
-                        "thức."),
+    "mi_collection": N_("Collection '{value}' của {label} phải là một biến danh sách, viết agencies hoặc "
+                        "${{agencies}}; biểu thức phức tạp hơn chưa được hỗ trợ: hãy tính danh sách ở bước trước."),
     "mi_standard": N_("Multi-instance của {label} phải khai báo Collection và Element variable như Camunda 7."),
     "event_subprocess": N_("Event sub-process {label} chưa được hỗ trợ."),
     "dmn_many_decisions": N_("Tệp có {count} quyết định ({ids}); hệ thống đọc một quyết định mỗi tệp. Hãy tách mỗi "
@@ -149,3 +163,19 @@ DUE_DATE = N_("Hạn xử lý (dueDate)")
 FOLLOW_UP_DATE = N_("Ngày nhắc (followUpDate)")
 LANE_ROLE = N_("vai trò của lane")
 ASSIGNEE_IS_ONE_PERSON = N_(" camunda:assignee '{assignee}' chỉ định một người, còn hệ thống giao việc theo vai trò.")
+
+
+# libxml2's own sentences, by error code (lxml's XMLSyntaxError.code), in the page's language; any other code is
+# described by the generic sentence, the line and the column, so no English sentence reaches a Vietnamese page.
+XML_ERRORS = {
+    76: N_("thẻ mở <{first}> (dòng {first_line}) lại được đóng bằng </{second}>"),
+    77: N_("tệp kết thúc khi thẻ <{first}> chưa đóng"),
+    39: N_("giá trị thuộc tính phải nằm trong dấu nháy \" hoặc '"),
+    26: N_("thực thể '{first}' không được định nghĩa"),
+    5: N_("có nội dung sau thẻ gốc"),
+    42: N_("thuộc tính {first} được khai báo hai lần"),
+    4: N_("tệp rỗng"),
+    68: N_("tên thẻ không hợp lệ"),
+    201: N_("tiền tố namespace '{first}' của thẻ {second} chưa được khai báo"),
+}
+XML_ERROR_OTHER = N_("lỗi cú pháp XML")

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from workflows import engine
 from workflows.errors import DefinitionInvalid
 from workflows.messages import Text
+from workflows.validation.dmn import several_hits
 from workflows.validation.index import UploadIndex, called_process, caught_signals, decision_ref
 from workflows.validation.messages import MESSAGES
 from workflows.validation.report import Problem, problem
@@ -27,6 +28,11 @@ def check_references(index: UploadIndex) -> Iterator[Problem]:
     for name, task, ref in rule_tasks:
         mapping = camunda(task, "mapDecisionResult") or "resultList"
         decision = index.decision_elements.get(ref) if ref is not None else None
+        if decision is not None and camunda(task, "mapDecisionResult") in ("singleResult", "singleEntry"):
+            several = several_hits(decision)
+            if several is not None:
+                yield problem("decision_several", name, task, ref=ref, mapping=mapping, first=several[0],
+                              second=several[1], example=several[2])
         if decision is None or not camunda(task, "resultVariable") or mapping not in ("singleEntry", "collectEntries"):
             continue
         count = len(decision.findall(f".//{{{namespace_of(decision)}}}output"))

@@ -186,7 +186,7 @@ def check_exclusiveGateway(name: str, gateway: Any) -> Iterator[Problem]:
         return
     for flow in outgoing:
         if flow.find(f"{{{BPMN}}}conditionExpression") is None and flow.get("id") != gateway.get("default"):
-            yield problem("gateway_no_condition", name, gateway, flow=label_of(flow))
+            yield problem("gateway_no_condition", name, gateway, flow=label_of(flow), severity="warning")
 
 
 def check_sequenceFlow(name: str, flow: Any) -> Iterator[Problem]:
@@ -213,7 +213,8 @@ def check_event(name: str, event: Any, tag: str, declared: dict[str, dict[str, A
     if tag == "startEvent":
         yield from check_form(name, event)
         if kinds and local_name(event.getparent()) == "process":
-            yield problem("start_trigger", name, event, what=", ".join(kinds))
+            yield problem("start_trigger", name, event, what=", ".join(kinds),
+                          template="start_timer" if kinds == ["timer"] else None)
             return
     definitions = [d for d in event if local_name(d) in EVENT_DEFINITIONS]
     if tag == "receiveTask":
