@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from workflows.criteria import BUDGET_CATEGORIES, CRITERIA, SECTION_TITLES_VI, STATUSES
+from workflows.criteria import BUDGET_CATEGORIES, CRITERIA, SECTION_TITLES, STATUSES
 from workflows.messages import Text
 from workflows.models import Role
 
@@ -132,6 +132,16 @@ CYCLE_DETAIL_LABELS: dict[str, Text] = {
     "decision_number": Text("Số quyết định"), "decision_date": Text("Ngày quyết định"),
 }
 YES, NO = Text("Có"), Text("Không")
+NOT_ASSESSED = Text("Chưa đánh giá")  # a criterion the agency left without a self-assessment
+# The two blocks of units ranked apart by the ICT Index (Block in workflows/models.py).
+BLOCK_LABELS: dict[str, Text] = {
+    "department": Text("Khối sở, ban, ngành"), "district": Text("Khối huyện, thị xã, thành phố")}
+# The year's documents (workflows/documents).
+DOCUMENT_TITLES: dict[str, Text] = {
+    "dic_report": Text("Báo cáo tổng hợp kết quả đánh giá (Sở TT&TT)"),
+    "ha_proposal": Text("Tờ trình khen thưởng, xử lý (Sở Nội vụ)"),
+    "decision": Text("Dự thảo Quyết định của UBND tỉnh"),
+    "unit_notice": Text("Mẫu thông báo kết quả cho đơn vị")}
 
 # Names drawn in bpmn/: processes, steps, lanes, form fields and their options, decision tables and their columns.
 # A diagram an owner uploads later may bring new names; they show as drawn until the catalogue learns them.
@@ -211,6 +221,6 @@ ALL_WORDS: frozenset[str] = frozenset(_values(
     ROLE_LABELS, [SYSTEM], RATING_LABELS, SANCTION_LABELS, REWARD_LABELS,
     [label for label, _ in OUTCOME_FIELDS.values()], REASON_LABELS, CYCLE_STATUS_LABELS, INSTANCE_STATUS_LABELS,
     REPORT_STAGE_LABELS, OVERRIDE_STAGE_LABELS,
-    NOTIFICATION_KIND_LABELS, DATA_KEY_LABELS, CYCLE_DETAIL_LABELS, [YES, NO], DIAGRAM_WORDS,
-    SECTION_TITLES_VI, STATUSES, BUDGET_CATEGORIES, [c.title_vi for c in CRITERIA], [Text("Chưa đánh giá")],
+    NOTIFICATION_KIND_LABELS, DATA_KEY_LABELS, CYCLE_DETAIL_LABELS, [YES, NO, NOT_ASSESSED], BLOCK_LABELS,
+    DOCUMENT_TITLES, DIAGRAM_WORDS, SECTION_TITLES, STATUSES, BUDGET_CATEGORIES, [c.title_vi for c in CRITERIA],
 ))

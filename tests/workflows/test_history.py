@@ -154,7 +154,7 @@ def test_an_agency_sees_only_its_own_row_of_the_cycle_and_no_results(session, pe
     page = cycle_view.cycle_page(session, 2025, people["stc_officer"])
     assert [r.unit_code for r in page.rows] == ["STC"] and not page.sees_all
     assert page.rows[0].status == "Cơ quan đang lập báo cáo"
-    assert page.rows[0].holder == "Cán bộ chuyên trách CNTT của cơ quan"
+    assert page.rows[0].holder == "Cán bộ chuyên trách CNTT"
     assert page.results is None
     with pytest.raises(NotAllowed):
         cycle_view.cycle_page(session, 2025, users.create_user(session, "khach", "mat-khau-dai", "Khách", []))

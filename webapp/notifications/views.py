@@ -14,6 +14,7 @@ from webapp.extensions import db
 from workflows import notifications
 from workflows.errors import NotAllowed
 from workflows.models import User
+from workflows.vocabulary import notification_kind_label
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 FEED_SALT = "notifications.calendar-feed"
@@ -58,7 +59,7 @@ def bell() -> dict[str, Any]:
 def index():
     """The person's notifications, unread first, with links to the tasks."""
     rows = [
-        {"id": n.id, "title": n.title, "body": n.body, "kind": notifications.kind_label(n.kind),
+        {"id": n.id, "title": n.title, "body": n.body, "kind": notification_kind_label(n.kind),
          "link": _safe_link(n.link), "created_at": n.created_at, "unread": n.read_at is None, "due_on": n.due_on}
         for n in notifications.list_for_user(db.session, current_user)
     ]
