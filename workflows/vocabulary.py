@@ -101,6 +101,7 @@ NOTIFICATION_KIND_LABELS: dict[str, Text] = {
     "due_changed": Text("Điều chỉnh hạn"),
     "reassigned": Text("Được giao việc"),
     "reassigned_away": Text("Việc đã giao người khác"),
+    "handover_requested": Text("Đề nghị trả việc về nhóm"),
 }
 
 

@@ -605,3 +605,74 @@ def test_claim_and_unclaim_from_the_page_record_the_reason(app, client):
 def _instance_of(app, task: int) -> int:
     with app.app_context():
         return db.session.get(HumanTask, task).instance_id
+
+
+# --- holding a task ------------------------------------------------------------------------------------------------
+
+
+def test_a_saved_draft_holds_the_task_and_the_rest_of_the_group_reads_it_only(app, client):
+    with app.app_context():
+        from workflows import users
+        from workflows.models import Notification, Role
+        users.create_user(db.session, "stc_officer2", PASSWORD, "Đỗ Thị Bình", [Role.AGENCY_OFFICER], "STC")
+        db.session.commit()
+    task = task_id(app, "draft_report", "STC")
+    login(client, "stc_officer")
+    before = client.get(f"/tasks/{task}").get_data(as_text=True)
+    assert "Chờ xử lý" in before and "chưa có người nhận (cả nhóm)" in before
+    client.post(f"/tasks/{task}", data=report_form("draft"))
+    mine = client.get(f"/tasks/{task}").get_data(as_text=True)
+    assert "Người xử lý: <strong class=\"holder\">" in mine and "Đang xử lý" in mine
+    with app.app_context():
+        holder = db.session.get(HumanTask, task).assignee
+        assert holder is not None and holder.username == "stc_officer"
+        holder_name = holder.full_name
+
+    client.post("/logout")
+    login(client, "stc_officer2")
+    other = client.get(f"/tasks/{task}").get_data(as_text=True)
+    assert f"Công việc đang do {holder_name} xử lý từ " in other
+    assert 'name="action" value="draft"' not in other  # no form to edit the draft
+    refused = client.post(f"/tasks/{task}", data=report_form("draft", it_staff_count="9"))
+    assert refused.status_code == 403
+    with app.app_context():
+        assert db.session.get(HumanTask, task).draft["it_staff_count"] == "3"
+    asked = client.post(f"/tasks/{task}/ask", follow_redirects=True)
+    assert "Đã gửi đề nghị tới" in asked.get_data(as_text=True)
+    with app.app_context():
+        told = db.session.scalar(select(Notification).where(Notification.kind == "handover_requested"))
+        assert told is not None and told.user_id == user("stc_officer").id and "Đỗ Thị Bình" in told.body
+
+
+# --- returns ---------------------------------------------------------------------------------------------------------
+
+
+def test_a_return_reads_as_a_return_and_its_answer_reaches_the_next_reviewer(app, client):
+    login(client, "stc_officer")
+    client.post(f"/tasks/{task_id(app, 'draft_report', 'STC')}", data=report_form())
+    client.post("/logout")
+    login(client, "stc_head")
+    approve = task_id(app, "approve_report", "STC")
+    done = client.post(f"/tasks/{approve}", data={"head_decision": "return", "head_comment": "Thiếu minh chứng M2.9.1",
+                                                  "action": "submit"}, follow_redirects=True)
+    said = done.get_data(as_text=True)
+    assert "Đã trả lại: Phê duyệt báo cáo. Lý do: Thiếu minh chứng M2.9.1" in said
+    assert "Đã hoàn thành: Phê duyệt" not in said
+    with app.app_context():
+        from workflows.models import AuditEvent
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.task_id == approve,
+                                                           AuditEvent.kind == "task_completed"))
+        assert event.message == "Trả lại 'Phê duyệt báo cáo'. Lý do: Thiếu minh chứng M2.9.1"
+    client.post("/logout")
+
+    login(client, "stc_officer")
+    redo = task_id(app, "draft_report", "STC")
+    page = client.get(f"/tasks/{redo}").get_data(as_text=True)
+    assert 'name="return_answer"' in page
+    client.post(f"/tasks/{redo}", data={**report_form(), "return_answer": "Đã bổ sung quy chế ATTT"})
+    client.post("/logout")
+    login(client, "stc_head")
+    again = client.get(f"/tasks/{task_id(app, 'approve_report', 'STC')}").get_data(as_text=True)
+    assert "Trả lời cho ý kiến trả lại của bạn:</strong> Đã bổ sung quy chế ATTT" in again
+    english = client.get(f"/tasks/{task_id(app, 'approve_report', 'STC')}?lang=en").get_data(as_text=True)
+    assert "Answer to your return:" in english
