@@ -5,7 +5,7 @@ import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 from flask_babel import Babel, get_locale
 from sqlalchemy import event
 
@@ -67,7 +67,12 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.jinja_env.filters["term"] = term  # domain words from workflows/ and bpmn/, in the page's language
     app.jinja_env.filters["localize"] = localize  # messages from workflows/ (errors, field problems), likewise
     app.after_request(_security_headers)
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)  # browsers ask for it on every page
     return app
+
+
+def _favicon():  # noqa: ANN202 - Flask response
+    return current_app.send_static_file("favicon.svg")
 
 
 def _locale() -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import NotFound as UnknownAddress
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp.i18n import localize, localize_fields
@@ -39,6 +40,12 @@ def handle_too_large(error: RequestEntityTooLarge):
     return handle_workflow_error(PayloadTooLarge(message))
 
 
+def handle_unknown_address(error: UnknownAddress):
+    # An address no view answers: the application's own page (or JSON under /api/), not Flask's bare English one.
+    return handle_workflow_error(NotFound(Text("Không tìm thấy trang {path}.", path=request.path)))
+
+
 def register(app: Flask) -> None:
+    app.register_error_handler(UnknownAddress, handle_unknown_address)
     app.register_error_handler(WorkflowError, handle_workflow_error)
     app.register_error_handler(RequestEntityTooLarge, handle_too_large)

@@ -30,7 +30,14 @@ from workflows.models import (
 from workflows.readable import Detail, local_time, money, utc, vocabulary
 from workflows.units import unit_name
 from workflows.vocabulary import CYCLE_DETAIL_LABELS as DETAIL
-from workflows.vocabulary import CYCLE_STATUS_LABELS, INSTANCE_STATUS_LABELS, NOT_ASSESSED, SYSTEM, role_label
+from workflows.vocabulary import (
+    CYCLE_STATUS_LABELS,
+    INSTANCE_STATUS_LABELS,
+    NOT_ASSESSED,
+    SYSTEM,
+    deputy_for,
+    role_label,
+)
 
 COMMENT_MAX = 4000
 
@@ -166,8 +173,7 @@ def _who(names: Mapping[int, str], actor_id: int | None, acting_for_id: int | No
     if actor_id is None:
         return SYSTEM
     if acting_for_id is not None:
-        return Text("cấp phó {deputy} thay mặt {head}", deputy=names.get(actor_id, "?"),
-                    head=names.get(acting_for_id, "?"))
+        return deputy_for(names.get(actor_id, "?"), names.get(acting_for_id, "?"))
     return names.get(actor_id, "?")
 
 

@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from workflows import forms, permissions, runtime, steps, topics
+from workflows import forms, permissions, readable, runtime, steps, topics
 from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from workflows.messages import Text
 from workflows.models import AuditEvent, HumanTask, TaskState, User
+from workflows.units import unit_name
+from workflows.vocabulary import deputy_for
 
 
 def get_task(session: Session, task_id: int) -> HumanTask:
@@ -112,14 +114,12 @@ def is_return(fields: list, values: Mapping[str, Any]) -> bool:
 def _done_message(task: HumanTask, actor: User, granted: permissions.Authority, returned: bool,
                   reason: str | None) -> Text:
     # A return reads as a return, with its reason in full; a deputy's act names the head it acted for.
-    deputy = (Text(" (cấp phó {deputy} thay mặt {head})", deputy=actor.full_name, head=granted.acting_for.full_name)
-              if granted.acting_for else "")
+    acting = deputy_for(actor.full_name, granted.acting_for.full_name) if granted.acting_for else None
     if returned:
-        return Text("Trả lại '{step}'{deputy}. Lý do: {reason}", step=task.step_name, deputy=deputy,
-                    reason=reason or "—")
-    if granted.acting_for:
-        return Text("Hoàn thành '{step}' (cấp phó {deputy} thay mặt {head})", step=task.step_name,
-                    deputy=actor.full_name, head=granted.acting_for.full_name)
+        return Text("Trả lại '{step}'{deputy}. Lý do: {reason}", step=task.step_name,
+                    deputy=Text(" ({acting})", acting=acting) if acting else "", reason=reason or "—")
+    if acting:
+        return Text("Hoàn thành '{step}' ({acting})", step=task.step_name, acting=acting)
     return Text("Hoàn thành '{step}'", step=task.step_name)
 
 
@@ -209,6 +209,8 @@ class TaskPage:
     may_reassign: bool = False
     held_since: datetime | None = None  # when the holder (task.assignee) took it: claimed, by a draft, or handed over
     answer: AuditEvent | None = None  # the reply to this step's last return, for the reviewer who returned it
+    unit_name: str | None = None  # the agency's name in the task's year (the header shows it, not the code)
+    submitted: tuple[readable.Detail, ...] = ()  # what was submitted, once the task is completed
     may_ask: bool = False  # the viewer could act but another member of the group holds it: they may ask for it
 
 
@@ -233,7 +235,19 @@ def task_page(session: Session, task_id: int, viewer: User, today: date) -> Task
                     acting_for=granted.acting_for if granted else None,
                     may_reassign=permissions.may_reassign(viewer, task), held_since=held_since(session, task),
                     may_ask=granted is not None and not may_act and task.state == TaskState.OPEN,
-                    answer=answer_to_return(session, task) if task.state == TaskState.OPEN else None)
+                    answer=answer_to_return(session, task) if task.state == TaskState.OPEN else None,
+                    unit_name=unit_name(session, task.unit_code, task.year) if task.unit_code else None,
+                    submitted=_submitted(session, task) if task.state == TaskState.COMPLETED else ())
+
+
+def _submitted(session: Session, task: HumanTask) -> tuple[readable.Detail, ...]:
+    """The data the completion of TASK carried, as the instance's history shows it."""
+    data = session.scalar(select(AuditEvent.data).where(AuditEvent.task_id == task.id,
+                                                        AuditEvent.kind == "task_completed").limit(1))
+    if not data:
+        return ()
+    shown = {k: v for k, v in data.items() if not k.startswith("_")}
+    return readable.vocabulary(session, task.instance.version_id).details(shown)
 
 
 def answer_to_return(session: Session, task: HumanTask) -> AuditEvent | None:

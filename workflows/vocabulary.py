@@ -38,6 +38,13 @@ def role_label(group: str) -> str:
         return group
 
 
+def deputy_for(deputy: str, head: str) -> Text:
+    """'cấp phó X thay mặt Y': who acted when a deputy did; a name that already says 'Cấp phó …' is not repeated."""
+    if deputy.casefold().startswith("cấp phó"):
+        return Text("{deputy} thay mặt {head}", deputy=deputy, head=head)
+    return Text("cấp phó {deputy} thay mặt {head}", deputy=deputy, head=head)
+
+
 RATING_LABELS: dict[str, Text] = {
     "excellent": Text("Hoàn thành xuất sắc nhiệm vụ"),
     "complete": Text("Hoàn thành nhiệm vụ"),

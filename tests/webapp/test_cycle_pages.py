@@ -171,7 +171,7 @@ def test_the_instance_page_shows_data_steps_and_the_deputy_acting_for_the_head(a
     for text in ("Báo cáo kết quả ứng dụng CNTT hằng năm", "2025/TTT", "Phiên bản quy trình", "Đang xử lý",
                  "Thẩm định, tiếp nhận báo cáo", "Chuyên viên Sở TT&amp;TT", "Mục 2. Cung cấp thông tin",
                  "Vi phạm", "100.000.000 đồng", "Số cán bộ chuyên trách CNTT",
-                 "cấp phó Cấp phó TTT thay mặt Thủ trưởng TTT", "09:00 10/11/2025", "Dữ liệu đã gửi",
+                 "Cấp phó TTT thay mặt Thủ trưởng TTT", "09:00 10/11/2025", "Dữ liệu đã gửi",
                  "Phê duyệt, gửi Sở TT&amp;TT"):
         assert text in page, text
     assert "head_decision" not in page and "{&#39;" not in page  # labels, not keys or raw JSON

@@ -676,3 +676,38 @@ def test_a_return_reads_as_a_return_and_its_answer_reaches_the_next_reviewer(app
     assert "Trả lời cho ý kiến trả lại của bạn:</strong> Đã bổ sung quy chế ATTT" in again
     english = client.get(f"/tasks/{task_id(app, 'approve_report', 'STC')}?lang=en").get_data(as_text=True)
     assert "Answer to your return:" in english
+
+
+# --- what looked unfinished ------------------------------------------------------------------------------------------
+
+
+def test_an_unknown_address_gets_the_applications_page_and_the_icon_exists(app, client):
+    login(client, "stc_officer")
+    missing = client.get("/khong-co-trang-nay?lang=en")
+    assert missing.status_code == 404
+    text = missing.get_data(as_text=True)
+    assert "There is no page at /khong-co-trang-nay." in text and "<h1>Not Found</h1>" not in text
+    assert client.get("/khong-co-trang-nay?lang=vi").get_data(as_text=True).count("Không tìm thấy trang") == 1
+    api = client.get("/api/v1/khong-co")
+    assert api.status_code == 404 and api.get_json()["error"]["code"] == "not_found"
+    with client.get("/favicon.ico") as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+
+
+def test_a_deputy_named_as_a_deputy_is_not_called_a_deputy_twice():
+    from workflows.vocabulary import deputy_for
+    assert deputy_for("Cấp phó Sở Y tế", "Thủ trưởng Sở Y tế") == "Cấp phó Sở Y tế thay mặt Thủ trưởng Sở Y tế"
+    assert deputy_for("Lê Văn Cường", "Thủ trưởng Sở Y tế") == "cấp phó Lê Văn Cường thay mặt Thủ trưởng Sở Y tế"
+
+
+def test_a_task_page_names_the_agency_and_a_completed_one_shows_what_was_submitted(app, client):
+    login(client, "stc_officer")
+    task = task_id(app, "draft_report", "STC")
+    open_page = client.get(f"/tasks/{task}").get_data(as_text=True)
+    assert '<strong title="STC">Sở Tài chính</strong>' in open_page
+    client.post(f"/tasks/{task}", data=report_form())
+    done = client.get(f"/tasks/{task}").get_data(as_text=True)
+    assert "Đã hoàn thành" in done and "<h2>Dữ liệu đã gửi</h2>" in done
+    submitted = done[done.index("<h2>Dữ liệu đã gửi</h2>"):]
+    assert "Số cán bộ chuyên trách CNTT" in submitted and "Tự đánh giá theo tiêu chí" in submitted
+    assert "_authority" not in submitted

@@ -60,7 +60,7 @@ def test_the_timeline_shows_a_deputy_acting_for_the_head(session, people):
     submit_with_deputy(session, people)
     entries = history.timeline(session, report_instance(session, "TTT").id, people["ttt_officer"])
     approval = next(e for e in entries if e.kind == "task_completed" and "Phê duyệt" in e.message)
-    assert approval.who == "cấp phó Cấp phó TTT thay mặt Thủ trưởng TTT"
+    assert approval.who == "Cấp phó TTT thay mặt Thủ trưởng TTT"
     assert flatten(approval.details)["Quyết định"] == "Phê duyệt, gửi Sở TT&TT"  # the option's name, not 'approve'
     draft = next(e for e in entries if e.kind == "task_completed" and "Lập báo cáo" in e.message)
     assert draft.who == "Cán bộ chuyên trách CNTT TTT"
