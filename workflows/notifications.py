@@ -26,7 +26,7 @@ from workflows.messages import Text
 from workflows.models import HumanTask, Notification, User, utcnow
 from workflows.tasks import inbox
 from workflows.units import all_unit_names
-from workflows.vocabulary import notification_kind_label
+from workflows.vocabulary import due_source_text, notification_kind_label
 
 TASK_LINK = "/tasks/{task_id}"  # the task page of webapp/tasks; links are stored relative to PUBLIC_BASE_URL
 NOTIFICATIONS_PATH, PREFERENCES_PATH = "/notifications/", "/notifications/preferences"
@@ -322,7 +322,7 @@ def _event(task: HumanTask, names: Mapping[str, str], now: datetime, base_url: s
     summary = f"Hạn: {task.step_name}" + (f" – {unit}" if unit else "")
     link = f"{base_url}{task_link(task.id)}"
     description = (f"{task.step_name} (năm {task.year}). Hạn cuối 23:59 ngày {task.due_on:%d/%m/%Y}"
-                   f" ({task.due_source or 'không rõ nguồn'}).\nMở công việc: {link}")
+                   f" (theo {due_source_text(task.due_source) or 'không rõ nguồn'}).\nMở công việc: {link}")
     event = icalendar.Event()
     event.add("uid", f"task-{task.id}@bacninh-cntt")
     event.add("dtstamp", now)

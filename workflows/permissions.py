@@ -150,6 +150,11 @@ def may_act(granted: Authority | None, actor: User, task: HumanTask) -> bool:
 # --- seeing and leading ----------------------------------------------------------------------------------------------
 
 
+def shows_codes(viewer: User) -> bool:
+    """Process owners (and administrators) see the engine's own terms beside the words: dueDate, reason codes."""
+    return holds_any(viewer, frozenset({Role.PROCESS_OWNER, Role.ADMIN}))
+
+
 def leads_group(actor: User, group: str, unit_code: str | None) -> bool:
     """A supervisor leads every group; otherwise the group's leader (of the same agency, for agency work)."""
     if actor.has_role(Role.SUPERVISOR):

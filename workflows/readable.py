@@ -16,7 +16,7 @@ from workflows.cache import DatabaseCache
 from workflows.calendar import LOCAL_TZ
 from workflows.criteria import BUDGET_CATEGORIES, CRITERIA, CRITERIA_BY_ID, STATUSES
 from workflows.units import all_unit_names
-from workflows.vocabulary import DATA_KEY_LABELS, NO, OUTCOME_FIELDS, YES
+from workflows.vocabulary import DATA_KEY_LABELS, NO, OUTCOME_FIELDS, REASON_LABELS, YES
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,10 @@ class Vocabulary:
             return STATUSES[value]
         if key in ("unit_code", "unit_codes"):
             return self.units.get(value, value)
+        if key.endswith("reasons") and value in REASON_LABELS:  # a decision table's reason code, in words
+            return REASON_LABELS[value]
+        if key in OUTCOME_FIELDS and value in OUTCOME_FIELDS[key][1]:
+            return OUTCOME_FIELDS[key][1][value]
         if _ISO_DATE.match(value):
             return f"{date.fromisoformat(value):%d/%m/%Y}"
         if _ISO_DATETIME.match(value):

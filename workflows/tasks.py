@@ -14,7 +14,7 @@ from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from workflows.messages import Text
 from workflows.models import AuditEvent, HumanTask, TaskState, User
 from workflows.units import unit_name
-from workflows.vocabulary import deputy_for
+from workflows.vocabulary import deputy_for, due_source_text
 
 
 def get_task(session: Session, task_id: int) -> HumanTask:
@@ -211,6 +211,8 @@ class TaskPage:
     answer: AuditEvent | None = None  # the reply to this step's last return, for the reviewer who returned it
     unit_name: str | None = None  # the agency's name in the task's year (the header shows it, not the code)
     submitted: tuple[readable.Detail, ...] = ()  # what was submitted, once the task is completed
+    due_source: str | None = None  # where the deadline comes from, in words
+    shows_codes: bool = False  # process owners also see the engine's own terms (dueDate, reason codes)
     may_ask: bool = False  # the viewer could act but another member of the group holds it: they may ask for it
 
 
@@ -237,7 +239,8 @@ def task_page(session: Session, task_id: int, viewer: User, today: date) -> Task
                     may_ask=granted is not None and not may_act and task.state == TaskState.OPEN,
                     answer=answer_to_return(session, task) if task.state == TaskState.OPEN else None,
                     unit_name=unit_name(session, task.unit_code, task.year) if task.unit_code else None,
-                    submitted=_submitted(session, task) if task.state == TaskState.COMPLETED else ())
+                    submitted=_submitted(session, task) if task.state == TaskState.COMPLETED else (),
+                    due_source=due_source_text(task.due_source), shows_codes=permissions.shows_codes(viewer))
 
 
 def _submitted(session: Session, task: HumanTask) -> tuple[readable.Detail, ...]:

@@ -45,6 +45,24 @@ def deputy_for(deputy: str, head: str) -> Text:
     return Text("cấp phó {deputy} thay mặt {head}", deputy=deputy, head=head)
 
 
+# Where a deadline comes from, as the task row stores it (runtime._due_date): "camunda:dueDate ${…}" or
+# "dueInWorkingDays=N". People read it in words; the stored form stays for process owners and the API.
+_DUE_VARIABLES: dict[str, Text] = {"report_due": Text("hạn nộp báo cáo của kỳ đánh giá")}
+
+
+def due_source_text(source: str | None) -> str | None:
+    """SOURCE of a deadline in words: 'hạn nộp báo cáo của kỳ đánh giá', '3 ngày làm việc kể từ khi nhận'."""
+    if not source:
+        return source
+    if source.startswith("dueInWorkingDays="):
+        return Text("{days} ngày làm việc kể từ khi nhận", days=source.split("=", 1)[1])
+    if source.startswith("camunda:dueDate "):
+        expression = source.split(" ", 1)[1].strip()
+        name = expression.removeprefix("${").removesuffix("}").strip()
+        return _DUE_VARIABLES.get(name) or Text("hạn đặt trong sơ đồ quy trình")
+    return source  # a supervisor's change: already a sentence ("điều chỉnh bởi … ngày …")
+
+
 RATING_LABELS: dict[str, Text] = {
     "excellent": Text("Hoàn thành xuất sắc nhiệm vụ"),
     "complete": Text("Hoàn thành nhiệm vụ"),

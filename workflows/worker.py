@@ -37,7 +37,7 @@ from workflows.models import (
 )
 from workflows.permissions import AGENCY_GROUPS
 from workflows.units import all_unit_names
-from workflows.vocabulary import ROLE_LABELS
+from workflows.vocabulary import ROLE_LABELS, due_source_text
 
 TIMER_ATTEMPTS = 3
 
@@ -227,7 +227,7 @@ def notices(task: HumanTask, today: date, calendar: WorkingCalendar, plan: Plan,
             return []
         when = (f"Hôm nay ({due:%d/%m/%Y}) là hạn cuối, hết 23:59." if left == 0 else
                 f"Còn {left} ngày làm việc, hạn cuối 23:59 ngày {due:%d/%m/%Y}.")
-        source = f" (hạn theo {task.due_source})" if task.due_source else ""
+        source = f" (hạn theo {due_source_text(task.due_source)})" if task.due_source else ""
         return [Notice(f"remind_{min(eligible)}", actors, f"Sắp đến hạn: {what}", when + source)]
     late = calendar.working_days_between(due, today)
     late_text = f"{late} ngày làm việc" if late else "từ hôm nay"

@@ -711,3 +711,15 @@ def test_a_task_page_names_the_agency_and_a_completed_one_shows_what_was_submitt
     submitted = done[done.index("<h2>Dữ liệu đã gửi</h2>"):]
     assert "Số cán bộ chuyên trách CNTT" in submitted and "Tự đánh giá theo tiêu chí" in submitted
     assert "_authority" not in submitted
+
+
+def test_a_deadline_says_where_it_comes_from_in_words(app, client):
+    from workflows.vocabulary import due_source_text
+    assert due_source_text("dueInWorkingDays=3") == "3 ngày làm việc kể từ khi nhận"
+    assert due_source_text("camunda:dueDate ${report_due}") == "hạn nộp báo cáo của kỳ đánh giá"
+    assert due_source_text("camunda:dueDate ${other}") == "hạn đặt trong sơ đồ quy trình"
+    login(client, "stc_officer")
+    page = client.get(f"/tasks/{task_id(app, 'draft_report', 'STC')}").get_data(as_text=True)
+    assert "(theo hạn nộp báo cáo của kỳ đánh giá)" in page and "camunda" not in page
+    english = client.get(f"/tasks/{task_id(app, 'draft_report', 'STC')}?lang=en").get_data(as_text=True)
+    assert "the cycle&#39;s report deadline" in english or "the cycle's report deadline" in english
