@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from workflows import forms, permissions, readable, runtime, steps, topics
+from workflows import forms, permissions, readable, runtime, steps, task_schema, topics
 from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from workflows.messages import Text
 from workflows.models import AuditEvent, HumanTask, TaskState, User
+from workflows.results import evaluations_of_year
 from workflows.units import unit_name
 from workflows.vocabulary import deputy_for, due_source_text
 
@@ -213,6 +214,7 @@ class TaskPage:
     submitted: tuple[readable.Detail, ...] = ()  # what was submitted, once the task is completed
     due_source: str | None = None  # where the deadline comes from, in words
     shows_codes: bool = False  # process owners also see the engine's own terms (dueDate, reason codes)
+    schema: dict[str, Any] | None = None  # the JSON Schema of the data `complete` accepts (open tasks)
     may_ask: bool = False  # the viewer could act but another member of the group holds it: they may ask for it
 
 
@@ -240,7 +242,13 @@ def task_page(session: Session, task_id: int, viewer: User, today: date) -> Task
                     answer=answer_to_return(session, task) if task.state == TaskState.OPEN else None,
                     unit_name=unit_name(session, task.unit_code, task.year) if task.unit_code else None,
                     submitted=_submitted(session, task) if task.state == TaskState.COMPLETED else (),
-                    due_source=due_source_text(task.due_source), shows_codes=permissions.shows_codes(viewer))
+                    due_source=due_source_text(task.due_source), shows_codes=permissions.shows_codes(viewer),
+                    schema=_schema(session, task, fields) if task.state == TaskState.OPEN else None)
+
+
+def _schema(session: Session, task: HumanTask, fields: list) -> dict[str, Any]:
+    evaluations = evaluations_of_year(session, task.year) if task.form_key in task_schema.STEP_SCHEMAS else {}
+    return task_schema.task_schema(fields, task.form_key, evaluations)
 
 
 def _submitted(session: Session, task: HumanTask) -> tuple[readable.Detail, ...]:

@@ -152,6 +152,9 @@ class TaskDetailSchema(TaskSchema):
     may_reassign = fields.Boolean(metadata={"description": "Whether the caller leads the task's role and may reassign"})
     acting_for = fields.String(allow_none=True, metadata={"description": "The head a deputy acts for"})
     draft = fields.Dict(allow_none=True)
+    schema = fields.Dict(allow_none=True, metadata={
+        "description": "JSON Schema (draft 2020-12) of the `data` that complete accepts: the drawn form fields and, "
+                       "for a purpose-built step, its structured part (criteria, budget, units, overrides)"})
     fields = fields.List(fields.Nested(FormFieldSchema))
 
     @pre_dump
@@ -161,7 +164,7 @@ class TaskDetailSchema(TaskSchema):
         data = {name: getattr(task, name) for name in TaskSchema._declared_fields if name != "due"}
         data["due_on"] = task.due_on
         data.update(
-            why=page.why, may_act=page.may_act, may_reassign=page.may_reassign, draft=task.draft,
+            why=page.why, may_act=page.may_act, may_reassign=page.may_reassign, draft=task.draft, schema=page.schema,
             acting_for=page.acting_for.username if page.acting_for else None,
             fields=[{"id": f.id, "label": f.label, "type": f.type, "constraints": f.constraints,
                      "properties": f.properties, "options": [{"id": i, "label": label} for i, label in f.options],

@@ -1,0 +1,88 @@
+"""Each task's JSON Schema (GET /api/v1/tasks/{id} → schema) describes the data `complete` accepts: a client that
+builds its payload from the schema alone completes every step of a whole cycle."""
+from __future__ import annotations
+
+from typing import Any
+
+from factories import open_small_cycle
+from sqlalchemy import select
+from test_api import YEAR, Api
+
+from webapp.extensions import db
+from workflows.criteria import CRITERIA
+from workflows.models import HumanTask, TaskState
+
+CODES = ["STC", "SNV"]
+CENTRAL = {"dic_officer": "dic", "dic_leader": "dic_leader", "home_affairs": "home_affairs", "committee": "committee"}
+
+
+def from_schema(schema: dict[str, Any]) -> Any:
+    """The simplest value SCHEMA accepts, from the schema alone: required properties, first options, lower bounds."""
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    kind = next(k for k in kind if k != "null") if isinstance(kind, list) else kind
+    if kind == "object":
+        value = {name: from_schema(schema["properties"][name]) for name in schema.get("required", [])}
+        for rule in schema.get("allOf", []):  # a field required when another has a value
+            (name, test), = rule["if"]["properties"].items()
+            if value.get(name) == test["const"]:
+                value.update({n: from_schema(schema["properties"][n]) for n in rule["then"]["required"]})
+        then = schema.get("then", {})
+        if "if" in schema and all(value.get(k) == v.get("const") for k, v in schema["if"]["properties"].items()):
+            value.update({name: "—" for name in then.get("required", []) if name not in value})
+        return value
+    if kind == "integer":
+        return schema.get("minimum", 0)
+    if kind == "boolean":
+        return False
+    if kind == "array":
+        return [from_schema(item) for item in schema.get("prefixItems", [])]
+    if schema.get("format") == "date":
+        return f"{YEAR}-12-31"
+    return "x" * max(schema.get("minLength", 0), 1)
+
+
+def test_a_whole_cycle_completes_through_the_api_from_each_tasks_schema(app):
+    with app.app_context():
+        open_small_cycle(db.session, CODES, year=YEAR)
+    api = Api(app.test_client())
+    done: list[str] = []
+    for _ in range(40):
+        with app.app_context():
+            task = db.session.scalar(select(HumanTask).where(HumanTask.state == TaskState.OPEN)
+                                     .order_by(HumanTask.id))
+            if task is None:
+                break
+            group, unit, step, task_id = task.candidate_group, task.unit_code, task.step_id, task.id
+        user = CENTRAL.get(group) or f"{unit.lower()}_{'officer' if group == 'agency_officer' else 'head'}"
+        if step == "review_dic_self_evaluation":
+            user = "home_affairs"
+        page = api.get(f"/tasks/{task_id}", user).get_json()
+        schema = page["schema"]
+        assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+        data = from_schema(schema)
+        response = api.post(f"/tasks/{task_id}/complete", user, {"data": data})
+        assert response.status_code == 200, (step, data, response.get_json())
+        done.append(step)
+    assert {"draft_report", "approve_report", "review_report", "consolidate", "evaluate",
+            "home_affairs_proposal", "committee_decision"} <= set(done), done
+    with app.app_context():
+        assert db.session.scalar(select(HumanTask).where(HumanTask.state == TaskState.OPEN)) is None
+
+
+def test_the_report_schema_lists_every_criterion_with_its_statuses_and_labels(app):
+    with app.app_context():
+        open_small_cycle(db.session, CODES, year=YEAR)
+        task_id = db.session.scalar(select(HumanTask.id).where(HumanTask.step_id == "draft_report",
+                                                                HumanTask.unit_code == "STC"))
+    schema = Api(app.test_client()).get(f"/tasks/{task_id}", "stc_officer").get_json()["schema"]
+    criteria = schema["properties"]["criteria"]
+    assert criteria["required"] == [c.id for c in CRITERIA] and schema["required"][-1] == "criteria"
+    status = criteria["properties"]["M1.5.1"]["properties"]["status"]
+    assert status["enum"] == ["pass", "fail", "na"] and {"const": "pass", "title": "Đạt"} in status["oneOf"]
+    assert schema["properties"]["it_staff_count"]["type"] == "integer"
+    assert schema["properties"]["budget"]["properties"]["software"] == {"type": "integer", "minimum": 0,
+                                                                         "title": "Phần mềm"}
