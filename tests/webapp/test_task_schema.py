@@ -86,3 +86,13 @@ def test_the_report_schema_lists_every_criterion_with_its_statuses_and_labels(ap
     assert schema["properties"]["it_staff_count"]["type"] == "integer"
     assert schema["properties"]["budget"]["properties"]["software"] == {"type": "integer", "minimum": 0,
                                                                          "title": "Phần mềm"}
+
+
+def test_the_actionable_tab_lists_mine_and_my_groups_tasks(app):
+    with app.app_context():
+        open_small_cycle(db.session, CODES, year=YEAR)
+    api = Api(app.test_client())
+    assert api.get("/tasks", "stc_officer").get_json()["items"] == []  # "mine" is the default: nothing claimed yet
+    actionable = api.get("/tasks", "stc_officer", query_string={"tab": "actionable"}).get_json()
+    assert [(i["step_id"], i["unit_code"]) for i in actionable["items"]] == [("draft_report", "STC")]
+    assert actionable["total"] == 1

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, pre_dump, validate
 
-from workflows.inbox import SORTS, TABS
+from workflows.inbox import ACTIONABLE, SORTS, TABS
 
 
 class UtcDateTime(fields.DateTime):
@@ -51,8 +51,9 @@ class TokenSchema(Schema):
 
 
 class InboxArgsSchema(Schema):
-    tab = fields.String(load_default="mine", validate=validate.OneOf(TABS),
-                        metadata={"description": "mine (claimed by me), group (my groups' unclaimed), done"})
+    tab = fields.String(load_default="mine", validate=validate.OneOf((*TABS, ACTIONABLE)), metadata={
+        "description": "mine (claimed by me; the default, empty until you claim or save a draft), group (my groups' "
+                       "unclaimed), actionable (mine plus my groups' unclaimed: everything you may act on), done"})
     step = fields.String(metadata={"description": "Step id, e.g. draft_report"})
     unit = fields.String(metadata={"description": "Unit code, e.g. STC"})
     year = fields.Integer()
