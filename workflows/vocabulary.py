@@ -146,7 +146,8 @@ DATA_KEY_LABELS: dict[str, Text] = {
     "units": Text("Số liệu từng cơ quan"), "overrides": Text("Điều chỉnh kết quả"),
     "ict_rank": Text("Thứ hạng ICT Index"), "ict_units": Text("Số đơn vị của khối"),
     "appraisal": Text("Thẩm định theo tiêu chí"), "slow_conclusions": Text("Chậm triển khai kết luận của UBND tỉnh"),
-    "superior_requires_review": Text("Cấp trên yêu cầu kiểm điểm"), "lacks_responsibility": Text("Thiếu trách nhiệm"),
+    "sections_violated": Text("Các mục vi phạm"), "superior_requires_review": Text("Cấp trên yêu cầu kiểm điểm"),
+    "lacks_responsibility": Text("Thiếu trách nhiệm"),
     "special_achievement": Text("Thành tích đặc biệt xuất sắc"), "reason": Text("Lý do"), "body": Text("Nội dung"),
     "status": Text("Kết quả"), "note": Text("Ghi chú"), "evidence": Text("Minh chứng"),
 }
