@@ -112,8 +112,12 @@ def test_no_function_imports_a_workflows_module_to_hide_a_cycle():
 def test_permissions_depend_only_on_the_models():
     modules = _modules()
     imported = {target for target, _ in _imports("workflows.permissions", modules["workflows.permissions"], modules)}
-    # the calendar (itself on the models alone) gives "why" the local date of a reassignment
-    assert imported <= {"workflows.models", "workflows.messages", "workflows.errors", "workflows.calendar"}
+    # the calendar (itself on the models alone) gives "why" the local date of a reassignment; the vocabulary (on the
+    # models, messages and the checklist alone) names the roles in "why"
+    assert imported <= {"workflows.models", "workflows.messages", "workflows.errors", "workflows.calendar",
+                        "workflows.vocabulary"}
+    vocabulary = {target for target, _ in _imports("workflows.vocabulary", modules["workflows.vocabulary"], modules)}
+    assert vocabulary <= {"workflows.models", "workflows.messages", "workflows.criteria"}
 
 
 def test_tasks_and_inbox_do_not_import_each_other():

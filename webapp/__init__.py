@@ -18,6 +18,7 @@ from webapp.extensions import csrf, db, login_manager, migrate
 from webapp.i18n import localize
 from webapp.terms import term
 from workflows.calendar import LOCAL_TZ
+from workflows.vocabulary import DATA_KEY_LABELS
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 LANGUAGES = ("vi", "en")
@@ -84,7 +85,9 @@ def create_app(config_class: type[Config] | None = None, instance_path: str | No
     app.jinja_env.filters["vndatetime"] = format_datetime
     app.jinja_env.filters["term"] = term  # domain words from workflows/ and bpmn/, in the page's language
     app.jinja_env.filters["localize"] = localize  # messages from workflows/ (errors, field problems), likewise
+    app.jinja_env.filters["data_label"] = data_label  # a variable or key of stored data, as people call it
     app.after_request(_security_headers)
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)  # browsers ask for it on every page
     return app
 
 
@@ -115,6 +118,15 @@ class BoundedIntConverter(IntegerConverter):
     def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002, ANN001, ANN002, ANN003 - werkzeug's signature
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
+
+
+def _favicon():  # noqa: ANN202 - Flask response
+    return current_app.send_static_file("favicon.svg")
+
+
+def data_label(key: str) -> str:
+    """KEY of process data (a decision table's input variable, a stored key) in words, in the page's language."""
+    return localize(DATA_KEY_LABELS[key]) if key in DATA_KEY_LABELS else key
 
 
 def _locale() -> str:

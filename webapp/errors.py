@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from sqlalchemy.exc import DataError
+from werkzeug.exceptions import NotFound as UnknownAddress
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp.extensions import db
@@ -48,8 +49,14 @@ def handle_number_out_of_range(error: Exception):
     return handle_workflow_error(InvalidInput(Text("Số quá lớn hoặc không hợp lệ.")))
 
 
+def handle_unknown_address(error: UnknownAddress):
+    # An address no view answers: the application's own page (or JSON under /api/), not Flask's bare English one.
+    return handle_workflow_error(NotFound(Text("Không tìm thấy trang {path}.", path=request.path)))
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(DataError, handle_number_out_of_range)
     app.register_error_handler(OverflowError, handle_number_out_of_range)
+    app.register_error_handler(UnknownAddress, handle_unknown_address)
     app.register_error_handler(WorkflowError, handle_workflow_error)
     app.register_error_handler(RequestEntityTooLarge, handle_too_large)

@@ -126,3 +126,26 @@ def reassign(session: Session, task_id: int, actor: User, assignee_username: str
     runtime.commit(ctx)
     return task
 
+
+@runtime.atomic
+def ask_for(session: Session, task_id: int, actor: User, today: date) -> HumanTask:
+    """ACTOR, who could act on TASK but another member of the group holds it, asks the holder to hand it back."""
+    ctx = runtime.Context.create(session, actor)
+    task = get_task(session, task_id)
+    if task.assignee is None or task.assignee_id == actor.id or task.state != TaskState.OPEN:
+        raise Conflict(Text("Công việc '{step}' không do người khác giữ; bạn có thể nhận xử lý ngay.",
+                            step=task.step_name))
+    if authority(session, actor, task, today) is None:
+        raise NotAllowed(Text("Bạn không có quyền xử lý công việc '{step}'.", step=task.step_name))
+    runtime.audit(ctx, "handover_requested", Text("{name} đề nghị {holder} trả '{step}' về nhóm", name=actor.full_name,
+                                                  holder=task.assignee.full_name, step=task.step_name),
+                  task.instance, task)
+    notifications.create(session, [{
+        "user_id": task.assignee_id, "task_id": task.id, "kind": "handover_requested", "due_on": task.due_on,
+        "title": f"Đề nghị trả công việc về nhóm: {task.step_name}"[:300],
+        "body": f"{actor.full_name} cần xử lý công việc bạn đang giữ. Nếu bạn chưa làm, hãy trả về nhóm.",
+        "link": notifications.task_link(task.id), "created_at": ctx.now,
+    }])
+    runtime.commit(ctx)
+    return task
+

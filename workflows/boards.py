@@ -15,18 +15,18 @@ from workflows import permissions
 from workflows.calendar import LOCAL_TZ, WorkingCalendar
 from workflows.cycles import CYCLE_PROCESS, REPORT_PROCESS
 from workflows.errors import NotAllowed
-from workflows.history import ROLE_VI, user_steps
+from workflows.history import user_steps
 from workflows.messages import Text
 from workflows.models import (
     Cycle,
     HumanTask,
-    Role,
     TaskState,
     UnitHistory,
     User,
 )
 from workflows.text import sort_key
 from workflows.units import all_unit_names
+from workflows.vocabulary import role_label
 
 MAX_PER_PAGE = 200
 MAX_DAYS_LATE = 1000  # a filter beyond four years of working days means nothing and would only walk the calendar
@@ -48,13 +48,6 @@ def _names_of_year(session: Session, year: int) -> dict[str, str]:
     on = date(year, 12, 31)
     return dict(session.connection().execute(select(UnitHistory.code, UnitHistory.name_vi).where(
         UnitHistory.valid_from <= on, or_(UnitHistory.valid_to.is_(None), UnitHistory.valid_to >= on))).all())
-
-
-def role_label(group: str) -> str:
-    try:
-        return ROLE_VI[Role(group)]
-    except ValueError:
-        return group
 
 
 def local_date(value: datetime) -> date:

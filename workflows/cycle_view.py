@@ -13,17 +13,17 @@ from sqlalchemy.orm import Session
 
 from workflows import cycles, permissions
 from workflows.errors import NotAllowed
-from workflows.history import CYCLE_STATUS_VI, role_label
 from workflows.messages import Text
 from workflows.models import Cycle, Report, User
-from workflows.readable import OUTCOME_FIELD_VI, utc
-from workflows.rules import REASONS_VI
-
-STAGE_VI = {"drafting": "Cơ quan đang lập báo cáo", "awaiting_head": "Chờ thủ trưởng phê duyệt",
-            "awaiting_dic": "Chờ Sở TT&TT thẩm định", "accepted": "Đã tiếp nhận", "running": "Đang xử lý",
-            "cancelled": "Đã hủy"}
-OVERRIDE_STAGE_VI = {"evaluate": "Sở TT&TT đánh giá", "dic_self_review": "Thẩm định kết quả của Sở TT&TT",
-                     "home_affairs": "Sở Nội vụ đề xuất", "committee": "UBND tỉnh quyết định"}
+from workflows.readable import utc
+from workflows.vocabulary import (
+    CYCLE_STATUS_LABELS,
+    OUTCOME_FIELDS,
+    OVERRIDE_STAGE_LABELS,
+    REASON_LABELS,
+    REPORT_STAGE_LABELS,
+    role_label,
+)
 
 
 @dataclass(frozen=True)
@@ -79,15 +79,15 @@ class CyclePage:
     status: str
     sees_all: bool
     rows: tuple[ProgressRow, ...]
-    counts: tuple[tuple[str, int], ...]  # (status in Vietnamese, how many), in STAGE_VI order
+    counts: tuple[tuple[str, int], ...]  # (status in Vietnamese, how many), in REPORT_STAGE_LABELS order
     results: tuple[ResultRow, ...] | None  # None: VIEWER may not see results, or there are none yet
 
 
 def cycle_list(session: Session) -> list[CycleRow]:
     """Every opened year, newest first, with how many agencies report in it."""
     units = dict(session.execute(select(Report.year, func.count(Report.id)).group_by(Report.year)).all())
-    return [CycleRow(c.year, CYCLE_STATUS_VI.get(c.status.value, c.status.value), c.report_due, units.get(c.year, 0),
-                     c.decision_number, c.decision_date)
+    return [CycleRow(c.year, CYCLE_STATUS_LABELS.get(c.status.value, c.status.value), c.report_due,
+                     units.get(c.year, 0), c.decision_number, c.decision_date)
             for c in session.scalars(select(Cycle).order_by(Cycle.year.desc()))]
 
 
@@ -98,18 +98,18 @@ def cycle_page(session: Session, year: int, viewer: User) -> CyclePage:
     if not permissions.may_follow_cycle(viewer):
         raise NotAllowed(Text("Bạn không có quyền xem tiến độ kỳ đánh giá."))
     rows = [
-        ProgressRow(r["unit_code"], r["unit_name"], STAGE_VI.get(r["status"], r["status"]), r["step"],
+        ProgressRow(r["unit_code"], r["unit_name"], REPORT_STAGE_LABELS.get(r["status"], r["status"]), r["step"],
                     utc(r["since"]), role_label(r["holder"]) if r["holder"] else None, r["revisions"],
                     r["instance_id"])
         for r in cycles.progress(session, year) if sees_all or r["unit_code"] == viewer.unit_code
     ]
     tally = Counter(r.status for r in rows)
-    counts = tuple((label, tally[label]) for label in dict.fromkeys(STAGE_VI.values()) if tally[label])
+    counts = tuple((label, tally[label]) for label in dict.fromkeys(REPORT_STAGE_LABELS.values()) if tally[label])
     results = None
     if permissions.may_see_results(viewer):
         raw = [r for r in cycles.results(session, year) if r["rating"]]
         results = tuple(_result_row(session, r) for r in raw) or None
-    return CyclePage(cycle, CYCLE_STATUS_VI.get(cycle.status.value, cycle.status.value), sees_all, tuple(rows),
+    return CyclePage(cycle, CYCLE_STATUS_LABELS.get(cycle.status.value, cycle.status.value), sees_all, tuple(rows),
                      counts, results)
 
 
@@ -118,12 +118,12 @@ def _result_row(session: Session, r: Mapping[str, Any]) -> ResultRow:
         User.username.in_({o["by"] for o in r["overrides"]}))).all()) if r["overrides"] else {}
     overrides = []
     for o in r["overrides"]:
-        field, values = OUTCOME_FIELD_VI.get(o["field"], (o["field"], {}))
+        field, values = OUTCOME_FIELDS.get(o["field"], (o["field"], {}))
         change = f"{values.get(o['from'] or '', o['from'] or '—')} → {values.get(o['to'], o['to'])}"
-        overrides.append(OverrideRow(OVERRIDE_STAGE_VI.get(o["stage"], o["stage"]), field, change, o["reason"],
+        overrides.append(OverrideRow(OVERRIDE_STAGE_LABELS.get(o["stage"], o["stage"]), field, change, o["reason"],
                                      by_names.get(o["by"], o["by"]), utc(datetime.fromisoformat(o["at"]))))
     return ResultRow(r["unit_code"], r["unit_name"], r["rating_vi"], r["sanction_vi"], r["reward_vi"],
-                     tuple(REASONS_VI.get(code, code) for code in r["reasons"]), tuple(r["articles"]), r["final"],
+                     tuple(REASON_LABELS.get(code, code) for code in r["reasons"]), tuple(r["articles"]), r["final"],
                      tuple(overrides), r.get("report_status"), tuple(s["name"] for s in r.get("subjects", [])))
 
 

@@ -25,9 +25,9 @@ from workflows.models import (
     User,
 )
 from workflows.permissions import may_open_cycle
-from workflows.rules import RATING_VI, REWARD_VI, SANCTION_VI
 from workflows.subjects import subjects_of_year
 from workflows.units import unit_name, units_of_year
+from workflows.vocabulary import RATING_LABELS, REWARD_LABELS, SANCTION_LABELS
 
 CYCLE_PROCESS, REPORT_PROCESS, EVALUATION_PROCESS = "annual_cycle", "agency_report", "unit_evaluation"
 
@@ -249,11 +249,11 @@ def results(session: Session, year: int) -> list[dict[str, Any]]:
             "subjects": subjects.get(e.unit_code, []),
             "proposed": {k: (e.proposed or {}).get(k) for k in ("rating", "sanction", "reward", "sanction_rule")},
             "rating": e.rating,
-            "rating_vi": RATING_VI.get(e.rating or "", ""),
+            "rating_vi": RATING_LABELS.get(e.rating or "", ""),
             "sanction": e.sanction,
-            "sanction_vi": SANCTION_VI.get(e.sanction or "", ""),
+            "sanction_vi": SANCTION_LABELS.get(e.sanction or "", ""),
             "reward": e.reward,
-            "reward_vi": REWARD_VI.get(e.reward or "", ""),
+            "reward_vi": REWARD_LABELS.get(e.reward or "", ""),
             "reasons": e.reasons,
             "articles": e.articles,
             "final": e.final,

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.models import Evaluation
-from workflows.rules import RATING_VI, REWARD_VI, SANCTION_VI
 from workflows.units import unit_name
+from workflows.vocabulary import RATING_LABELS, REWARD_LABELS, SANCTION_LABELS
 
 RATING_EN = {"excellent": "Excellently completed duties", "complete": "Completed duties",
              "incomplete": "Did not complete duties", "manual_review": "Manual review needed"}
@@ -32,7 +32,7 @@ STAGE = {"evaluate": ("Sở TT&TT", "DIC"),
 FIELD = {"rating": ("xếp loại", "the rating"), "sanction": ("hình thức xử lý", "the sanction"),
          "reward": ("khen thưởng", "the reward")}
 
-# Every reason code of the decision tables (rules.REASONS_VI) as a clause that fits inside the sentence.
+# Every reason code of the decision tables (vocabulary.REASON_LABELS) as a clause that fits inside the sentence.
 REASON_SENTENCES: dict[str, tuple[str, str]] = {
     "BOT15_BUT_NO_VIOLATION": ("đứng trong 15% cuối Chỉ số ICT nhưng không vi phạm mục nào, nên vẫn hoàn thành nhiệm "
                                "vụ (Điều 15.2)",
@@ -151,7 +151,7 @@ def _build(f: Mapping[str, Any], en: bool) -> str:  # noqa: C901 (one clause per
     rule = f.get("sanction_rule")
     reasons = list(f.get("reasons") or [])
     used: set[str] = set()
-    rating_label = (RATING_EN if en else RATING_VI).get(rating, rating)
+    rating_label = (RATING_EN if en else RATING_LABELS).get(rating, rating)
 
     # Rating (Điều 15)
     if rating == "incomplete":
@@ -176,7 +176,7 @@ def _build(f: Mapping[str, Any], en: bool) -> str:  # noqa: C901 (one clause per
     # Sanction (Điều 17)
     slow = ("slow to implement the Provincial People's Committee's conclusions on IT" if en
             else "chậm triển khai kết luận của UBND tỉnh")
-    label = (SANCTION_EN if en else SANCTION_VI).get(sanction, sanction)
+    label = (SANCTION_EN if en else SANCTION_LABELS).get(sanction, sanction)
     propose = "proposed" if en else "đề xuất"
     if sanction == "reprimand" and rule == "R3":
         used.add("OVERLAP_A_B")
@@ -219,8 +219,8 @@ def _build(f: Mapping[str, Any], en: bool) -> str:  # noqa: C901 (one clause per
     for o in f.get("overrides") or ():
         stage = STAGE.get(o["stage"], (o["stage"], o["stage"]))[1 if en else 0]
         field = FIELD.get(o["field"], (o["field"], o["field"]))[1 if en else 0]
-        values = {"rating": RATING_EN if en else RATING_VI, "sanction": SANCTION_EN if en else SANCTION_VI,
-                  "reward": REWARD_EN if en else REWARD_VI}.get(o["field"], {})
+        values = {"rating": RATING_EN if en else RATING_LABELS, "sanction": SANCTION_EN if en else SANCTION_LABELS,
+                  "reward": REWARD_EN if en else REWARD_LABELS}.get(o["field"], {})
         new = values.get(o["to"], o["to"])
         if en:
             clauses.append(f"{stage} ({o['by']}) set {field} to {new}, reason: “{o['reason']}”")

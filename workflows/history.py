@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from workflows import engine, permissions, runtime
 from workflows.calendar import local_today
-from workflows.criteria import BUDGET_CATEGORIES, CRITERIA, SECTION_TITLES_VI, STATUSES
+from workflows.criteria import BUDGET_CATEGORIES, CRITERIA, SECTION_TITLES, STATUSES
 from workflows.definitions import latest_version
 from workflows.errors import InvalidInput, NotAllowed, NotFound
 from workflows.messages import Text
@@ -24,29 +24,22 @@ from workflows.models import (
     HumanTask,
     ProcessInstance,
     Report,
-    Role,
     TaskState,
     User,
 )
 from workflows.readable import Detail, local_time, money, utc, vocabulary
 from workflows.units import unit_name
+from workflows.vocabulary import CYCLE_DETAIL_LABELS as DETAIL
+from workflows.vocabulary import (
+    CYCLE_STATUS_LABELS,
+    INSTANCE_STATUS_LABELS,
+    NOT_ASSESSED,
+    SYSTEM,
+    deputy_for,
+    role_label,
+)
 
-ROLE_VI = {
-    Role.AGENCY_OFFICER: "Cán bộ chuyên trách CNTT của cơ quan",
-    Role.AGENCY_HEAD: "Thủ trưởng cơ quan",
-    Role.DEPUTY: "Cấp phó được phân công",
-    Role.DIC_OFFICER: "Chuyên viên Sở TT&TT",
-    Role.DIC_LEADER: "Lãnh đạo Sở TT&TT",
-    Role.HOME_AFFAIRS: "Sở Nội vụ",
-    Role.COMMITTEE: "UBND tỉnh",
-    Role.SUPERVISOR: "Giám sát",
-    Role.PROCESS_OWNER: "Chủ quy trình",
-    Role.ADMIN: "Quản trị hệ thống",
-}
-CYCLE_STATUS_VI = {"reporting": "Đang nhận báo cáo", "evaluating": "Đang đánh giá", "decided": "Đã có quyết định"}
-INSTANCE_STATUS_VI = {"running": "Đang xử lý", "completed": "Đã kết thúc", "cancelled": "Đã hủy"}
 COMMENT_MAX = 4000
-SYSTEM = "Hệ thống"
 
 
 @dataclass(frozen=True)
@@ -132,7 +125,7 @@ def instance_page(session: Session, instance_id: int, viewer: User, today: date 
         instance=instance,
         process_name=version.definition.name,
         version=version.version,
-        status=INSTANCE_STATUS_VI.get(instance.status.value, instance.status.value),
+        status=INSTANCE_STATUS_LABELS.get(instance.status.value, instance.status.value),
         unit_name=unit_name(session, instance.unit_code, instance.year) if instance.unit_code else None,
         report=_report_view(session, report) if report is not None else None,
         cycle_details=_cycle_details(session, cycle) if cycle is not None else (),
@@ -180,8 +173,7 @@ def _who(names: Mapping[int, str], actor_id: int | None, acting_for_id: int | No
     if actor_id is None:
         return SYSTEM
     if acting_for_id is not None:
-        return Text("cấp phó {deputy} thay mặt {head}", deputy=names.get(actor_id, "?"),
-                    head=names.get(acting_for_id, "?"))
+        return deputy_for(names.get(actor_id, "?"), names.get(acting_for_id, "?"))
     return names.get(actor_id, "?")
 
 
@@ -229,11 +221,11 @@ def add_comment(session: Session, instance_id: int, viewer: User, body: str, tas
 
 def _report_view(session: Session, report: Report) -> ReportView:
     sections = []
-    for number, title in SECTION_TITLES_VI.items():
+    for number, title in SECTION_TITLES.items():
         rows = []
         for c in (c for c in CRITERIA if c.section == number):
             entry = (report.criteria or {}).get(c.id) or {}
-            rows.append(CriterionRow(c.id, c.title_vi, STATUSES.get(entry.get("status", ""), "Chưa đánh giá"),
+            rows.append(CriterionRow(c.id, c.title_vi, STATUSES.get(entry.get("status", ""), NOT_ASSESSED),
                                      str(entry.get("note") or ""), tuple(str(e) for e in entry.get("evidence") or ())))
         sections.append((title, tuple(rows)))
     words = vocabulary(session, report.instance.version_id)
@@ -250,16 +242,16 @@ def _cycle_details(session: Session, cycle: Cycle) -> tuple[Detail, ...]:
     versions = dict(session.execute(select(DefinitionVersion.id, DefinitionVersion.version).where(
         DefinitionVersion.id.in_((cycle.report_version_id, cycle.evaluation_version_id)))).all())
     return (
-        Detail("Năm đánh giá", str(cycle.year)),
-        Detail("Trạng thái", CYCLE_STATUS_VI.get(cycle.status.value, cycle.status.value)),
-        Detail("Hạn nộp báo cáo", f"{cycle.report_due:%d/%m/%Y}"),
-        Detail("Số cơ quan", str(units)),
-        Detail("Người mở kỳ", opened_by.full_name if opened_by else SYSTEM),
-        Detail("Thời điểm mở", local_time(cycle.opened_at)),
-        Detail("Phiên bản quy trình báo cáo", str(versions.get(cycle.report_version_id, "—"))),
-        Detail("Phiên bản bộ quy tắc đánh giá", str(versions.get(cycle.evaluation_version_id, "—"))),
-        Detail("Số quyết định", cycle.decision_number or "—"),
-        Detail("Ngày quyết định", f"{cycle.decision_date:%d/%m/%Y}" if cycle.decision_date else "—"),
+        Detail(DETAIL["year"], str(cycle.year)),
+        Detail(DETAIL["status"], CYCLE_STATUS_LABELS.get(cycle.status.value, cycle.status.value)),
+        Detail(DETAIL["report_due"], f"{cycle.report_due:%d/%m/%Y}"),
+        Detail(DETAIL["units"], str(units)),
+        Detail(DETAIL["opened_by"], opened_by.full_name if opened_by else SYSTEM),
+        Detail(DETAIL["opened_at"], local_time(cycle.opened_at)),
+        Detail(DETAIL["report_version"], str(versions.get(cycle.report_version_id, "—"))),
+        Detail(DETAIL["evaluation_version"], str(versions.get(cycle.evaluation_version_id, "—"))),
+        Detail(DETAIL["decision_number"], cycle.decision_number or "—"),
+        Detail(DETAIL["decision_date"], f"{cycle.decision_date:%d/%m/%Y}" if cycle.decision_date else "—"),
     )
 
 
@@ -282,13 +274,6 @@ def user_steps(session: Session, process_key: str) -> list[tuple[str, str, str]]
 
 
 # --- labels ----------------------------------------------------------------------------------------------------------
-
-
-def role_label(group: str) -> str:
-    try:
-        return ROLE_VI[Role(group)]
-    except ValueError:
-        return group
 
 
 def _user_names(session: Session, ids: set[int]) -> dict[int, str]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -19,6 +19,7 @@ from workflows.text import fold, sort_key
 from workflows.units import all_unit_names
 
 TABS = ("mine", "group", "done")
+ACTIONABLE = "actionable"  # mine plus my groups' unclaimed: what an API client may act on (not a page tab)
 SORTS = ("due", "-due", "created", "-created", "unit", "step", "priority")
 
 
@@ -70,6 +71,8 @@ def _tab_condition(tab: str, user: User, can_act: ColumnElement[bool]) -> Column
         return and_(HumanTask.state == TaskState.OPEN, HumanTask.assignee_id == user.id)
     if tab == "group":
         return and_(HumanTask.state == TaskState.OPEN, HumanTask.assignee_id.is_(None), can_act)
+    if tab == ACTIONABLE:
+        return or_(_tab_condition("mine", user, can_act), _tab_condition("group", user, can_act))
     return and_(HumanTask.state == TaskState.COMPLETED, HumanTask.completed_by_id == user.id)
 
 
@@ -101,10 +104,12 @@ def list_inbox(session: Session, user: User, query: InboxQuery, today: date,
         for tab in TABS
     }
     # With no tab chosen, open where the work is: my own tasks, else my group's.
-    tab = query.tab if query.tab in TABS else ("group" if counts["group"] and not counts["mine"] else "mine")
+    tab = query.tab if query.tab in (*TABS, ACTIONABLE) else (
+        "group" if counts["group"] and not counts["mine"] else "mine")
+    total = counts["mine"] + counts["group"] if tab == ACTIONABLE else counts[tab]
     order = _order(query.sort, names)
     per_page = max(1, min(query.per_page, 100))
-    pages = max(1, -(-counts[tab] // per_page))
+    pages = max(1, -(-total // per_page))
     page = max(1, min(query.page, pages))
     rows = session.execute(
         select(HumanTask.id, HumanTask.step_id, HumanTask.step_name, HumanTask.unit_code, HumanTask.year,
@@ -131,7 +136,7 @@ def list_inbox(session: Session, user: User, query: InboxQuery, today: date,
     groups = permissions.inbox_groups(user)
     steps = [(step_id, name) for step_id, (name, step_groups) in _deployed_steps(session).items()
              if step_groups & groups]
-    return InboxPage(result, counts[tab], counts, page, pages,
+    return InboxPage(result, total, counts, page, pages,
                      InboxQuery(**{**query.__dict__, "tab": tab, "page": page, "per_page": per_page}),
                      sorted(steps))
 

@@ -26,6 +26,7 @@ from workflows.messages import Text
 from workflows.models import HumanTask, Notification, User, utcnow
 from workflows.tasks import inbox
 from workflows.units import all_unit_names
+from workflows.vocabulary import due_source_text, notification_kind_label
 
 TASK_LINK = "/tasks/{task_id}"  # the task page of webapp/tasks; links are stored relative to PUBLIC_BASE_URL
 NOTIFICATIONS_PATH, PREFERENCES_PATH = "/notifications/", "/notifications/preferences"
@@ -33,19 +34,6 @@ _KEY = ("user_id", "task_id", "kind", "due_on")
 _COLUMNS = (*_KEY, "title", "body", "link", "created_at")
 log = logging.getLogger(__name__)
 _CHUNK = 200  # rows per INSERT: 8 parameters each stays far below SQLite's limit
-KIND_VI = {
-    "remind": "Nhắc hạn",
-    "overdue": "Quá hạn",
-    "escalate": "Báo cáo quá hạn",
-    "due_changed": "Điều chỉnh hạn",
-    "reassigned": "Được giao việc",
-    "reassigned_away": "Việc đã giao người khác",
-}
-
-
-def kind_label(kind: str) -> str:
-    """The Vietnamese label of a notification kind (remind_5 → Nhắc hạn)."""
-    return KIND_VI.get(kind) or KIND_VI.get(kind.split("_")[0], kind)
 
 
 def task_link(task_id: int) -> str:
@@ -215,7 +203,7 @@ def digest_message(user: User, items: list[Notification], now: datetime, mail: M
         "",
     ]
     for number, note in enumerate(items, start=1):
-        lines.append(f"{number}. [{kind_label(note.kind)}] {note.title}")
+        lines.append(f"{number}. [{notification_kind_label(note.kind)}] {note.title}")
         if note.body:
             lines.append(f"   {note.body}")
         if note.link:
@@ -334,7 +322,7 @@ def _event(task: HumanTask, names: Mapping[str, str], now: datetime, base_url: s
     summary = f"Hạn: {task.step_name}" + (f" – {unit}" if unit else "")
     link = f"{base_url}{task_link(task.id)}"
     description = (f"{task.step_name} (năm {task.year}). Hạn cuối 23:59 ngày {task.due_on:%d/%m/%Y}"
-                   f" ({task.due_source or 'không rõ nguồn'}).\nMở công việc: {link}")
+                   f" (theo {due_source_text(task.due_source) or 'không rõ nguồn'}).\nMở công việc: {link}")
     event = icalendar.Event()
     event.add("uid", f"task-{task.id}@bacninh-cntt")
     event.add("dtstamp", now)

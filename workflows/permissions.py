@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from workflows.calendar import local_today
 from workflows.messages import Text
 from workflows.models import AuditEvent, DeputyAssignment, HumanTask, Role, TaskState, User
+from workflows.vocabulary import ROLE_LABELS, role_label
 
 # --- role sets -----------------------------------------------------------------------------------------------------
 
@@ -60,19 +61,6 @@ GROUP_LEADERS: dict[str, Role] = {
     Role.DIC_OFFICER.value: Role.DIC_LEADER,
     Role.DIC_LEADER.value: Role.DIC_LEADER,
 }
-# The role names inside "why is this mine" and the audited rule of a completion.
-ROLE_LABELS_VI = {
-    "agency_officer": "Cán bộ chuyên trách CNTT",
-    "agency_head": "Thủ trưởng cơ quan",
-    "deputy": "Cấp phó được phân công",
-    "dic_officer": "Chuyên viên Sở TT&TT",
-    "dic_leader": "Lãnh đạo Sở TT&TT",
-    "home_affairs": "Sở Nội vụ",
-    "committee": "UBND tỉnh",
-    "supervisor": "Giám sát",
-    "process_owner": "Chủ quy trình",
-    "admin": "Quản trị hệ thống",
-}
 
 
 def holds_any(user: User | None, roles: frozenset[Role] | set[Role]) -> bool:
@@ -105,8 +93,8 @@ def authority(session: Session, actor: User, task: HumanTask, today: date) -> Au
     if group in AGENCY_GROUPS:
         if actor.has_role(Role(group)) and actor.unit_code == task.unit_code:
             if task.unit_code is None:
-                return Authority(Text("vai trò {role}", role=ROLE_LABELS_VI[group]))
-            return Authority(Text("vai trò {role} của đơn vị {unit}", role=ROLE_LABELS_VI[group],
+                return Authority(Text("vai trò {role}", role=role_label(group)))
+            return Authority(Text("vai trò {role} của đơn vị {unit}", role=role_label(group),
                                   unit=task.unit_code))
         if group == Role.AGENCY_HEAD.value and task.unit_code is not None and actor.has_role(Role.DEPUTY):
             assignment = _deputy_assignment(session, actor, task, today)
@@ -118,9 +106,9 @@ def authority(session: Session, actor: User, task: HumanTask, today: date) -> Au
                     acting_for=assignment.head,
                 )
         return None
-    if group == Role.DEPUTY.value or group not in ROLE_LABELS_VI:
+    if group == Role.DEPUTY.value or group not in ROLE_LABELS:
         return None
-    return Authority(Text("vai trò {role}", role=ROLE_LABELS_VI[group])) if actor.has_role(Role(group)) else None
+    return Authority(Text("vai trò {role}", role=role_label(group))) if actor.has_role(Role(group)) else None
 
 
 def actionable(session: Session, user: User, today: date) -> ColumnElement[bool]:
@@ -163,6 +151,11 @@ def may_act(granted: Authority | None, actor: User, task: HumanTask) -> bool:
 
 
 # --- seeing and leading ----------------------------------------------------------------------------------------------
+
+
+def shows_codes(viewer: User) -> bool:
+    """Process owners (and administrators) see the engine's own terms beside the words: dueDate, reason codes."""
+    return holds_any(viewer, frozenset({Role.PROCESS_OWNER, Role.ADMIN}))
 
 
 def leads_group(actor: User, group: str, unit_code: str | None) -> bool:

@@ -15,25 +15,8 @@ from workflows import runtime
 from workflows.cache import DatabaseCache
 from workflows.calendar import LOCAL_TZ
 from workflows.criteria import BUDGET_CATEGORIES, CRITERIA, CRITERIA_BY_ID, STATUSES
-from workflows.rules import RATING_VI, REWARD_VI, SANCTION_VI
 from workflows.units import all_unit_names
-
-OUTCOME_FIELD_VI = {"rating": ("Xếp loại", RATING_VI), "sanction": ("Hình thức xử lý", SANCTION_VI),
-                    "reward": ("Khen thưởng", REWARD_VI)}
-# Keys of submitted data that are not camunda:formData fields (those take their label from the diagram).
-KEY_VI = {
-    "_authority": "Căn cứ giao việc", "criteria": "Tự đánh giá theo tiêu chí", "budget": "Kinh phí ứng dụng CNTT",
-    "year": "Năm đánh giá", "report_due": "Hạn nộp báo cáo", "report_due_at": "Thời hạn nộp báo cáo",
-    "unit_codes": "Các cơ quan", "unit_code": "Cơ quan", "unit_name": "Tên cơ quan",
-    "reports_started": "Số báo cáo đã khởi tạo", "late_reports": "Số báo cáo nộp muộn hoặc không nộp",
-    "proposals": "Số đề xuất", "manual_reviews": "Số trường hợp cần xem xét thủ công",
-    "results_recorded": "Đã ghi nhận kết quả", "units": "Số liệu từng cơ quan", "overrides": "Điều chỉnh kết quả",
-    "ict_rank": "Thứ hạng ICT Index", "ict_units": "Số đơn vị của khối", "appraisal": "Thẩm định theo tiêu chí",
-    "slow_conclusions": "Chậm triển khai kết luận của UBND tỉnh",
-    "superior_requires_review": "Cấp trên yêu cầu kiểm điểm",
-    "lacks_responsibility": "Thiếu trách nhiệm", "special_achievement": "Thành tích đặc biệt xuất sắc",
-    "reason": "Lý do", "body": "Nội dung", "status": "Kết quả", "note": "Ghi chú", "evidence": "Minh chứng",
-}
+from workflows.vocabulary import DATA_KEY_LABELS, NO, OUTCOME_FIELDS, REASON_LABELS, YES
 
 
 @dataclass(frozen=True)
@@ -85,7 +68,7 @@ class Vocabulary:
     units: Mapping[str, str]
 
     def label(self, key: str) -> str:
-        return self.labels.get(key) or KEY_VI.get(key) or CRITERIA_LABEL.get(key) or self.units.get(key) or key
+        return self.labels.get(key) or DATA_KEY_LABELS.get(key) or CRITERIA_LABEL.get(key) or self.units.get(key) or key
 
     def details(self, data: Mapping[str, Any]) -> tuple[Detail, ...]:
         return tuple(self.detail(key, value) for key, value in data.items() if key != "comment_id")
@@ -105,7 +88,7 @@ class Vocabulary:
         return Detail(label, self.scalar(key, value))
 
     def override(self, item: Mapping[str, Any]) -> Detail:
-        field, values = OUTCOME_FIELD_VI.get(str(item.get("field")), (str(item.get("field")), {}))
+        field, values = OUTCOME_FIELDS.get(str(item.get("field")), (str(item.get("field")), {}))
         code = str(item.get("unit_code") or "").upper()
         value = values.get(str(item.get("value")), str(item.get("value")))
         return Detail(self.units.get(code, code), f"{field}: {value}; lý do: {item.get('reason') or '—'}")
@@ -114,7 +97,7 @@ class Vocabulary:
         if value is None or value == "" or value == []:
             return "—"
         if isinstance(value, bool):
-            return "Có" if value else "Không"
+            return YES if value else NO
         if isinstance(value, list):
             return ", ".join(self.scalar(key, v) for v in value)
         if not isinstance(value, str):
@@ -125,6 +108,10 @@ class Vocabulary:
             return STATUSES[value]
         if key in ("unit_code", "unit_codes"):
             return self.units.get(value, value)
+        if key.endswith("reasons") and value in REASON_LABELS:  # a decision table's reason code, in words
+            return REASON_LABELS[value]
+        if key in OUTCOME_FIELDS and value in OUTCOME_FIELDS[key][1]:
+            return OUTCOME_FIELDS[key][1][value]
         if _ISO_DATE.match(value):
             return f"{date.fromisoformat(value):%d/%m/%Y}"
         if _ISO_DATETIME.match(value):

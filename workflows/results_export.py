@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from workflows import cycles
 from workflows.explanations import FIELD, STAGE
-from workflows.rules import RATING_VI, SANCTION_VI
+from workflows.vocabulary import BLOCK_LABELS, RATING_LABELS, SANCTION_LABELS
 
 COLUMNS = (  # (header, width)
     ("Mã đơn vị", 10), ("Cơ quan, đơn vị", 36), ("Khối", 12), ("Hạng ICT", 9), ("Số đơn vị trong khối", 10),
@@ -17,7 +17,6 @@ COLUMNS = (  # (header, width)
     ("Xếp loại", 24), ("Hình thức xử lý", 18), ("Khen thưởng", 26), ("Chính thức", 10), ("Quyết định số", 16),
     ("Căn cứ", 28), ("Lý do (mã)", 28), ("Điều chỉnh", 60), ("Giải thích", 100),
 )
-BLOCK_VI = {"department": "Sở, ban, ngành", "district": "Huyện, thị xã"}
 
 
 def _safe(value: str) -> str:
@@ -41,9 +40,10 @@ def results_xlsx(session: Session, year: int) -> bytes:
     for r, row in enumerate(rows, start=1):
         proposed = row["proposed"] or {}
         values: list[Any] = [
-            row["unit_code"], row["unit_name"], BLOCK_VI.get(row["block"], row["block"]), row["ict_rank"],
+            row["unit_code"], row["unit_name"], BLOCK_LABELS.get(row["block"], row["block"]), row["ict_rank"],
             row["ict_units"], ", ".join(str(s) for s in row["sections_violated"]), bool(row["late_report"]),
-            RATING_VI.get(proposed.get("rating") or "", ""), SANCTION_VI.get(proposed.get("sanction") or "", ""),
+            RATING_LABELS.get(proposed.get("rating") or "", ""),
+            SANCTION_LABELS.get(proposed.get("sanction") or "", ""),
             proposed.get("sanction_rule") or "", row["rating_vi"], row["sanction_vi"], row["reward_vi"],
             bool(row["final"]), row["decision_number"] or "", ", ".join(row["articles"]), ", ".join(row["reasons"]),
             "\n".join(_override(o) for o in row["overrides"]), row["explanation"],

@@ -12,49 +12,12 @@ from workflows.definitions import latest_version
 from workflows.errors import EngineError, InvalidInput
 from workflows.models import DefinitionVersion
 from workflows.runtime import spec_json
+from workflows.vocabulary import RATING_LABELS, SANCTION_LABELS
 
 EVALUATION_PROCESS = "unit_evaluation"
 RATINGS = ("excellent", "complete", "incomplete", "manual_review")
 SANCTIONS = ("none", "criticism", "reprimand", "warning", "manual_review")
 REWARDS = ("eligible", "ad_hoc_eligible", "none")
-RATING_VI = {
-    "excellent": "Hoàn thành xuất sắc nhiệm vụ",
-    "complete": "Hoàn thành nhiệm vụ",
-    "incomplete": "Không hoàn thành nhiệm vụ",
-    "manual_review": "Cần xem xét thủ công",
-}
-SANCTION_VI = {
-    "none": "Không xử lý",
-    "criticism": "Phê bình",
-    "reprimand": "Khiển trách",
-    "warning": "Cảnh cáo",
-    "manual_review": "Cần xem xét thủ công",
-}
-REWARD_VI = {"eligible": "Đủ điều kiện đề nghị khen thưởng", "ad_hoc_eligible": "Đề nghị khen thưởng đột xuất",
-             "none": "Không đề nghị"}
-REASONS_VI = {
-    "BOT15_BUT_NO_VIOLATION": "Thuộc nhóm 15% thấp nhất nhưng không vi phạm mục nào",
-    "NOT_RANKED": "Đơn vị không có xếp hạng ICT Index",
-    "RANK_TIE": "Đồng hạng tại ranh giới nhóm xếp hạng",
-    "TOP20_BUT_VIOLATION": "Thuộc nhóm 20% cao nhất nhưng có vi phạm",
-    "OR_READING_ONLY": "Chỉ thỏa Điều 17.1a nếu hiểu điều kiện theo nghĩa 'hoặc'",
-    "MISSING_INPUT:slow_conclusions": "Thiếu dữ liệu: chậm triển khai kết luận của UBND tỉnh",
-    "MISSING_INPUT:ict_rank": "Thiếu dữ liệu: xếp hạng ICT Index năm đánh giá",
-    "MISSING_INPUT:prev_ict_rank": "Thiếu dữ liệu: xếp hạng ICT Index năm trước",
-    "KHT_NO_SANCTION_RULE": "Không hoàn thành nhiệm vụ nhưng không có quy định xử lý tương ứng",
-    "BOT15_2Y_NOT_USED": (
-        "Hai năm liền thuộc nhóm 15% thấp nhất nhưng không vi phạm đúng hai mục (Điều 17.1b không áp dụng)"),
-    "OVERLAP_A_B": "Điều 17.1a và 17.1b chồng lấn; áp dụng quy định cụ thể hơn",
-    "GAP_THREE_SECTIONS": "Vi phạm 3 mục: Quy định không có hình thức xử lý",
-    "N4_NO_SUPERIOR_REQUEST": "Vi phạm cả 4 mục nhưng cấp trên chưa yêu cầu kiểm điểm",
-    "SPECIAL_ACHIEVEMENT": "Có thành tích đặc biệt xuất sắc",
-    "RATING_PENDING_REVIEW": "Xếp loại đang chờ xem xét",
-    "LATE_REPORT": "Báo cáo nộp muộn hoặc không nộp (Điều 19)",
-    "NO_REPORT": "Không có báo cáo được tiếp nhận: Sở TT&TT quyết định (A24)",
-    "CONFLICT_OF_INTEREST": "Sở TT&TT tự đánh giá: kết quả do người ngoài Sở thẩm định (A23)",
-    "SUBJECT_AMBIGUOUS": "Có nhiều người có thể chịu hình thức xử lý: Sở Nội vụ chọn người (A14, A15)",
-    "CANBO_NOT_CONGCHUC": "Chủ tịch UBND cấp huyện là cán bộ, không phải công chức: cần rà soát pháp lý (A17)",
-}
 _CASE_FIELDS = {
     "block": str,
     "sections_violated": list,
@@ -180,8 +143,8 @@ def outcome_from(data: Mapping[str, Any]) -> dict[str, Any]:
         "reward": reward,
         "reasons": reasons,
         "articles": articles,
-        "rating_vi": RATING_VI[rating],
-        "sanction_vi": SANCTION_VI[sanction],
+        "rating_vi": RATING_LABELS[rating],
+        "sanction_vi": SANCTION_LABELS[sanction],
         "sanction_rule": rule,
         "ict_class": data.get("ict_class"),
         "prev_ict_class": data.get("prev_ict_class"),

@@ -9,10 +9,13 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from workflows import forms, permissions, runtime, steps, topics
+from workflows import forms, permissions, readable, runtime, steps, task_schema, topics
 from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from workflows.messages import Text
-from workflows.models import HumanTask, TaskState, User
+from workflows.models import AuditEvent, HumanTask, TaskState, User
+from workflows.results import evaluations_of_year
+from workflows.units import unit_name
+from workflows.vocabulary import deputy_for, due_source_text
 
 
 def get_task(session: Session, task_id: int) -> HumanTask:
@@ -43,9 +46,12 @@ def _ensure_open(task: HumanTask) -> None:
 
 @runtime.atomic
 def complete_task(
-    session: Session, task_id: int, actor: User, data: Mapping[str, Any], now: datetime | None = None
+    session: Session, task_id: int, actor: User, data: Mapping[str, Any], now: datetime | None = None,
+    answer: str = "",
 ) -> HumanTask:
-    """Validate DATA, complete ACTOR's task and run the engine to the next wait state; one transaction."""
+    """Validate DATA, complete ACTOR's task and run the engine to the next wait state; one transaction.
+
+    ANSWER is ACTOR's reply to the return that re-opened the task: the next reviewer reads it on their page."""
     ctx = runtime.Context.create(session, actor, now)
     task = get_task(session, task_id)
     granted = _authorize(ctx, task)
@@ -84,21 +90,43 @@ def complete_task(
         "state": TaskState.COMPLETED, "completed_at": ctx.now, "completed_by_id": actor.id,
         "acting_for_id": granted.acting_for.id if granted.acting_for else None, "draft": None,
     }, only_if_open=True)
-    if granted.acting_for:
-        done = Text("Hoàn thành '{step}' (cấp phó {deputy} thay mặt {head})", step=task.step_name,
-                    deputy=actor.full_name, head=granted.acting_for.full_name)
-    else:
-        done = Text("Hoàn thành '{step}'", step=task.step_name)
-    runtime.audit(ctx, "task_completed", done, instance, task, data={**data, "_authority": granted.rule})
-    runtime.save(ctx, instance, run, return_reason=_return_reason(view.form_fields, values))
+    returned, reason = is_return(view.form_fields, values), return_reason_of(view.form_fields, values)
+    runtime.audit(ctx, "task_completed", _done_message(task, actor, granted, returned, reason), instance, task,
+                  data={**data, "_authority": granted.rule, **({"_returned": True} if returned else {})})
+    answer = (answer or "").strip()[:ANSWER_MAX]
+    if answer and task.return_reason:
+        runtime.audit(ctx, "return_answered", Text("Trả lời ý kiến trả lại tại '{step}': {answer}",
+                                                   step=task.step_name, answer=answer), instance, task,
+                      data={"answer": answer, "return_reason": task.return_reason})
+    runtime.save(ctx, instance, run, return_reason=reason)
     topics.after_save(ctx, instance, run)
     runtime.commit(ctx)
     return task
 
 
-def _return_reason(fields: list, values: Mapping[str, Any]) -> str | None:
+ANSWER_MAX = 4000
+
+
+def is_return(fields: list, values: Mapping[str, Any]) -> bool:
+    """Whether VALUES send the work back: a decision field (an enum) set to one of its 'return…' options."""
+    return any(f.type == "enum" and str(values.get(f.id) or "").startswith("return") for f in fields)
+
+
+def _done_message(task: HumanTask, actor: User, granted: permissions.Authority, returned: bool,
+                  reason: str | None) -> Text:
+    # A return reads as a return, with its reason in full; a deputy's act names the head it acted for.
+    acting = deputy_for(actor.full_name, granted.acting_for.full_name) if granted.acting_for else None
+    if returned:
+        return Text("Trả lại '{step}'{deputy}. Lý do: {reason}", step=task.step_name,
+                    deputy=Text(" ({acting})", acting=acting) if acting else "", reason=reason or "—")
+    if acting:
+        return Text("Hoàn thành '{step}' ({acting})", step=task.step_name, acting=acting)
+    return Text("Hoàn thành '{step}'", step=task.step_name)
+
+
+def return_reason_of(fields: list, values: Mapping[str, Any]) -> str | None:
     """When a decision field sends work back ('return…'), the reason travels to the re-opened task."""
-    if not any(f.type == "enum" and str(values.get(f.id) or "").startswith("return") for f in fields):
+    if not is_return(fields, values):
         return None
     for f in fields:
         if f.properties.get("requiredWhen") and values.get(f.id):
@@ -108,11 +136,18 @@ def _return_reason(fields: list, values: Mapping[str, Any]) -> str | None:
 
 @runtime.atomic
 def save_draft(session: Session, task_id: int, actor: User, data: Mapping[str, Any]) -> HumanTask:
-    """Keep what ACTOR typed so far, unvalidated; submitting later validates it."""
+    """Keep what ACTOR typed so far, unvalidated; submitting later validates it.
+
+    Saving a draft of a group task claims it: from then on the rest of the group sees it read-only, held by ACTOR, so
+    two officers never edit one draft in turn."""
     ctx = runtime.Context.create(session, actor)
     task = get_task(session, task_id)
     _authorize(ctx, task)
     _ensure_open(task)
+    if task.assignee_id is None:
+        task.assignee_id = actor.id
+        runtime.audit(ctx, "task_claimed", Text("{name} nhận xử lý '{step}' khi lưu nháp", name=actor.full_name,
+                                                step=task.step_name), task.instance, task)
     task.draft = dict(data)
     runtime.audit(ctx, "draft_saved", Text("Lưu nháp '{step}'", step=task.step_name), task.instance, task)
     runtime.commit(ctx)
@@ -173,6 +208,14 @@ class TaskPage:
     why: str
     acting_for: User | None
     may_reassign: bool = False
+    held_since: datetime | None = None  # when the holder (task.assignee) took it: claimed, by a draft, or handed over
+    answer: AuditEvent | None = None  # the reply to this step's last return, for the reviewer who returned it
+    unit_name: str | None = None  # the agency's name in the task's year (the header shows it, not the code)
+    submitted: tuple[readable.Detail, ...] = ()  # what was submitted, once the task is completed
+    due_source: str | None = None  # where the deadline comes from, in words
+    shows_codes: bool = False  # process owners also see the engine's own terms (dueDate, reason codes)
+    schema: dict[str, Any] | None = None  # the JSON Schema of the data `complete` accepts (open tasks)
+    may_ask: bool = False  # the viewer could act but another member of the group holds it: they may ask for it
 
 
 def task_page(session: Session, task_id: int, viewer: User, today: date) -> TaskPage:
@@ -190,7 +233,51 @@ def task_page(session: Session, task_id: int, viewer: User, today: date) -> Task
     values = {f.id: forms.default_value(f, data) for f in fields}
     if task.draft:
         values.update({k: v for k, v in task.draft.items() if k in values})
-    return TaskPage(task, fields, values, data, may_act=permissions.may_act(granted, viewer, task),
+    may_act = permissions.may_act(granted, viewer, task)
+    return TaskPage(task, fields, values, data, may_act=may_act,
                     why=permissions.why(session, viewer, task, today),
                     acting_for=granted.acting_for if granted else None,
-                    may_reassign=permissions.may_reassign(viewer, task))
+                    may_reassign=permissions.may_reassign(viewer, task), held_since=held_since(session, task),
+                    may_ask=granted is not None and not may_act and task.state == TaskState.OPEN,
+                    answer=answer_to_return(session, task) if task.state == TaskState.OPEN else None,
+                    unit_name=unit_name(session, task.unit_code, task.year) if task.unit_code else None,
+                    submitted=_submitted(session, task) if task.state == TaskState.COMPLETED else (),
+                    due_source=due_source_text(task.due_source), shows_codes=permissions.shows_codes(viewer),
+                    schema=_schema(session, task, fields) if task.state == TaskState.OPEN else None)
+
+
+def _schema(session: Session, task: HumanTask, fields: list) -> dict[str, Any]:
+    evaluations = evaluations_of_year(session, task.year) if task.form_key in task_schema.STEP_SCHEMAS else {}
+    return task_schema.task_schema(fields, task.form_key, evaluations)
+
+
+def _submitted(session: Session, task: HumanTask) -> tuple[readable.Detail, ...]:
+    """The data the completion of TASK carried, as the instance's history shows it."""
+    data = session.scalar(select(AuditEvent.data).where(AuditEvent.task_id == task.id,
+                                                        AuditEvent.kind == "task_completed").limit(1))
+    if not data:
+        return ()
+    shown = {k: v for k, v in data.items() if not k.startswith("_")}
+    return readable.vocabulary(session, task.instance.version_id).details(shown)
+
+
+def answer_to_return(session: Session, task: HumanTask) -> AuditEvent | None:
+    """The reply given since this step last sent the work back (it was completed before, in this instance)."""
+    returned_at = session.scalar(select(HumanTask.completed_at).where(
+        HumanTask.instance_id == task.instance_id, HumanTask.step_id == task.step_id,
+        HumanTask.state == TaskState.COMPLETED, HumanTask.id != task.id)
+        .order_by(HumanTask.completed_at.desc()).limit(1))
+    if returned_at is None:
+        return None
+    return session.scalar(select(AuditEvent).where(
+        AuditEvent.instance_id == task.instance_id, AuditEvent.kind == "return_answered", AuditEvent.at >= returned_at)
+        .order_by(AuditEvent.id.desc()).limit(1))
+
+
+def held_since(session: Session, task: HumanTask) -> datetime | None:
+    """When TASK's holder took it (the last claim or hand-over in the audit log), or None when nobody holds it."""
+    if task.assignee_id is None:
+        return None
+    return session.scalar(select(AuditEvent.at).where(
+        AuditEvent.task_id == task.id, AuditEvent.kind.in_(("task_claimed", "task_reassigned")))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(1))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from workflows.criteria import BUDGET_CATEGORIES, CRITERIA, SECTION_TITLES_VI, STATUSES
+from workflows.criteria import BUDGET_CATEGORIES, CRITERIA, SECTION_TITLES, STATUSES
 from workflows.messages import Text
 from workflows.models import Role
 
@@ -36,6 +36,31 @@ def role_label(group: str) -> str:
         return ROLE_LABELS[Role(group)]
     except ValueError:
         return group
+
+
+def deputy_for(deputy: str, head: str) -> Text:
+    """'cấp phó X thay mặt Y': who acted when a deputy did; a name that already says 'Cấp phó …' is not repeated."""
+    if deputy.casefold().startswith("cấp phó"):
+        return Text("{deputy} thay mặt {head}", deputy=deputy, head=head)
+    return Text("cấp phó {deputy} thay mặt {head}", deputy=deputy, head=head)
+
+
+# Where a deadline comes from, as the task row stores it (runtime._due_date): "camunda:dueDate ${…}" or
+# "dueInWorkingDays=N". People read it in words; the stored form stays for process owners and the API.
+_DUE_VARIABLES: dict[str, Text] = {"report_due": Text("hạn nộp báo cáo của kỳ đánh giá")}
+
+
+def due_source_text(source: str | None) -> str | None:
+    """SOURCE of a deadline in words: 'hạn nộp báo cáo của kỳ đánh giá', '3 ngày làm việc kể từ khi nhận'."""
+    if not source:
+        return source
+    if source.startswith("dueInWorkingDays="):
+        return Text("{days} ngày làm việc kể từ khi nhận", days=source.split("=", 1)[1])
+    if source.startswith("camunda:dueDate "):
+        expression = source.split(" ", 1)[1].strip()
+        name = expression.removeprefix("${").removesuffix("}").strip()
+        return _DUE_VARIABLES.get(name) or Text("hạn đặt trong sơ đồ quy trình")
+    return source  # a supervisor's change: already a sentence ("điều chỉnh bởi … ngày …")
 
 
 RATING_LABELS: dict[str, Text] = {
@@ -120,6 +145,7 @@ NOTIFICATION_KIND_LABELS: dict[str, Text] = {
     "due_changed": Text("Điều chỉnh hạn"),
     "reassigned": Text("Được giao việc"),
     "reassigned_away": Text("Việc đã giao người khác"),
+    "handover_requested": Text("Đề nghị trả việc về nhóm"),
 }
 
 
@@ -139,7 +165,8 @@ DATA_KEY_LABELS: dict[str, Text] = {
     "units": Text("Số liệu từng cơ quan"), "overrides": Text("Điều chỉnh kết quả"),
     "ict_rank": Text("Thứ hạng ICT Index"), "ict_units": Text("Số đơn vị của khối"),
     "appraisal": Text("Thẩm định theo tiêu chí"), "slow_conclusions": Text("Chậm triển khai kết luận của UBND tỉnh"),
-    "superior_requires_review": Text("Cấp trên yêu cầu kiểm điểm"), "lacks_responsibility": Text("Thiếu trách nhiệm"),
+    "sections_violated": Text("Các mục vi phạm"), "superior_requires_review": Text("Cấp trên yêu cầu kiểm điểm"),
+    "lacks_responsibility": Text("Thiếu trách nhiệm"),
     "special_achievement": Text("Thành tích đặc biệt xuất sắc"), "reason": Text("Lý do"), "body": Text("Nội dung"),
     "status": Text("Kết quả"), "note": Text("Ghi chú"), "evidence": Text("Minh chứng"),
 }
@@ -151,6 +178,16 @@ CYCLE_DETAIL_LABELS: dict[str, Text] = {
     "decision_number": Text("Số quyết định"), "decision_date": Text("Ngày quyết định"),
 }
 YES, NO = Text("Có"), Text("Không")
+NOT_ASSESSED = Text("Chưa đánh giá")  # a criterion the agency left without a self-assessment
+# The two blocks of units ranked apart by the ICT Index (Block in workflows/models.py).
+BLOCK_LABELS: dict[str, Text] = {
+    "department": Text("Khối sở, ban, ngành"), "district": Text("Khối huyện, thị xã, thành phố")}
+# The year's documents (workflows/documents).
+DOCUMENT_TITLES: dict[str, Text] = {
+    "dic_report": Text("Báo cáo tổng hợp kết quả đánh giá (Sở TT&TT)"),
+    "ha_proposal": Text("Tờ trình khen thưởng, xử lý (Sở Nội vụ)"),
+    "decision": Text("Dự thảo Quyết định của UBND tỉnh"),
+    "unit_notice": Text("Mẫu thông báo kết quả cho đơn vị")}
 
 # Names drawn in bpmn/: processes, steps, lanes, form fields and their options, decision tables and their columns.
 # A diagram an owner uploads later may bring new names; they show as drawn until the catalogue learns them.
@@ -188,6 +225,8 @@ DIAGRAM_WORDS: tuple[Text, ...] = (
     Text("Trả lại để bổ sung"),
     Text("Trình UBND tỉnh"),
     Text("Trả lại Sở TT&TT"),
+    Text("Trả lại Sở TT&TT (bước đánh giá)"),
+    Text("Trả lại Sở TT&TT (bước tổng hợp)"),
     Text("Ban hành quyết định"),
     Text("Trả lại Sở Nội vụ"),
     Text("Phân nhóm xếp hạng ICT Index năm đánh giá"),
@@ -230,6 +269,6 @@ ALL_WORDS: frozenset[str] = frozenset(_values(
     ROLE_LABELS, [SYSTEM], RATING_LABELS, SANCTION_LABELS, REWARD_LABELS, RANK_CLASS_LABELS, REPORT_TIMELINESS_LABELS,
     [label for label, _ in OUTCOME_FIELDS.values()], REASON_LABELS, CYCLE_STATUS_LABELS, INSTANCE_STATUS_LABELS,
     REPORT_STAGE_LABELS, OVERRIDE_STAGE_LABELS,
-    NOTIFICATION_KIND_LABELS, DATA_KEY_LABELS, CYCLE_DETAIL_LABELS, [YES, NO], DIAGRAM_WORDS,
-    SECTION_TITLES_VI, STATUSES, BUDGET_CATEGORIES, [c.title_vi for c in CRITERIA], [Text("Chưa đánh giá")],
+    NOTIFICATION_KIND_LABELS, DATA_KEY_LABELS, CYCLE_DETAIL_LABELS, [YES, NO, NOT_ASSESSED], BLOCK_LABELS,
+    DOCUMENT_TITLES, DIAGRAM_WORDS, SECTION_TITLES, STATUSES, BUDGET_CATEGORIES, [c.title_vi for c in CRITERIA],
 ))

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session, load_only
 from workflows import cycles, notifications, runtime
 from workflows.calendar import LOCAL_TZ, WorkingCalendar, forget_cached, local_today
 from workflows.errors import Conflict, WorkflowError
-from workflows.history import ROLE_VI
 from workflows.messages import Text
 from workflows.models import (
     DeputyAssignment,
@@ -38,6 +37,7 @@ from workflows.models import (
 )
 from workflows.permissions import AGENCY_GROUPS
 from workflows.units import all_unit_names
+from workflows.vocabulary import ROLE_LABELS, due_source_text
 
 TIMER_ATTEMPTS = 3
 
@@ -227,7 +227,7 @@ def notices(task: HumanTask, today: date, calendar: WorkingCalendar, plan: Plan,
             return []
         when = (f"Hôm nay ({due:%d/%m/%Y}) là hạn cuối, hết 23:59." if left == 0 else
                 f"Còn {left} ngày làm việc, hạn cuối 23:59 ngày {due:%d/%m/%Y}.")
-        source = f" (hạn theo {task.due_source})" if task.due_source else ""
+        source = f" (hạn theo {due_source_text(task.due_source)})" if task.due_source else ""
         return [Notice(f"remind_{min(eligible)}", actors, f"Sắp đến hạn: {what}", when + source)]
     late = calendar.working_days_between(due, today)
     late_text = f"{late} ngày làm việc" if late else "từ hôm nay"
@@ -244,10 +244,10 @@ def notices(task: HumanTask, today: date, calendar: WorkingCalendar, plan: Plan,
                 escalation_kind(role), directory.escalation(task, role, actors),
                 f"Quá hạn {late} ngày làm việc: {what}",
                 f"Công việc '{task.step_name}' (người xử lý: {holders}) chưa hoàn thành, hạn {due:%d/%m/%Y}. "
-                f"Thông báo để {ROLE_VI[role].lower()} đôn đốc.",
+                f"Thông báo để {ROLE_LABELS[role].lower()} đôn đốc.",
                 "task_escalated",
                 Text("Báo cáo quá hạn '{step}' lên {role} ({days} ngày làm việc)", step=task.step_name,
-                     role=ROLE_VI[role], days=late),
+                     role=ROLE_LABELS[role], days=late),
                 {"due_on": due, "working_days_late": days, "role": role.value},
             ))
     return found

@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from workflows import engine
-from workflows.boards import _DaysLate, _name_key, _names_of_year, ensure_may_supervise, local_date, role_label
+from workflows.boards import _DaysLate, _name_key, _names_of_year, ensure_may_supervise, local_date
 from workflows.calendar import LOCAL_TZ, WorkingCalendar
 from workflows.cycles import REPORT_PROCESS, get_cycle
 from workflows.models import Cycle, CycleStatus, HumanTask, InstanceStatus, ProcessInstance, TaskState, User
 from workflows.runtime import spec_json
 from workflows.units import all_unit_names
+from workflows.vocabulary import role_label
 
 TOP_LATE_AGENCIES = 15
 MAX_WEEKS = 78  # a cycle runs November to April; the progress line stops after a year and a half whatever happens

@@ -91,7 +91,7 @@ def test_a_post_without_a_csrf_token_is_refused(admin_app):
 
 def test_the_user_list_shows_roles_and_agencies_in_vietnamese(admin_app):
     page = client_for(admin_app, "admin").get("/admin/users").get_data(as_text=True)
-    for text in ("stc_officer", "Cán bộ chuyên trách CNTT của cơ quan", "Sở Tài chính", "Đang hoạt động",
+    for text in ("stc_officer", "Cán bộ chuyên trách CNTT", "Sở Tài chính", "Đang hoạt động",
                  "Tạo người dùng", 'for="username"', 'for="unit_code"', "<legend>Vai trò"):
         assert text in page, text
 

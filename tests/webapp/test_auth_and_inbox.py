@@ -200,3 +200,11 @@ def test_the_inbox_and_task_page_show_the_modellers_priority_and_follow_up_date(
     assert '<option value="priority" selected>' in listing
     page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
     assert re.search(r"Độ ưu tiên: <strong>80</strong>", page) and "01/12/2025" in page
+
+
+def test_the_inbox_filters_fold_behind_one_button_with_the_active_ones_as_chips(client):
+    login(client, "stc_officer")
+    page = client.get("/tasks/?tab=group&overdue=1&year=2025").get_data(as_text=True)
+    fold = page[page.index('<details class="filters-fold"'):page.index("</summary>")]
+    assert "Bộ lọc" in fold and '<span class="chip">Chỉ việc quá hạn</span>' in fold
+    assert '<span class="chip">Năm 2025</span>' in fold and "js/inbox.js" in page

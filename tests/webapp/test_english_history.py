@@ -83,19 +83,19 @@ def test_the_history_reads_in_english_with_names_reasons_and_comments_as_typed(a
         f"Completed '{DRAFT_EN}'",
         f"Step '{APPROVE_EN}' is waiting to be handled",
         f"Thủ trưởng STC claimed '{APPROVE_EN}'",
-        f"Completed '{APPROVE_EN}'",
+        f"Returned '{APPROVE_EN}'. Reason: {RETURN_REASON}",  # a return reads as a return, with its reason
         f"Step '{DRAFT_EN}' is waiting to be handled",
-        f"Completed '{APPROVE_EN}' (deputy Cấp phó STC on behalf of Thủ trưởng STC)",
+        f"Completed '{APPROVE_EN}' (Cấp phó STC on behalf of Thủ trưởng STC)",
         "Started Annual IT-application report (version 1)",
     ):
         assert line in said, (line, said)
     assert ("Cán bộ chuyên trách CNTT STC · commented", COMMENT) in entries  # as typed, line breaks kept
     assert ("Đỗ Thị Bình", f"Completed '{DRAFT_EN}'") in entries
-    assert ("deputy Cấp phó STC on behalf of Thủ trưởng STC",
-            f"Completed '{APPROVE_EN}' (deputy Cấp phó STC on behalf of Thủ trưởng STC)") in entries
+    assert ("Cấp phó STC on behalf of Thủ trưởng STC",
+            f"Completed '{APPROVE_EN}' (Cấp phó STC on behalf of Thủ trưởng STC)") in entries
     # the event written before templates were kept: its stored text, the only Vietnamese sentence left
     assert OLD_MESSAGE in said
-    vietnamese = [what for what in said if re.search(r"Bước|Hoàn thành|nhận xử lý|giao lại|Bắt đầu", what)]
+    vietnamese = [what for what in said if re.search(r"Bước|Hoàn thành|Trả lại|nhận xử lý|giao lại|Bắt đầu", what)]
     assert vietnamese == [OLD_MESSAGE], vietnamese
 
 
@@ -103,7 +103,7 @@ def test_the_return_shows_its_reason_as_typed_under_the_english_decision(app, in
     client = app.test_client()
     assert client.post("/login", data={"username": "stc_officer", "password": PASSWORD}).status_code == 302
     page = html.unescape(client.get(f"/cycles/instances/{instance}?lang=en").get_data(as_text=True))
-    returned = page[page.index(f"<p>Completed '{APPROVE_EN}'</p>"):]
+    returned = page[page.index(f"<p>Returned '{APPROVE_EN}'. Reason: {RETURN_REASON}</p>"):]
     returned = returned[:returned.index("</li>")]
     assert "<dt>Decision</dt>" in returned and "<dd>Return for revision</dd>" in returned
     assert f"<dd>{RETURN_REASON}</dd>" in returned
@@ -117,19 +117,19 @@ def test_the_vietnamese_history_is_the_text_as_written(app, instance):
         f"Hoàn thành '{DRAFT_VI}'",
         f"Bước '{APPROVE_VI}' chờ xử lý",
         f"Thủ trưởng STC nhận xử lý '{APPROVE_VI}'",
-        f"Hoàn thành '{APPROVE_VI}'",
+        f"Trả lại '{APPROVE_VI}'. Lý do: {RETURN_REASON}",
         f"Bước '{DRAFT_VI}' chờ xử lý",
         "Bắt đầu Báo cáo kết quả ứng dụng CNTT hằng năm (phiên bản 1)",
         OLD_MESSAGE,
     ):
         assert line in said, (line, said)
     assert ("Cán bộ chuyên trách CNTT STC · bình luận", COMMENT) in entries
-    assert ("cấp phó Cấp phó STC thay mặt Thủ trưởng STC",
-            f"Hoàn thành '{APPROVE_VI}' (cấp phó Cấp phó STC thay mặt Thủ trưởng STC)") in entries
+    assert ("Cấp phó STC thay mặt Thủ trưởng STC",
+            f"Hoàn thành '{APPROVE_VI}' (Cấp phó STC thay mặt Thủ trưởng STC)") in entries
     # each message on the page is the one stored in the audit log, byte for byte
     with app.app_context():
         stored = set(db.session.scalars(select(AuditEvent.message).where(AuditEvent.instance_id == instance,
                                                                          AuditEvent.kind != "comment_added")))
     assert set(said) - {COMMENT} == stored
-    assert not any(re.search(r"Completed|Step '|claimed|reassigned|Started", what) for what in said)
+    assert not any(re.search(r"Completed|Returned|Step '|claimed|reassigned|Started", what) for what in said)
 

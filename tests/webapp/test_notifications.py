@@ -201,7 +201,7 @@ def test_the_daily_digest_is_written_once_in_vietnamese_with_links_and_not_for_w
 
 def feed_url(client, username: str) -> str:
     login(client, username)
-    page = client.get("/notifications/").get_data(as_text=True)
+    page = client.get("/notifications/preferences").get_data(as_text=True)  # the tab "Thư tóm tắt và lịch"
     found = re.search(r'value="https?://[^/"]+(/notifications/calendar\.ics\?token=[^"]+)"', page)
     assert found, page
     client.post("/logout")
@@ -210,7 +210,7 @@ def feed_url(client, username: str) -> str:
 
 def test_the_calendar_feed_lists_the_persons_deadlines_and_refuses_a_bad_token(app, client):
     mine, theirs = feed_url(client, "stc_officer"), feed_url(client, "snv_officer")
-    response = client.get(mine)  # logged out: the token is the credential
+    response = client.get(mine, base_url=BASE)  # logged out: the token is the credential; links to where it came from
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     body = response.get_data(as_text=True)
     assert body.startswith("BEGIN:VCALENDAR\r\n") and body.rstrip().endswith("END:VCALENDAR")
@@ -234,7 +234,7 @@ def test_the_calendar_feed_parses_as_icalendar_with_one_event_on_each_tasks_due_
     from workflows import tasks, users
     from workflows.calendar import local_today
 
-    body = client.get(feed_url(client, "stc_officer")).get_data()
+    body = client.get(feed_url(client, "stc_officer"), base_url=BASE).get_data()
     feed = icalendar.Calendar.from_ical(body)
     events = {str(e["UID"]): e for e in feed.walk("VEVENT")}
     with app.app_context():
@@ -294,3 +294,9 @@ def test_the_admin_page_explains_a_bad_override_and_is_for_administrators_only(c
     assert client.get("/admin/calendar/").status_code == 403
     assert client.post("/admin/calendar/", data={"day": "12/12/2025", "kind": "holiday", "name_vi": "x",
                                                  "source_doc": "y"}).status_code == 403
+
+
+def test_the_calendar_links_point_to_the_address_the_feed_was_fetched_from(app, client):
+    mine = feed_url(client, "stc_officer")
+    body = client.get(mine, base_url="https://cntt.bacninh.example").get_data(as_text=True).replace("\r\n ", "")
+    assert "URL:https://cntt.bacninh.example/tasks/" in body and "127.0.0.1" not in body

@@ -309,3 +309,11 @@ def test_in_english_the_cells_are_described_in_english(site):
     assert row(english, "rule-sanction_rule_r8_slow")[1] == "[1..2] in [1..2]"
     vietnamese = client.get("/processes/unit_evaluation/v1?lang=vi").get_data(as_text=True)
     assert row(vietnamese, "rule-sanction_rule_r8_slow")[1] == "[1..2] từ 1 đến 2"
+
+
+def test_the_test_form_names_each_variable_in_words_in_both_languages(site):
+    client = client_for(site, "owner")
+    page = client.get("/processes/unit_evaluation/v1/decisions/sanction/test?lang=vi").get_data(as_text=True)
+    assert '<label for="in-sections_violated">Các mục vi phạm <code>sections_violated</code></label>' in page
+    english = client.get("/processes/unit_evaluation/v1/decisions/sanction/test?lang=en").get_data(as_text=True)
+    assert '<label for="in-sections_violated">Sections violated <code>sections_violated</code></label>' in english

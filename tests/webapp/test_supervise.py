@@ -146,7 +146,7 @@ def test_the_overdue_page_lists_the_known_late_steps_most_late_first(board_app):
     html = login(board_app, "supervisor").get("/supervise/overdue?year=2025").get_data(as_text=True)
     assert [days for _, days in overdue_rows_of(html)] == [7, 3, 2]
     assert "3 việc quá hạn" in html and "24/12/2025" in html
-    for text in ("Sở Y tế", "Lập báo cáo và tự đánh giá", "Cán bộ chuyên trách CNTT của cơ quan", "02/11/2025",
+    for text in ("Sở Y tế", "Lập báo cáo và tự đánh giá", "Cán bộ chuyên trách CNTT", "02/11/2025",
                  "15/12/2025", "Sở Nội vụ", "Thủ trưởng cơ quan", "19/12/2025", "Thủ trưởng TTT"):
         assert text in html, text
     ids = instance_ids(board_app)
@@ -184,8 +184,8 @@ def test_the_csv_export_is_utf8_with_a_bom_and_holds_every_filtered_row(board_ap
     assert rows[0] == ["Số ngày làm việc quá hạn", "Năm", "Mã cơ quan", "Cơ quan", "Bước", "Người hoặc nhóm đang giữ",
                        "Vai trò xử lý", "Hạn xử lý", "Giao từ", "Mã công việc", "Mã hồ sơ"]
     assert [r[:8] for r in rows[1:]] == [
-        ["7", "2025", "SYT", "Sở Y tế", "Lập báo cáo và tự đánh giá", "Cán bộ chuyên trách CNTT của cơ quan",
-         "Cán bộ chuyên trách CNTT của cơ quan", "15/12/2025"],
+        ["7", "2025", "SYT", "Sở Y tế", "Lập báo cáo và tự đánh giá", "Cán bộ chuyên trách CNTT",
+         "Cán bộ chuyên trách CNTT", "15/12/2025"],
         ["3", "2025", "SNV", "Sở Nội vụ", "Phê duyệt báo cáo", "Thủ trưởng cơ quan", "Thủ trưởng cơ quan",
          "19/12/2025"],
         ["2", "2025", "TTT", "Thanh tra tỉnh", "Phê duyệt báo cáo", "Thủ trưởng TTT", "Thủ trưởng cơ quan",
@@ -233,8 +233,8 @@ def test_the_overdue_api_has_the_page_figures(board_app):
     assert (body["total"], body["page"], body["pages"], body["per_page"], body["today"]) == (4, 1, 1, 50, "2025-12-24")
     syt = body["items"][1]
     assert syt == {**syt, "year": 2025, "unit_code": "SYT", "unit_name": "Sở Y tế", "step_id": "draft_report",
-                   "role": "agency_officer", "role_label": "Cán bộ chuyên trách CNTT của cơ quan", "assignee": None,
-                   "holder": "Cán bộ chuyên trách CNTT của cơ quan", "due_on": "2025-12-15", "days_late": 7,
+                   "role": "agency_officer", "role_label": "Cán bộ chuyên trách CNTT", "assignee": None,
+                   "holder": "Cán bộ chuyên trách CNTT", "due_on": "2025-12-15", "days_late": 7,
                    "created_at": "2025-11-02T02:00:00+00:00"}
     filtered = api_get(board_app, "/api/v1/overdue", "supervisor",
                        query_string={"year": 2025, "role": "agency_head", "min_days": 3}).get_json()

@@ -703,3 +703,121 @@ def test_claim_and_unclaim_from_the_page_record_the_reason(app, client):
 def _instance_of(app, task: int) -> int:
     with app.app_context():
         return db.session.get(HumanTask, task).instance_id
+
+
+# --- holding a task ------------------------------------------------------------------------------------------------
+
+
+def test_a_saved_draft_holds_the_task_and_the_rest_of_the_group_reads_it_only(app, client):
+    with app.app_context():
+        from workflows import users
+        from workflows.models import Notification, Role
+        users.create_user(db.session, "stc_officer2", PASSWORD, "Đỗ Thị Bình", [Role.AGENCY_OFFICER], "STC")
+        db.session.commit()
+    task = task_id(app, "draft_report", "STC")
+    login(client, "stc_officer")
+    before = client.get(f"/tasks/{task}").get_data(as_text=True)
+    assert "Chờ xử lý" in before and "chưa có người nhận (cả nhóm)" in before
+    client.post(f"/tasks/{task}", data=report_form("draft"))
+    mine = client.get(f"/tasks/{task}").get_data(as_text=True)
+    assert "Người xử lý: <strong class=\"holder\">" in mine and "Đang xử lý" in mine
+    with app.app_context():
+        holder = db.session.get(HumanTask, task).assignee
+        assert holder is not None and holder.username == "stc_officer"
+        holder_name = holder.full_name
+
+    client.post("/logout")
+    login(client, "stc_officer2")
+    other = client.get(f"/tasks/{task}").get_data(as_text=True)
+    assert f"Công việc đang do {holder_name} xử lý từ " in other
+    assert 'name="action" value="draft"' not in other  # no form to edit the draft
+    refused = client.post(f"/tasks/{task}", data=report_form("draft", it_staff_count="9"))
+    assert refused.status_code == 403
+    with app.app_context():
+        assert db.session.get(HumanTask, task).draft["it_staff_count"] == "3"
+    asked = client.post(f"/tasks/{task}/ask", follow_redirects=True)
+    assert "Đã gửi đề nghị tới" in asked.get_data(as_text=True)
+    with app.app_context():
+        told = db.session.scalar(select(Notification).where(Notification.kind == "handover_requested"))
+        assert told is not None and told.user_id == user("stc_officer").id and "Đỗ Thị Bình" in told.body
+
+
+# --- returns ---------------------------------------------------------------------------------------------------------
+
+
+def test_a_return_reads_as_a_return_and_its_answer_reaches_the_next_reviewer(app, client):
+    login(client, "stc_officer")
+    client.post(f"/tasks/{task_id(app, 'draft_report', 'STC')}", data=report_form())
+    client.post("/logout")
+    login(client, "stc_head")
+    approve = task_id(app, "approve_report", "STC")
+    done = client.post(f"/tasks/{approve}", data={"head_decision": "return", "head_comment": "Thiếu minh chứng M2.9.1",
+                                                  "action": "submit"}, follow_redirects=True)
+    said = done.get_data(as_text=True)
+    assert "Đã trả lại: Phê duyệt báo cáo. Lý do: Thiếu minh chứng M2.9.1" in said
+    assert "Đã hoàn thành: Phê duyệt" not in said
+    with app.app_context():
+        from workflows.models import AuditEvent
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.task_id == approve,
+                                                           AuditEvent.kind == "task_completed"))
+        assert event.message == "Trả lại 'Phê duyệt báo cáo'. Lý do: Thiếu minh chứng M2.9.1"
+    client.post("/logout")
+
+    login(client, "stc_officer")
+    redo = task_id(app, "draft_report", "STC")
+    page = client.get(f"/tasks/{redo}").get_data(as_text=True)
+    assert 'name="return_answer"' in page
+    client.post(f"/tasks/{redo}", data={**report_form(), "return_answer": "Đã bổ sung quy chế ATTT"})
+    client.post("/logout")
+    login(client, "stc_head")
+    again = client.get(f"/tasks/{task_id(app, 'approve_report', 'STC')}").get_data(as_text=True)
+    assert "Trả lời cho ý kiến trả lại của bạn:</strong> Đã bổ sung quy chế ATTT" in again
+    english = client.get(f"/tasks/{task_id(app, 'approve_report', 'STC')}?lang=en").get_data(as_text=True)
+    assert "Answer to your return:" in english
+
+
+# --- what looked unfinished ------------------------------------------------------------------------------------------
+
+
+def test_an_unknown_address_gets_the_applications_page_and_the_icon_exists(app, client):
+    login(client, "stc_officer")
+    missing = client.get("/khong-co-trang-nay?lang=en")
+    assert missing.status_code == 404
+    text = missing.get_data(as_text=True)
+    assert "There is no page at /khong-co-trang-nay." in text and "<h1>Not Found</h1>" not in text
+    assert client.get("/khong-co-trang-nay?lang=vi").get_data(as_text=True).count("Không tìm thấy trang") == 1
+    api = client.get("/api/v1/khong-co")
+    assert api.status_code == 404 and api.get_json()["error"]["code"] == "not_found"
+    with client.get("/favicon.ico") as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+
+
+def test_a_deputy_named_as_a_deputy_is_not_called_a_deputy_twice():
+    from workflows.vocabulary import deputy_for
+    assert deputy_for("Cấp phó Sở Y tế", "Thủ trưởng Sở Y tế") == "Cấp phó Sở Y tế thay mặt Thủ trưởng Sở Y tế"
+    assert deputy_for("Lê Văn Cường", "Thủ trưởng Sở Y tế") == "cấp phó Lê Văn Cường thay mặt Thủ trưởng Sở Y tế"
+
+
+def test_a_task_page_names_the_agency_and_a_completed_one_shows_what_was_submitted(app, client):
+    login(client, "stc_officer")
+    task = task_id(app, "draft_report", "STC")
+    open_page = client.get(f"/tasks/{task}").get_data(as_text=True)
+    assert '<strong title="STC">Sở Tài chính</strong>' in open_page
+    client.post(f"/tasks/{task}", data=report_form())
+    done = client.get(f"/tasks/{task}").get_data(as_text=True)
+    assert "Đã hoàn thành" in done and "<h2>Dữ liệu đã gửi</h2>" in done
+    submitted = done[done.index("<h2>Dữ liệu đã gửi</h2>"):]
+    assert "Số cán bộ chuyên trách CNTT" in submitted and "Tự đánh giá theo tiêu chí" in submitted
+    assert "_authority" not in submitted
+
+
+def test_a_deadline_says_where_it_comes_from_in_words(app, client):
+    from workflows.vocabulary import due_source_text
+    assert due_source_text("dueInWorkingDays=3") == "3 ngày làm việc kể từ khi nhận"
+    assert due_source_text("camunda:dueDate ${report_due}") == "hạn nộp báo cáo của kỳ đánh giá"
+    assert due_source_text("camunda:dueDate ${other}") == "hạn đặt trong sơ đồ quy trình"
+    login(client, "stc_officer")
+    page = client.get(f"/tasks/{task_id(app, 'draft_report', 'STC')}").get_data(as_text=True)
+    assert "(theo hạn nộp báo cáo của kỳ đánh giá)" in page and "camunda" not in page
+    english = client.get(f"/tasks/{task_id(app, 'draft_report', 'STC')}?lang=en").get_data(as_text=True)
+    assert "the cycle&#39;s report deadline" in english or "the cycle's report deadline" in english

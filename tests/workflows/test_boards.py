@@ -123,7 +123,7 @@ def test_the_overdue_board_says_who_holds_each_task_and_since_when(session, peop
     rows = {r.unit_code: r for r in boards.overdue_rows(session, people["dic_leader"], OverdueQuery(year=2025), TODAY)}
     assert rows["TTT"].holder == people["ttt_head"].full_name  # claimed by the head
     assert rows["SNV"].holder == "Thủ trưởng cơ quan" and rows["SNV"].assignee is None  # waits for the role
-    assert rows["SYT"].holder == "Cán bộ chuyên trách CNTT của cơ quan"
+    assert rows["SYT"].holder == "Cán bộ chuyên trách CNTT"
     assert rows["SYT"].unit_name == "Sở Y tế" and rows["SYT"].step_name == "Lập báo cáo và tự đánh giá"
     assert boards.local_date(rows["SYT"].created_at) == date(2025, 11, 2)  # waiting since the opening
     assert boards.local_date(rows["SNV"].created_at) == date(2025, 12, 16)  # the second round

@@ -10,20 +10,20 @@ from typing import Any
 
 import pytest
 
-from workflows import definitions, engine, rules
+from workflows import definitions, engine, rules, vocabulary
 from workflows.units import load_units
 
 BPMN_DIR = definitions.BPMN_DIR
 DMN_NS = {"dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/"}
 
 # The words a reviewer reads on the evaluation page (DOMAIN.md §7), written out here rather than taken from rules.py.
-RATING_VI = {
+EXPECTED_RATING = {
     "excellent": "Hoàn thành xuất sắc nhiệm vụ",
     "complete": "Hoàn thành nhiệm vụ",
     "incomplete": "Không hoàn thành nhiệm vụ",
     "manual_review": "Cần xem xét thủ công",
 }
-SANCTION_VI = {
+EXPECTED_SANCTION = {
     "none": "Không xử lý",
     "criticism": "Phê bình",
     "reprimand": "Khiển trách",
@@ -94,7 +94,7 @@ def unit(n: int = 0, now: str | None = "middle", before: str | None = "middle", 
 def shown(rating: str, sanction: str, rule: str, reward: str, reasons: list[str], articles: list[str]) -> dict:
     return {
         "rating": rating, "sanction": sanction, "sanction_rule": rule, "reward": reward, "reasons": reasons,
-        "articles": articles, "rating_vi": RATING_VI[rating], "sanction_vi": SANCTION_VI[sanction],
+        "articles": articles, "rating_vi": EXPECTED_RATING[rating], "sanction_vi": EXPECTED_SANCTION[sanction],
     }
 
 
@@ -298,5 +298,5 @@ def test_every_reason_code_the_tables_give_has_vietnamese_wording():
     codes = set()
     for param in [*RATING_CASES, *SANCTION_CASES, *REWARD_CASES]:
         codes.update(param.values[1]["reasons"])
-    assert codes - set(rules.REASONS_VI) == set()
+    assert codes - set(vocabulary.REASON_LABELS) == set()
     assert len(codes) == 15  # the 13 codes of the bpmn/README.md table, MISSING_INPUT once for each of its 3 fields

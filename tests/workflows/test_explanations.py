@@ -5,7 +5,7 @@ import re
 
 from workflows import demo, explanations
 from workflows.explanations import REASON_SENTENCES, explain, reason_sentence
-from workflows.rules import REASONS_VI
+from workflows.vocabulary import REASON_LABELS
 
 
 def _facts(**changes):
@@ -58,8 +58,8 @@ def test_manual_case_settled_by_an_override_names_reason_and_author():
 
 
 def test_every_reason_code_has_a_sentence_in_both_languages():
-    assert set(REASONS_VI) <= set(REASON_SENTENCES)
-    for code in REASONS_VI:
+    assert set(REASON_LABELS) <= set(REASON_SENTENCES)
+    for code in REASON_LABELS:
         vi, en = reason_sentence(code)
         assert vi and en and code not in vi and code not in en
     assert reason_sentence("MISSING_INPUT:budget") == ("thiếu dữ liệu: budget", "an input is missing: budget")

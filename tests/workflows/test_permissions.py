@@ -154,7 +154,7 @@ def test_each_role_set_is_defined_once_in_permissions():
     root = Path(__file__).resolve().parents[2]
     for name in ("AGENCY_GROUPS", "AGENCY_ROLES", "CENTRAL_ROLES", "RESULT_VIEWERS", "OPENING_ROLES",
                  "DEFINITION_EDITORS", "PROCESS_VIEWERS", "CALENDAR_ROLES", "DEADLINE_ROLES", "USER_ADMINS",
-                 "TASK_VIEWERS", "GROUP_LEADERS", "ROLE_LABELS_VI"):
+                 "TASK_VIEWERS", "GROUP_LEADERS"):
         found = subprocess.run(["git", "grep", "-n", "-E", rf"^\s*{name}(: [^=]+)? = ", "--", "*.py"], cwd=root,
                                capture_output=True, text=True).stdout.splitlines()
         assert [line.split(":")[0] for line in found] == ["workflows/permissions.py"], (name, found)

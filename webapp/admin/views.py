@@ -11,10 +11,11 @@ from flask_login import current_user
 from webapp.cycles.forms import parse_date
 from webapp.extensions import db
 from webapp.security import requires
-from workflows import admin, history, permissions
+from workflows import admin, permissions
 from workflows.calendar import local_today
 from workflows.errors import InvalidInput
 from workflows.models import Role
+from workflows.vocabulary import ROLE_LABELS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 SEARCH_LIMIT = 100
@@ -37,7 +38,7 @@ def _render_users(values: dict[str, Any] | None = None, errors: dict[str, str] |
     units = admin.unit_choices(db.session)
     return render_template(
         "admin/users.html", users=found[:SEARCH_LIMIT], total=len(found), query=query, units=units,
-        unit_names=dict(units), role_labels=history.ROLE_VI, values=values or {"roles": [], "unit_code": None},
+        unit_names=dict(units), role_labels=ROLE_LABELS, values=values or {"roles": [], "unit_code": None},
         errors=errors or {}, message=message,
     ), status
 
@@ -66,7 +67,7 @@ def create_user():
 def _render_user(user: Any, errors: dict[str, str] | None = None, message: str | None = None, status: int = 200):
     units = admin.unit_choices(db.session)
     return render_template("admin/user.html", user=user, units=units, unit_names=dict(units),
-                           role_labels=history.ROLE_VI, assignments=admin.assignments_of(db.session, user),
+                           role_labels=ROLE_LABELS, assignments=admin.assignments_of(db.session, user),
                            errors=errors or {}, message=message), status
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, pre_dump, validate
 
-from workflows.inbox import SORTS, TABS
+from workflows.inbox import ACTIONABLE, SORTS, TABS
 
 MAX_PAGE = 100_000  # far beyond any inbox; keeps OFFSET inside what every database accepts
 
@@ -66,8 +66,9 @@ class TokenSchema(Schema):
 
 
 class InboxArgsSchema(Schema):
-    tab = fields.String(load_default="mine", validate=validate.OneOf(TABS),
-                        metadata={"description": "mine (claimed by me), group (my groups' unclaimed), done"})
+    tab = fields.String(load_default="mine", validate=validate.OneOf((*TABS, ACTIONABLE)), metadata={
+        "description": "mine (claimed by me; the default, empty until you claim or save a draft), group (my groups' "
+                       "unclaimed), actionable (mine plus my groups' unclaimed: everything you may act on), done"})
     step = fields.String(metadata={"description": "Step id, e.g. draft_report"})
     unit = fields.String(metadata={"description": "Unit code, e.g. STC"})
     year = fields.Integer(validate=validate.Range(min=MINYEAR, max=MAXYEAR))
@@ -167,6 +168,9 @@ class TaskDetailSchema(TaskSchema):
     may_reassign = fields.Boolean(metadata={"description": "Whether the caller leads the task's role and may reassign"})
     acting_for = fields.String(allow_none=True, metadata={"description": "The head a deputy acts for"})
     draft = fields.Dict(allow_none=True)
+    schema = fields.Dict(allow_none=True, metadata={
+        "description": "JSON Schema (draft 2020-12) of the `data` that complete accepts: the drawn form fields and, "
+                       "for a purpose-built step, its structured part (criteria, budget, units, overrides)"})
     fields = fields.List(fields.Nested(FormFieldSchema))
 
     @pre_dump
@@ -176,7 +180,7 @@ class TaskDetailSchema(TaskSchema):
         data = {name: getattr(task, name) for name in TaskSchema._declared_fields if name != "due"}
         data["due_on"] = task.due_on
         data.update(
-            why=page.why, may_act=page.may_act, may_reassign=page.may_reassign, draft=task.draft,
+            why=page.why, may_act=page.may_act, may_reassign=page.may_reassign, draft=task.draft, schema=page.schema,
             acting_for=page.acting_for.username if page.acting_for else None,
             fields=[{"id": f.id, "label": f.label, "type": f.type, "constraints": f.constraints,
                      "properties": f.properties, "options": [{"id": i, "label": label} for i, label in f.options],

@@ -19,6 +19,7 @@ from workflows import cycles, documents, evidence, explanations, permissions, re
 from workflows.errors import InvalidInput, NotAllowed, NotFound
 from workflows.messages import Text
 from workflows.models import Cycle, DocumentTemplate
+from workflows.vocabulary import DOCUMENT_TITLES
 
 bp = Blueprint("documents", __name__)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -123,7 +124,7 @@ def templates():
             db.session.rollback()
             error, status = problem.message, 422
     stored = {t.kind: t for t in db.session.scalars(select(DocumentTemplate))}
-    kinds = [(kind, documents.TITLE_VI[kind], stored.get(kind)) for kind in documents.KINDS]
+    kinds = [(kind, DOCUMENT_TITLES[kind], stored.get(kind)) for kind in documents.KINDS]
     return render_template("documents/templates.html", kinds=kinds, error=error), status
 
 

@@ -14,6 +14,7 @@ from webapp.extensions import db
 from workflows import notifications
 from workflows.errors import NotAllowed
 from workflows.models import User
+from workflows.vocabulary import notification_kind_label
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 FEED_SALT = "notifications.calendar-feed"
@@ -66,13 +67,11 @@ def bell() -> dict[str, Any]:
 def index():
     """The person's notifications, unread first, with links to the tasks."""
     rows = [
-        {"id": n.id, "title": n.title, "body": n.body, "kind": notifications.kind_label(n.kind),
+        {"id": n.id, "title": n.title, "body": n.body, "kind": notification_kind_label(n.kind),
          "link": _safe_link(n.link), "created_at": n.created_at, "unread": n.read_at is None, "due_on": n.due_on}
         for n in notifications.list_for_user(db.session, current_user)
     ]
-    return render_template("notifications/index.html", rows=rows, unread=sum(r["unread"] for r in rows),
-                           feed_url=url_for("notifications.calendar", token=feed_token(current_user.id),
-                                            _external=True))
+    return render_template("notifications/index.html", rows=rows, unread=sum(r["unread"] for r in rows))
 
 
 @bp.post("/<int:notification_id>/read")
@@ -105,7 +104,9 @@ def unread_count():
 def preferences():
     """Whether the person gets the daily e-mail digest."""
     return render_template("notifications/preferences.html", email_digest=current_user.email_digest,
-                           email=current_user.email)
+                           email=current_user.email,
+                           feed_url=url_for("notifications.calendar", token=feed_token(current_user.id),
+                                            _external=True))
 
 
 @bp.post("/preferences")
@@ -124,7 +125,9 @@ def calendar():
     user = _feed_user(request.args.get("token", ""))
     if user is None:
         raise NotAllowed(_("Đường dẫn lịch không hợp lệ."))
-    body = notifications.calendar_feed(db.session, user, None, current_app.config["PUBLIC_BASE_URL"])
+    # Links go back to the address the calendar client fetched the feed from (behind a proxy: ProxyFix), not to a
+    # configured default that may be the development address.
+    body = notifications.calendar_feed(db.session, user, None, request.url_root)
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="han-cong-viec.ics"'
     response.headers["Cache-Control"] = "private, max-age=300"

@@ -25,14 +25,15 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.routing import BuildError
 
 from webapp import format_datetime
+from webapp.i18n import localize
 from workflows import evidence as evidence_files
 from workflows import steps
-from workflows.criteria import BUDGET_CATEGORIES, CRITERIA, SECTION_TITLES_VI, STATUSES, violated_sections
+from workflows.criteria import BUDGET_CATEGORIES, CRITERIA, SECTION_TITLES, STATUSES, violated_sections
 from workflows.errors import InvalidInput
 from workflows.models import Block, Evaluation, HumanTask, InstanceStatus, ProcessInstance, Report, User
 from workflows.results import OVERRIDABLE, evaluations_of_year, parse_rank_csv
-from workflows.rules import RATING_VI, REASONS_VI, REWARD_VI, SANCTION_VI
 from workflows.units import DIC_CODE, units_of_year
+from workflows.vocabulary import BLOCK_LABELS, OUTCOME_FIELDS, REASON_LABELS
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def _report_context(session: Any, task: HumanTask, user: User) -> dict[str, Any]
             source, from_previous = {"criteria": report.criteria, "budget": report.budget}, True
         entries, refused = _mapping(source.get("criteria")), _mapping(source.get("evidence_rejected"))
         sections = []
-        for number, title in SECTION_TITLES_VI.items():
+        for number, title in SECTION_TITLES.items():
             rows = []
             for c in (c for c in CRITERIA if c.section == number):
                 entry = _mapping(entries.get(c.id))
@@ -195,7 +196,7 @@ def _parse_report(session: Any, task: HumanTask, user: User, form: MultiDict,
 # --- DIC's consolidation -------------------------------------------------------------------------------------------
 
 def _block_label(block: Block) -> str:
-    return {Block.DEPARTMENT: _("Khối sở, ban, ngành"), Block.DISTRICT: _("Khối huyện, thị xã, thành phố")}[block]
+    return localize(BLOCK_LABELS[block.value])
 
 
 SLOW_VALUES = {"yes": True, "no": False, "": None}
@@ -369,11 +370,9 @@ def _parse_consolidation(session: Any, task: HumanTask, user: User, form: MultiD
 
 # --- outcomes: DIC's evaluation, the four-eyes review, Home Affairs' proposal, the Committee's decision -------------
 
-VALUE_VI = {"rating": RATING_VI, "sanction": SANCTION_VI, "reward": REWARD_VI}
-
 
 def _field_label(name: str) -> str:
-    return {"rating": _("Xếp loại"), "sanction": _("Hình thức xử lý"), "reward": _("Khen thưởng")}.get(name, name)
+    return localize(OUTCOME_FIELDS[name][0]) if name in OUTCOME_FIELDS else name
 
 
 def _stage_label(stage: str) -> str:
@@ -431,7 +430,7 @@ def _reward_pending(e: Evaluation) -> bool:
 
 
 def _label(field_name: str, value: str | None) -> str:
-    return VALUE_VI[field_name].get(value or "", value or "—")
+    return OUTCOME_FIELDS[field_name][1].get(value or "", value or "—")
 
 
 def _outcome_row(e: Evaluation, name: str, typed: list[tuple[int, Mapping[str, Any]]],
@@ -453,7 +452,7 @@ def _outcome_row(e: Evaluation, name: str, typed: list[tuple[int, Mapping[str, A
         choice_errors["reward"] = errors[f"units.{e.unit_code}.reward"]
     choices = [
         Choice(f, _field_label(f), _label(f, getattr(e, f)), _label(f, proposed.get(f)),
-               [(v, VALUE_VI[f][v]) for v in values if v != "manual_review"], chosen.get(f, ""),
+               [(v, OUTCOME_FIELDS[f][1][v]) for v in values if v != "manual_review"], chosen.get(f, ""),
                getattr(e, f) == "manual_review" or (f == "reward" and _reward_pending(e)), choice_errors.get(f))
         for f, values in OVERRIDABLE.items()
     ]
@@ -469,7 +468,7 @@ def _outcome_row(e: Evaluation, name: str, typed: list[tuple[int, Mapping[str, A
         e.unit_code, name, _block_label(e.block),
         f"{e.ict_rank}/{e.ict_units}" if e.ict_rank else _("Không xếp hạng"),
         _sections_text(list(e.sections_violated or [])), e.late_report,
-        [(code, REASONS_VI.get(code, code)) for code in reasons], list(e.articles or proposed.get("articles") or []),
+        [(code, REASON_LABELS.get(code, code)) for code in reasons], list(e.articles or proposed.get("articles") or []),
         proposed.get("sanction_rule"), history,
         "manual_review" in (e.rating, e.sanction) or _reward_pending(e), choices, reason, reason_error, unit_error)
 

@@ -31,8 +31,8 @@ from workflows.criteria import CRITERIA, STATUSES, violated_sections
 from workflows.errors import InvalidInput
 from workflows.models import Block, Evaluation, HumanTask, Override, User
 from workflows.results import OVERRIDABLE, evaluations_of_year, parse_rank_csv
-from workflows.rules import REASONS_VI
 from workflows.units import units_of_year
+from workflows.vocabulary import REASON_LABELS
 
 FILTERS = ("all", "todo", "saved", "problems")
 SORTS = ("code", "name", "rank", "status")
@@ -122,7 +122,7 @@ class ConsolidationPage:
     csv_errors: list[str]
     statuses: list[tuple[str, str]] = field(default_factory=lambda: list(STATUSES.items()))
     filters: list[tuple[str, str]] = field(default_factory=list)
-    late_reason: str = REASONS_VI["LATE_REPORT"]
+    late_reason: str = REASON_LABELS["LATE_REPORT"]
     open_prefix: str = ""
     fragment_prefix: str = ""
 

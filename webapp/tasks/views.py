@@ -11,6 +11,7 @@ from webapp.extensions import db
 from webapp.i18n import localize
 from webapp.security import requires
 from webapp.tasks.pages import page_for
+from webapp.terms import term
 from workflows import assignment, deadlines, history, permissions, tasks
 from workflows import evidence as evidence_files
 from workflows import inbox as inbox_service
@@ -103,13 +104,17 @@ def submit(task_id: int):
             tasks.save_draft(db.session, task_id, current_user, data)
             flash(_("Đã lưu nháp."))
             return redirect(url_for("tasks.show", task_id=task_id))
-        tasks.complete_task(db.session, task_id, current_user, data)
+        tasks.complete_task(db.session, task_id, current_user, data, answer=request.form.get("return_answer", ""))
     except InvalidInput as error:
         return _render_task(task_id, submitted=data, errors=error.fields, message=error.message, status=422)
     except Conflict as error:
         flash(localize(error.message), "error")  # a flash outlives the request: store it translated
         return redirect(url_for("tasks.show", task_id=task_id), code=303)
-    flash(_("Đã hoàn thành: %(step)s.", step=view.task.step_name))
+    if tasks.is_return(view.fields, data):
+        flash(_("Đã trả lại: %(step)s. Lý do: %(reason)s", step=term(view.task.step_name),
+                reason=tasks.return_reason_of(view.fields, data) or "—"))
+    else:
+        flash(_("Đã hoàn thành: %(step)s.", step=term(view.task.step_name)))
     return redirect(url_for("tasks.inbox"))
 
 
@@ -127,6 +132,15 @@ def unclaim(task_id: int):
     tasks.unclaim(db.session, task_id, current_user, request.form.get("reason", ""))
     flash(_("Công việc đã được trả về nhóm."))
     return redirect(url_for("tasks.inbox", tab="group"))
+
+
+@bp.post("/<int:task_id>/ask")
+@login_required
+def ask(task_id: int):
+    """Ask the member of the group who holds the task to hand it back."""
+    task = assignment.ask_for(db.session, task_id, current_user, local_today())
+    flash(_("Đã gửi đề nghị tới %(name)s.", name=task.assignee.full_name if task.assignee else ""))
+    return redirect(url_for("tasks.show", task_id=task_id), code=303)
 
 
 @bp.post("/<int:task_id>/reassign")

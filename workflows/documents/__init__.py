@@ -30,15 +30,11 @@ from workflows.errors import InvalidInput, NotAllowed, NotFound
 from workflows.explanations import explain_evaluation
 from workflows.messages import Text
 from workflows.models import Cycle, CycleStatus, DocumentTemplate, Evaluation, HumanTask, TaskState, User
-from workflows.rules import RATING_VI, REWARD_VI, SANCTION_VI
 from workflows.units import unit_name
+from workflows.vocabulary import BLOCK_LABELS, DOCUMENT_TITLES, NO, RATING_LABELS, REWARD_LABELS, SANCTION_LABELS
 
 TEMPLATES = Path(__file__).parent / "templates"
 KINDS = ("dic_report", "ha_proposal", "decision", "unit_notice")
-TITLE_VI = {"dic_report": Text("Báo cáo tổng hợp kết quả đánh giá (Sở TT&TT)"),
-            "ha_proposal": Text("Tờ trình khen thưởng, xử lý (Sở Nội vụ)"),
-            "decision": Text("Dự thảo Quyết định của UBND tỉnh"),
-            "unit_notice": Text("Mẫu thông báo kết quả cho đơn vị")}
 FILE_STEM = {"dic_report": "bao-cao-tong-hop", "ha_proposal": "to-trinh", "decision": "du-thao-quyet-dinh",
              "unit_notice": "thong-bao"}
 MAX_TEMPLATE_BYTES = 2 * 1024 * 1024
@@ -46,7 +42,6 @@ MAX_TEMPLATE_BYTES = 2 * 1024 * 1024
 # one is open again (Home Affairs returning to DIC reopens 'evaluate', so DIC's report is withdrawn until redone).
 _STEPS = ("consolidate", "evaluate", "review_dic_self_evaluation", "home_affairs_proposal", "committee_decision")
 _STAGE_STEP = {"dic_report": "evaluate", "ha_proposal": "home_affairs_proposal"}
-BLOCK_VI = {"department": "Khối sở, ban, ngành", "district": "Khối huyện, thị xã, thành phố"}
 
 
 @dataclass(frozen=True)
@@ -85,7 +80,7 @@ def available(session: Session, year: int, viewer: User) -> list[DocumentRef]:
             continue
         if kind != "unit_notice":
             if permissions.may_read_document(viewer, kind):
-                refs.append(DocumentRef(kind, TITLE_VI[kind], None, f"{FILE_STEM[kind]}-{year}.docx"))
+                refs.append(DocumentRef(kind, DOCUMENT_TITLES[kind], None, f"{FILE_STEM[kind]}-{year}.docx"))
             continue
         codes = session.scalars(select(Evaluation.unit_code).where(
             Evaluation.year == year, Evaluation.imported.is_(False)).order_by(Evaluation.unit_code))
@@ -152,7 +147,7 @@ def document_context(session: Session, year: int, today: date | None = None) -> 
     for code in ("department", "district"):
         members = [r for r in rows if r["block_code"] == code]
         if members:
-            blocks.append({"name": BLOCK_VI[code], "rows": _numbered(members)})
+            blocks.append({"name": BLOCK_LABELS[code], "rows": _numbered(members)})
     rewards = _numbered(r for r in rows if r["reward_code"] in ("eligible", "ad_hoc_eligible"))
     sanctions = _numbered(r for r in rows if r["sanction_code"] not in ("none", None))
     day = cycle.decision_date or today or date.today()
@@ -175,16 +170,16 @@ def _numbered(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 def _row(session: Session, e: Evaluation) -> dict[str, Any]:
     outcome = []
     if e.reward in ("eligible", "ad_hoc_eligible"):
-        outcome.append(REWARD_VI[e.reward])
+        outcome.append(REWARD_LABELS[e.reward])
     if e.sanction and e.sanction != "none":
-        outcome.append(SANCTION_VI[e.sanction])
+        outcome.append(SANCTION_LABELS[e.sanction])
     return {
         "unit_code": e.unit_code, "unit_name": unit_name(session, e.unit_code, e.year),
-        "block_code": e.block.value, "block": BLOCK_VI[e.block.value],
+        "block_code": e.block.value, "block": BLOCK_LABELS[e.block.value],
         "rank": f"{e.ict_rank}/{e.ict_units}" if e.ict_rank else "—", "rank_sort": e.ict_rank or 10**6,
         "sections": ", ".join(f"Mục {s}" for s in e.sections_violated) or "Không",
-        "rating": RATING_VI.get(e.rating or "", "—"), "sanction": SANCTION_VI.get(e.sanction or "", "—"),
-        "reward": REWARD_VI.get(e.reward or "", "—"), "outcome": "; ".join(outcome) or "Không",
+        "rating": RATING_LABELS.get(e.rating or "", "—"), "sanction": SANCTION_LABELS.get(e.sanction or "", "—"),
+        "reward": REWARD_LABELS.get(e.reward or "", "—"), "outcome": "; ".join(outcome) or NO,
         "sanction_code": e.sanction, "reward_code": e.reward,
         "explanation": explain_evaluation(session, e).vi,
     }
