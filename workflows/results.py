@@ -67,6 +67,9 @@ def parse_rank_csv(text: str, known: set[str] | None = None) -> dict[str, tuple[
 
 def import_prior_ranks(session: Session, year: int, csv_text: str) -> int:
     """Store a past year's ICT ranks (for the 'two consecutive years' rule); block sizes default to the block count."""
+    if not 2000 <= year <= 2100:  # the ICT Index began in the 2000s; anything else is a typing mistake
+        raise InvalidInput(Text("Năm của thứ hạng phải từ 2000 đến 2100."),
+                           {"year": Text("Năm của thứ hạng phải từ 2000 đến 2100.")})
     units = {u.code: u for u in units_of_year(session, year)}
     ranks = parse_rank_csv(csv_text, set(units))
     block_sizes = _block_sizes(units[c].block for c in ranks)

@@ -108,20 +108,38 @@ def _agency_report(_evaluations: Mapping[str, Evaluation]) -> tuple[dict[str, Sc
 
 
 def _consolidation(evaluations: Mapping[str, Evaluation]) -> tuple[dict[str, Schema], list[str]]:
-    # steps.consolidation / _check_unit_entry: per unit, optional rank (≥ 1, with the block size when given), the
-    # appraisal per criterion, and the yes/no facts of Điều 15–17.
-    entry = {"type": "object", "additionalProperties": False, "properties": {
-        "ict_rank": {"type": ["integer", "null"], "minimum": 1},
-        "ict_units": {"type": ["integer", "null"], "minimum": 1},
-        "appraisal": {"type": "object", "additionalProperties": False,
-                      "properties": {c.id: _status() for c in CRITERIA}},
-        "slow_conclusions": {"type": ["boolean", "null"]},
-        "superior_requires_review": {"type": "boolean"},
-        "lacks_responsibility": {"type": "boolean"},
-        "special_achievement": {"type": "boolean"}},
-        "dependentRequired": {"ict_units": ["ict_rank"]}}
-    return {"units": {"type": "object", "title": "Số liệu từng cơ quan", "additionalProperties": False,
-                      "properties": {code: entry for code in sorted(evaluations)}}}, ["units"]
+    # workflows/consolidation.py: every unit has a rank with its block size, unless DIC states (not_ranked, with a
+    # reason) that its block or the unit is not ranked this year; a unit without an accepted report has no
+    # self-assessment to start from, so DIC appraises every criterion; the yes/no facts of Điều 15–17 are optional.
+    def entry(code: str, e: Evaluation) -> Schema:
+        without_report = e.report_status == "missing"
+        appraisal: Schema = {"type": "object", "additionalProperties": False,
+                             "properties": {c.id: _status() for c in CRITERIA}}
+        if without_report:
+            appraisal["required"] = [c.id for c in CRITERIA]
+        return {"type": "object", "additionalProperties": False,
+                "required": ["ict_rank", "ict_units", *(["appraisal"] if without_report else [])],
+                "properties": {
+                    "ict_rank": {"type": ["integer", "null"], "minimum": 1},
+                    "ict_units": {"type": ["integer", "null"], "minimum": 1},
+                    "appraisal": appraisal,
+                    "slow_conclusions": {"type": ["boolean", "null"]},
+                    "superior_requires_review": {"type": "boolean"},
+                    "lacks_responsibility": {"type": "boolean"},
+                    "special_achievement": {"type": "boolean"}},
+                "dependentRequired": {"ict_units": ["ict_rank"]}}
+
+    blocks = sorted({e.block.value for e in evaluations.values()})
+    return {
+        "units": {"type": "object", "title": "Số liệu từng cơ quan", "additionalProperties": False,
+                  "required": sorted(evaluations),
+                  "properties": {code: entry(code, e) for code, e in sorted(evaluations.items())}},
+        "not_ranked": {"type": "object", "title": "Khối hoặc đơn vị không xếp hạng năm nay (kèm lý do)",
+                       "description": "A block or unit named here needs no rank (its entry's ict_rank is null).",
+                       "propertyNames": {"enum": [*blocks, *sorted(evaluations)]},
+                       "additionalProperties": {"type": "string", "minLength": 1}},
+        "confirmed": {"type": "boolean"},
+    }, ["units"]
 
 
 def _overrides(evaluations: Mapping[str, Evaluation], pending: list[tuple[str, str]] | None = None,

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from webapp.extensions import db
 from workflows import cycles, tasks, users
+from workflows.criteria import CRITERIA
 from workflows.models import AuditEvent, Block, Comment, Cycle, Evaluation, Override, ProcessInstance, Role
 
 PASSWORD = "simulation-only"
@@ -270,8 +271,9 @@ def test_the_results_page_shows_each_units_report_status_and_the_persons_evaluat
                             {"dic_decision": "accept"}, at(date(2025, 11, 11)))
         cycles.fire_due(db.session, at(date(2025, 12, 16), 1))
         tasks.complete_task(db.session, open_task(db.session, "consolidate").id, people["dic"], {"units": {
-            c: {"ict_rank": 1, "ict_units": 1, "slow_conclusions": False} for c in ("STC", "SNV")}},
-            at(date(2026, 1, 5)))
+            "STC": {"ict_rank": 1, "ict_units": 1, "slow_conclusions": False},
+            "SNV": {"ict_rank": 1, "ict_units": 1, "slow_conclusions": False,  # no report: DIC appraises it
+                    "appraisal": {c.id: "pass" for c in CRITERIA}}}}, at(date(2026, 1, 5)))
     page = client_for(app, "dic_leader").get("/cycles/2025").get_data(as_text=True)
     assert "Không có báo cáo được tiếp nhận" in page and "Báo cáo tiếp nhận đúng hạn" in page
     assert "Người được đánh giá" in page and "Thủ trưởng STC" in page

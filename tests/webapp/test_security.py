@@ -307,7 +307,7 @@ def test_behind_a_proxy_the_client_address_is_the_forwarded_one_so_throttling_is
 
 def feed_path(client, username: str, password: str = PASSWORD) -> str:
     login(client, username, password)
-    page = client.get("/notifications/").get_data(as_text=True)
+    page = client.get("/notifications/preferences").get_data(as_text=True)  # the tab "Thư tóm tắt và lịch"
     found = re.search(r'value="https?://[^/"]+(/notifications/calendar\.ics\?token=[^"]+)"', page)
     assert found, page
     client.post("/logout")

@@ -9,6 +9,7 @@ from factories import at, open_small_cycle, open_task, setup_people, submit_repo
 from sqlalchemy import select
 
 from workflows import cycles, definitions, demo, report_outcome, results, settings, tasks, users
+from workflows.criteria import CRITERIA
 from workflows.definitions import BPMN_DIR
 from workflows.errors import InvalidInput, NotAllowed
 from workflows.models import Evaluation, Report, Role, TaskState, User
@@ -19,8 +20,9 @@ def accept(session, people: dict[str, User], code: str, when: date = date(2025, 
                         {"dic_decision": "accept"}, at(when))
 
 
-def consolidate(session, people, units: dict[str, dict], when: date = date(2026, 1, 5)) -> None:
-    tasks.complete_task(session, open_task(session, "consolidate").id, people["dic"], {"units": units}, at(when))
+def consolidate(session, people, units: dict[str, dict], when: date = date(2026, 1, 5), **statement) -> None:
+    tasks.complete_task(session, open_task(session, "consolidate").id, people["dic"], {"units": units, **statement},
+                        at(when))
 
 
 def through_evaluation(session, people, codes: list[str], overrides=None) -> None:
@@ -68,7 +70,8 @@ def test_a_unit_without_an_accepted_report_is_not_rated_by_the_tables(session):
     cycles.fire_due(session, at(date(2025, 12, 16), 0))  # SNV never reported
     # SNV ranks first: the tables alone would propose HTXS and a reward
     consolidate(session, people, {"STC": {"ict_rank": 2, "ict_units": 2, "slow_conclusions": False},
-                                  "SNV": {"ict_rank": 1, "ict_units": 2, "slow_conclusions": False}})
+                                  "SNV": {"ict_rank": 1, "ict_units": 2, "slow_conclusions": False,
+                                          "appraisal": {c.id: "pass" for c in CRITERIA}}})
     snv = evaluations(session)["SNV"]
     assert (snv.rating, snv.reward) == ("manual_review", "none")
     assert {"NO_REPORT", "LATE_REPORT"} <= set(snv.reasons)
@@ -124,7 +127,7 @@ def test_final_results_cite_the_clause_of_the_outcome_chosen_and_nothing_pending
         "STC": {"ict_rank": None, "slow_conclusions": False},  # NOT_RANKED: rating to a person
         "SNV": {"ict_rank": 1, "ict_units": 1, "slow_conclusions": False,
                 "appraisal": {"M4.12.1": "fail"}},  # R4: KHT without a sanction rule
-    })
+    }, not_ranked={"STC": "Không có trong Chỉ số ICT công bố năm nay."})
     assert evaluations(session)["SNV"].sanction == "manual_review"
     tasks.complete_task(session, open_task(session, "evaluate").id, people["dic_leader"], {"overrides": [
         {"unit_code": "STC", "field": "rating", "value": "complete", "reason": "Không xếp hạng: Hoàn thành."},

@@ -10,12 +10,16 @@ from factories import at, open_task, setup_people, submit_report
 from sqlalchemy import select
 
 from workflows import cycles, definitions, results, tasks, users
+from workflows.criteria import CRITERIA
 from workflows.definitions import BPMN_DIR
 from workflows.errors import NotAllowed
 from workflows.models import Report, Role
 from workflows.outcome_articles import RATING_ARTICLE, SANCTION_ARTICLE
 
 CODES = ["STC", "SNV", "SYT", "STTTT"]
+
+
+PASS_ALL = {c.id: "pass" for c in CRITERIA}
 
 
 def _with_a_reject_choice() -> bytes:
@@ -56,8 +60,9 @@ def test_a_difficult_first_year_ends_with_outcomes_each_computed_or_decided_by_a
     cycles.close_reporting(session, 2024, people["dic_leader"], now=at(date(2025, 1, 20)))  # SNV never reported
     units = {"STC": {"ict_rank": 4, "ict_units": 4, "slow_conclusions": True, "appraisal": {"M4.12.1": "fail",
                                                                                             "M1.5.1": "fail"}},
-             "SNV": {"ict_rank": 1, "ict_units": 4, "slow_conclusions": False},
-             "SYT": {"ict_rank": 2, "ict_units": 4, "slow_conclusions": False},
+             # no accepted report: DIC appraises what it knows of them (workflows/consolidation.py)
+             "SNV": {"ict_rank": 1, "ict_units": 4, "slow_conclusions": False, "appraisal": PASS_ALL},
+             "SYT": {"ict_rank": 2, "ict_units": 4, "slow_conclusions": False, "appraisal": PASS_ALL},
              "STTTT": {"ict_rank": 3, "ict_units": 4, "slow_conclusions": False}}
     tasks.complete_task(session, open_task(session, "consolidate").id, people["dic"], {"units": units},
                         at(date(2025, 1, 21)))
