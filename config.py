@@ -20,7 +20,7 @@ class Config:
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL", "sqlite:///bacninh.sqlite"))
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     TIMEZONE = "Asia/Ho_Chi_Minh"
-    # Deadlines and the timer worker (DOMAIN.md §6): reminders N working days before, escalation N working days late.
+    # Deadlines and the timer worker (docs/RULES.md §6): reminders N working days before, escalation N days late.
     REMINDER_WORKING_DAYS = tuple(int(d) for d in os.environ.get("REMINDER_WORKING_DAYS", "5,1").split(","))
     ESCALATION_LADDER = tuple(  # (working days late, who): "1:agency_head,5:supervisor"
         (int(days), role) for days, role in

@@ -1,4 +1,5 @@
-"""The Vietnamese working-day calendar (DOMAIN.md §6): weekends, Labour Code holidays, per-year overrides."""
+"""The Vietnamese working-day calendar (docs/RULES.md, Working-day calendar): weekends, Labour Code holidays,
+per-year overrides."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta

@@ -1,4 +1,4 @@
-"""The checklist of DOMAIN.md §2: criteria M1.5.1–M4.14.4 grouped by Mục (section) 1–4."""
+"""The checklist (docs/RULES.md, Criteria and violated sections): criteria M1.5.1–M4.14.4 in Mục (section) 1–4."""
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -111,7 +111,7 @@ FIXED_SCENARIOS: dict[str, tuple[list[int], bool | None, int | None, int | None,
     "GBI": ([], False, 7, 7, False, False, "plain"),
     "LTA": ([], False, 8, 8, False, False, "plain"),
 }
-# How DIC settles each manual-review outcome in the simulation (DOMAIN.md §3 lists the options).
+# How DIC settles each manual-review outcome in the simulation (docs/RULES.md, Rules R1–R9, lists the options).
 MANUAL_SETTLEMENT = {
     "R4": "criticism", "R5": "reprimand", "R7": "reprimand", "R8": "criticism", "R9": "none",
 }

@@ -26,6 +26,7 @@ from workflows.engine import expressions, feel
 from workflows.errors import NotFound, WorkflowError
 from workflows.messages import Text
 from workflows.models import DefinitionVersion
+from workflows.vocabulary import COMPARISON_LABELS
 
 _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
@@ -141,7 +142,6 @@ def _cell(text: str) -> Cell:
         return Cell(text, str(exc), str(exc), error=str(exc))
 
 
-_COMPARISON_VI = {"<=": "nhỏ hơn hoặc bằng", ">=": "lớn hơn hoặc bằng", "<": "nhỏ hơn", ">": "lớn hơn"}
 _INTERVAL = re.compile(r"^in ([\[\]])(.+?)\.\.(.+)([\[\]])$")
 
 
@@ -165,7 +165,7 @@ def _test_vi(test: str) -> str:
         return "đúng (true)" if test == "= true" else "sai (false)"
     if test.startswith("= "):
         return f"bằng {test[2:]}"
-    for op, words in _COMPARISON_VI.items():
+    for op, words in COMPARISON_LABELS.items():
         if test.startswith(op + " "):
             return f"{words} {test[len(op) + 1:]}"
     interval = _INTERVAL.match(test)
@@ -173,8 +173,8 @@ def _test_vi(test: str) -> str:
         opening, low, high, closing = interval.groups()
         if opening == "[" and closing == "]":
             return f"từ {low} đến {high}"
-        return (f"{'lớn hơn hoặc bằng' if opening == '[' else 'lớn hơn'} {low} và "
-                f"{'nhỏ hơn hoặc bằng' if closing == ']' else 'nhỏ hơn'} {high}")
+        return (f"{COMPARISON_LABELS['>=' if opening == '[' else '>']} {low} và "
+                f"{COMPARISON_LABELS['<=' if closing == ']' else '<']} {high}")
     return test
 
 

@@ -5,6 +5,7 @@ in the owner's words, checks who may do it, and saves the moved instance with an
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -22,32 +23,24 @@ from workflows.models import (
     User,
 )
 from workflows.versions import MAX_REASON, get_version, require_owner
+from workflows.vocabulary import MIGRATION_CHANGE_LABELS, MIGRATION_OUTCOME_LABELS, MIGRATION_STATE_LABELS
 
-STATE_VI = {"ready": "đang chờ xử lý", "waiting": "đang chờ sự kiện (hẹn giờ, message)", "running": "đang chạy"}
-OUTCOME_VI = {"kept": "giữ nguyên", "changed": "giữ, áp dụng thay đổi", "removed": "không còn trong phiên bản mới"}
-CHANGE_VI = {"name": "tên bước", "id": "mã bước", "formData": "trường biểu mẫu", "form": "trường biểu mẫu",
-             "candidateGroups": "vai trò", "role": "vai trò (theo lane)", "dueDate": "hạn xử lý",
-             "followUpDate": "ngày nhắc", "priority": "độ ưu tiên", "assignee": "người xử lý",
-             "candidateUsers": "người được giao", "formKey": "trang nghiệp vụ", "flows": "luồng đi tiếp",
-             "lane": "lane", "dueInWorkingDays": "số ngày làm việc", "documentation": "mô tả"}
-BLOCKER_TEXT = {
-    "step_removed": ("Bước '{step}' mà hồ sơ đang dừng ở đó không còn trong phiên bản {to}.",
-                     "Step '{step}', where the instance stands now, is not in version {to}."),
-    "step_type_changed": ("Bước '{step}' đổi loại trong phiên bản {to}.",
-                          "Step '{step}' changes type in version {to}."),
-    "waiting_step_changed": ("Bước '{step}' đang chờ hẹn giờ hoặc message và đã thay đổi; chuyển lúc này sẽ làm sai "
-                             "thời điểm chờ.",
-                             "Step '{step}' waits for a timer or message and has changed; moving now would upset "
-                             "what it waits for."),
-    "multi_instance": ("Bước '{step}' chạy nhiều lần song song; chưa hỗ trợ chuyển phiên bản khi đang ở bước này.",
-                       "Step '{step}' runs as several parallel instances; moving is not supported while it runs."),
-    "subprocess_removed": ("Quy trình con '{step}' đang chạy không còn trong phiên bản {to}.",
-                           "The running sub-process '{step}' is not in version {to}."),
-    "not_started": ("Hồ sơ chưa bắt đầu chạy.", "The instance has not started yet."),
-    "not_comparable": ("Không so sánh được hai phiên bản: {step}", "The two versions cannot be compared: {step}"),
-    "not_running": ("Hồ sơ đã kết thúc hoặc bị hủy; chỉ chuyển được hồ sơ đang chạy.",
-                    "The instance has ended or was cancelled; only running instances can move."),
-    "same_version": ("Hồ sơ đã ở phiên bản {to}.", "The instance is already on version {to}."),
+# Why a move is refused (the engine's blocker codes), for STEP (its name) and version TO.
+BLOCKERS: dict[str, Callable[[str, int], Text]] = {
+    "step_removed": lambda step, to: Text(
+        "Bước '{step}' mà hồ sơ đang dừng ở đó không còn trong phiên bản {to}.", step=step, to=to),
+    "step_type_changed": lambda step, to: Text("Bước '{step}' đổi loại trong phiên bản {to}.", step=step, to=to),
+    "waiting_step_changed": lambda step, to: Text(
+        "Bước '{step}' đang chờ hẹn giờ hoặc message và đã thay đổi; chuyển lúc này sẽ làm sai thời điểm chờ.",
+        step=step),
+    "multi_instance": lambda step, to: Text(
+        "Bước '{step}' chạy nhiều lần song song; chưa hỗ trợ chuyển phiên bản khi đang ở bước này.", step=step),
+    "subprocess_removed": lambda step, to: Text(
+        "Quy trình con '{step}' đang chạy không còn trong phiên bản {to}.", step=step, to=to),
+    "not_started": lambda step, to: Text("Hồ sơ chưa bắt đầu chạy."),
+    "not_comparable": lambda step, to: Text("Không so sánh được hai phiên bản: {step}", step=step),
+    "not_running": lambda step, to: Text("Hồ sơ đã kết thúc hoặc bị hủy; chỉ chuyển được hồ sơ đang chạy."),
+    "same_version": lambda step, to: Text("Hồ sơ đã ở phiên bản {to}.", to=to),
 }
 
 
@@ -57,10 +50,10 @@ class StepRow:
     old_name: str
     new_name: str | None
     state: str
-    state_vi: str
+    state_label: str  # a Text of workflows/vocabulary.py, or the engine's code when the vocabulary lacks it
     outcome: str
-    outcome_vi: str
-    changes: list[str]
+    outcome_label: str
+    changes: list[str]  # what changed in the step, in words (Text)
 
 
 @dataclass(frozen=True)
@@ -71,8 +64,7 @@ class Migration:
     from_version: int
     to_version: int
     allowed: bool
-    reasons: list[str]
-    reasons_en: list[str]
+    reasons: list[str]  # Text: why the move is refused
     steps: list[StepRow]
 
 
@@ -99,15 +91,13 @@ def _plan(session: Session, instance: ProcessInstance, target: DefinitionVersion
         plan = run.migration_plan(runtime.spec_json(session, target.id))
         blockers += list(plan.blockers)
     names = {s.step_id: s.old_name for s in plan.steps}
-    reasons = [BLOCKER_TEXT[code][0].format(step=names.get(step, step), to=target.version) for code, step in blockers]
-    reasons_en = [BLOCKER_TEXT[code][1].format(step=names.get(step, step), to=target.version)
-                  for code, step in blockers]
-    steps = [StepRow(s.step_id, s.old_name, s.new_name, s.state, STATE_VI.get(s.state, s.state), s.outcome,
-                     OUTCOME_VI.get(s.outcome, s.outcome),
-                     list(dict.fromkeys(CHANGE_VI.get(c, c) for c in s.changes)))
+    reasons = [BLOCKERS[code](names.get(step, step), target.version) for code, step in blockers]
+    steps = [StepRow(s.step_id, s.old_name, s.new_name, s.state, MIGRATION_STATE_LABELS.get(s.state, s.state),
+                     s.outcome, MIGRATION_OUTCOME_LABELS.get(s.outcome, s.outcome),
+                     list(dict.fromkeys(MIGRATION_CHANGE_LABELS.get(c, c) for c in s.changes)))
              for s in plan.steps]
     migration = Migration(instance.id, instance.process_key, instance.business_key, current.version, target.version,
-                          not blockers, reasons, reasons_en, steps)
+                          not blockers, reasons, steps)
     return migration, run
 
 

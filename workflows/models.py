@@ -520,7 +520,7 @@ class DocumentTemplate(Base):
 
 
 class YearSetting(Base):
-    """A per-year setting of the rules ([PROP] values of DOMAIN.md §3/§6): rank shares, critical criteria, periods."""
+    """A per-year setting of the rules (docs/RULES.md, "per year"): rank shares, critical criteria, periods."""
 
     __tablename__ = "year_setting"
     year: Mapped[int] = mapped_column(Integer, primary_key=True)

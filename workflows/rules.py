@@ -100,7 +100,7 @@ def with_shares(case: Mapping[str, Any], top_share: float, bottom_share: float) 
 
 def _cross_checks(data: Mapping[str, Any], sanction: str, rule: str | None, reasons: list[str],
                   articles: list[str]) -> tuple[str, str | None]:
-    """Flags that span the tables, so that no contested reading is decided silently (DOMAIN.md §3).
+    """Flags that span the tables, so that no contested reading is decided silently (docs/RULES.md, Ambiguities A1–A26).
 
     - Bottom 15% two years running is only used by Điều 17.1b with exactly two violated sections: say so otherwise.
     - A tie across a block boundary makes 'bottom 15%' uncertain, so Khiển trách, which rests on it (R3), goes to a

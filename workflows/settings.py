@@ -1,6 +1,6 @@
-"""Per-year settings of the rules: what DOMAIN.md marks [PROP] is data for the year, never a constant in code.
+"""Per-year settings of the rules: what docs/RULES.md marks per year is data for the year, never a constant in code.
 
-A year without a stored value uses the brief's default. Settings are read when the year's proposals are computed, so
+A year without a stored value uses the default below. Settings are read when the year's proposals are computed, so
 changing one before consolidation changes that year only.
 """
 from __future__ import annotations
@@ -17,10 +17,10 @@ from workflows.messages import Text
 from workflows.models import YearSetting
 
 DEFAULTS: dict[str, Any] = {
-    "top_share": 0.20,  # Đ15.1 HTXS: top 20% of the block (DOMAIN.md §3 rank classes)
+    "top_share": 0.20,  # Đ15.1 HTXS: top 20% of the block (docs/RULES.md, Rank classes)
     "bottom_share": 0.15,  # Đ17.1b: bottom 15%
     "critical_criteria": None,  # None: every criterion is critical (section-violated rule)
-    "revision_wd": 5,  # DOMAIN.md §6 revision.wd: working days an agency gets after a return for revision
+    "revision_wd": 5,  # docs/RULES.md, Working-day calendar: working days an agency gets after a return for revision
 }
 
 

@@ -1,8 +1,8 @@
-"""Who is evaluated for a unit and year (DOMAIN.md §1, A14, A15, A17): the person, not only the unit.
+"""Who is evaluated for a unit and year (docs/RULES.md, Who is evaluated; A14, A15, A17): the person, not only the unit.
 
 The subjects are the unit's head(s) and any deputy assigned in writing to answer for IT (Điều 2.3) during the year.
 Holding the agency_head role is what the application knows of a head; it keeps no dates of office, so a head who left
-during the year shows only while their login stays active (A15's six-month rule needs those dates: see docs).
+during the year shows only while their login stays active (A15's six-month rule needs those dates: docs/RULES.md).
 When a sanction is proposed and more than one person could bear it, Home Affairs picks the target(s):
 SUBJECT_AMBIGUOUS. A district chair is an elected cán bộ, not a công chức: Khiển trách or Cảnh cáo for a district
 needs the legal check of CANBO_NOT_CONGCHUC (A17).

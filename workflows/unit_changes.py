@@ -1,7 +1,7 @@
-"""Changes of the unit list as data with their legal basis (A26, DOMAIN.md §5), and what they mean for last year's rank.
+"""Changes of the unit list as data with their legal basis (A26, docs/RULES.md §8); what they mean for last year's rank.
 
 Every change closes or opens effective-dated rows of unit_history (so `units_of_year` and `dic_of_year` read the year
-as it was) and is recorded in unit_change with its date and document. The changes the brief knows are in
+as it was) and is recorded in unit_change with its date and document. The changes docs/RULES.md lists are in
 KNOWN_CHANGES_2025 and are loaded by `load_known_changes` (idempotent); what it does not know, above all the merged
 province's list of units from 01/07/2025, is for the administrator to enter with these same functions.
 """
@@ -18,10 +18,10 @@ from workflows.models import Block, Unit, UnitChange, UnitHistory, User
 from workflows.results import previous_ranks
 
 KINDS = ("rename", "merge", "split", "dissolve", "establish")
-# Bắc Ninh merged departments around 03/2025 (DOMAIN.md §5, source S24); the exact day is not in the brief, so the
+# Bắc Ninh merged departments around 03/2025 (docs/RULES.md §8, source S24); the exact day is not known, so the
 # first of March stands in and the document says so. The district level ended on 01/07/2025 (S23).
-_S24 = "Bắc Ninh hợp nhất các sở, ~03/2025 (DOMAIN.md S24; ngày chính xác cần xác nhận)"
-_S23 = "Bỏ cấp huyện từ 01/07/2025 (DOMAIN.md S23)"
+_S24 = "Bắc Ninh hợp nhất các sở, ~03/2025 (docs/RULES.md, nguồn S24; ngày chính xác cần xác nhận)"
+_S23 = "Bỏ cấp huyện từ 01/07/2025 (docs/RULES.md, nguồn S23)"
 MERGER_DAY, DISTRICTS_END = date(2025, 3, 1), date(2025, 7, 1)
 DISTRICTS = ("BNI", "TSO", "YPH", "QVO", "TDU", "TTH", "GBI", "LTA")
 KNOWN_CHANGES_2025: list[dict] = [
@@ -117,7 +117,7 @@ def dissolve(session: Session, code: str, on: date, document: str, actor: User |
 
 
 def load_known_changes(session: Session) -> int:
-    """Apply the changes the brief lists that are not recorded yet; returns how many were applied."""
+    """Apply the changes docs/RULES.md lists that are not recorded yet; returns how many were applied."""
     done = {(c.kind, c.effective_on, tuple(c.from_codes), tuple(c.to_codes))
             for c in session.scalars(select(UnitChange))}
     applied = 0

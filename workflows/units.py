@@ -17,11 +17,11 @@ AGENCIES_CSV = Path(__file__).resolve().parent / "data" / "agencies.csv"
 DIC_CODE = "STTTT"  # Sở Thông tin và Truyền thông: the evaluator, evaluated too (A23)
 REGULATION_EFFECTIVE = date(2013, 10, 10)  # ten days after signing on 30/09/2013 (Decision Điều 2)
 
-# Renames and upgrades known from DOMAIN.md §5, as (code, from, name_vi, name_en, source).
+# Renames and upgrades known from docs/RULES.md, Units and their changes, as (code, from, name_vi, name_en, source).
 KNOWN_CHANGES = [
     ("TSO", date(2021, 11, 1), "Thành phố Từ Sơn", "Từ Sơn City", "NQ 387/NQ-UBTVQH15"),
-    ("QVO", date(2023, 4, 10), "Thị xã Quế Võ", "Quế Võ Town", "DOMAIN.md S21"),
-    ("TTH", date(2023, 4, 10), "Thị xã Thuận Thành", "Thuận Thành Town", "DOMAIN.md S21"),
+    ("QVO", date(2023, 4, 10), "Thị xã Quế Võ", "Quế Võ Town", "docs/RULES.md, S21"),
+    ("TTH", date(2023, 4, 10), "Thị xã Thuận Thành", "Thuận Thành Town", "docs/RULES.md, S21"),
 ]
 
 

@@ -189,6 +189,25 @@ DOCUMENT_TITLES: dict[str, Text] = {
     "decision": Text("Dự thảo Quyết định của UBND tỉnh"),
     "unit_notice": Text("Mẫu thông báo kết quả cho đơn vị")}
 
+# Moving a running instance to another version (workflows/instance_migration.py): where each step it stands at is,
+# what becomes of it, and what changed in it (keys of workflows/engine/migration.py's step comparison).
+MIGRATION_STATE_LABELS: dict[str, Text] = {
+    "ready": Text("đang chờ xử lý"), "waiting": Text("đang chờ sự kiện (hẹn giờ, message)"),
+    "running": Text("đang chạy")}
+MIGRATION_OUTCOME_LABELS: dict[str, Text] = {
+    "kept": Text("giữ nguyên"), "changed": Text("giữ, áp dụng thay đổi"),
+    "removed": Text("không còn trong phiên bản mới")}
+MIGRATION_CHANGE_LABELS: dict[str, Text] = {
+    "name": Text("tên bước"), "id": Text("mã bước"), "formData": Text("trường biểu mẫu"),
+    "form": Text("trường biểu mẫu"), "candidateGroups": Text("vai trò"), "role": Text("vai trò (theo lane)"),
+    "dueDate": Text("hạn xử lý"), "followUpDate": Text("ngày nhắc"), "priority": Text("độ ưu tiên"),
+    "assignee": Text("người xử lý"), "candidateUsers": Text("người được giao"), "formKey": Text("trang nghiệp vụ"),
+    "flows": Text("luồng đi tiếp"), "lane": Text("lane"), "dueInWorkingDays": Text("số ngày làm việc"),
+    "documentation": Text("mô tả")}
+# A comparison in a decision table's input cell, in words (workflows/dmn_tables.py describe_vi).
+COMPARISON_LABELS: dict[str, Text] = {
+    "<=": Text("nhỏ hơn hoặc bằng"), ">=": Text("lớn hơn hoặc bằng"), "<": Text("nhỏ hơn"), ">": Text("lớn hơn")}
+
 # Names drawn in bpmn/: processes, steps, lanes, form fields and their options, decision tables and their columns.
 # A diagram an owner uploads later may bring new names; they show as drawn until the catalogue learns them.
 DIAGRAM_WORDS: tuple[Text, ...] = (
@@ -270,5 +289,6 @@ ALL_WORDS: frozenset[str] = frozenset(_values(
     [label for label, _ in OUTCOME_FIELDS.values()], REASON_LABELS, CYCLE_STATUS_LABELS, INSTANCE_STATUS_LABELS,
     REPORT_STAGE_LABELS, OVERRIDE_STAGE_LABELS,
     NOTIFICATION_KIND_LABELS, DATA_KEY_LABELS, CYCLE_DETAIL_LABELS, [YES, NO, NOT_ASSESSED], BLOCK_LABELS,
-    DOCUMENT_TITLES, DIAGRAM_WORDS, SECTION_TITLES, STATUSES, BUDGET_CATEGORIES, [c.title_vi for c in CRITERIA],
+    DOCUMENT_TITLES, MIGRATION_STATE_LABELS, MIGRATION_OUTCOME_LABELS, MIGRATION_CHANGE_LABELS, COMPARISON_LABELS,
+    DIAGRAM_WORDS, SECTION_TITLES, STATUSES, BUDGET_CATEGORIES, [c.title_vi for c in CRITERIA],
 ))

@@ -7,7 +7,7 @@
   a batch repeated after a crash, or by a worker that read the task list before another committed, adds nothing;
 - what a batch did (notifications, audit events) commits together, so a killed pass leaves no half-done batch and
   the next pass does exactly what is missing.
-Deadlines and lateness are counted in working days on the calendar of DOMAIN.md §6; the escalation ladder and the
+Deadlines and lateness are counted in working days on the calendar of docs/RULES.md §6; the escalation ladder and the
 reminder days are configuration (REMINDER_WORKING_DAYS, ESCALATION_LADDER), not timers drawn in each diagram.
 """
 from __future__ import annotations

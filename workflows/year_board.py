@@ -177,7 +177,7 @@ def _cell(row: Any, today: date, days_late: _DaysLate) -> Cell:
         cell.state = CellState.OPEN_LATE if cell.late else CellState.OPEN
         cell.days_late = days_late(row.due_on, today) if cell.late else 0
         return cell
-    # A step is on time when it was finished on or before its deadline day, in local time (DOMAIN.md §6).
+    # A step is on time when it was finished on or before its deadline day, in local time (docs/RULES.md §6).
     cell.finished_on = local_date(row.completed_at) if row.completed_at else None
     cell.late = row.due_on is not None and cell.finished_on is not None and cell.finished_on > row.due_on
     cell.days_late = days_late(row.due_on, cell.finished_on) if cell.late else 0

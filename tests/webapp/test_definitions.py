@@ -11,6 +11,7 @@ import pytest
 from factories import at, open_task, setup_people
 from lxml import etree, html
 from sqlalchemy import select
+from test_english import compiled_catalogue  # noqa: F401 - the fixture: the .mo built from the .po
 
 from webapp.extensions import csrf, db
 from workflows import cycles, validation
@@ -199,6 +200,24 @@ def test_migrating_an_instance_shows_the_plan_needs_a_reason_and_is_recorded(app
     officer = client_for(app, "stc_officer")
     assert "Lập báo cáo năm" in officer.get("/tasks/?tab=group").get_data(as_text=True)
 
+
+
+def test_the_migration_page_reads_in_english_steps_changes_and_refusals(app, compiled_catalogue):  # noqa: F811
+    with app.app_context():
+        people = setup_people(db.session, ["STC"])
+        cycles.open_cycle(db.session, 2025, date(2025, 12, 15), people["dic_leader"], now=at(date(2025, 11, 2)),
+                          unit_codes=["STC"])
+        instance_id = open_task(db.session, "draft_report", "STC").instance_id
+    client = client_for(app, "owner")
+    changed = rename_step(download(client, "agency_report", 1, "agency_report.bpmn"), "draft_report", "Lập báo cáo năm")
+    upload(client, {"agency_report.bpmn": changed})
+    plan = client.get(f"/definitions/instances/{instance_id}/migrate?to=2&lang=en").get_data(as_text=True)
+    assert ">waiting to be worked on<" in plan and ">kept, with the changes applied<" in plan and "step name" in plan
+    assert "đang chờ xử lý" not in plan and "tên bước" not in plan
+    refused = client.get(f"/definitions/instances/{instance_id}/migrate?to=1&lang=en").get_data(as_text=True)
+    assert "<li>The instance is already on version 1.</li>" in refused
+    refused = client.get(f"/definitions/instances/{instance_id}/migrate?to=1&lang=vi").get_data(as_text=True)
+    assert "<li>Hồ sơ đã ở phiên bản 1.</li>" in refused
 
 def test_round_trip_through_the_pages_changes_what_the_next_cycle_shows_in_the_inbox(app):
     client = client_for(app, "owner")

@@ -1,4 +1,5 @@
-"""The working-day calendar (DOMAIN.md §6): Tết and Quốc khánh across years, deadline arithmetic, overrides."""
+"""The working-day calendar (docs/RULES.md, Working-day calendar): Tết and Quốc khánh across years, deadlines,
+overrides."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta

@@ -1,4 +1,4 @@
-"""The decision tables, continued: rank classes, and the whole input domain against DOMAIN.md's outcomes.
+"""The decision tables, continued: rank classes, and the whole input domain against the outcomes of docs/RULES.md.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def classes(units: int, top: int, bottom: int) -> list[str]:
     return ["top20"] * top + ["middle"] * (units - top - bottom) + ["bot15"] * bottom
 
 
-# (N, size of the top class, size of the bottom class), worked out by hand from DOMAIN.md §3:
+# (N, size of the top class, size of the bottom class), worked out by hand from docs/RULES.md, Rank classes:
 # top20 ⇔ rank ≤ max(1, floor(0.20·N)); bot15 ⇔ rank > N − max(1, floor(0.15·N)); top wins when both hold.
 BOUNDARIES = [
     pytest.param(1, 1, 0, id="N=1 the only unit is top 20%, not bottom 15%"),
@@ -98,7 +98,7 @@ def test_the_configured_shares_move_the_class_boundaries(session, deployed):  # 
 
 def documented_outcome(n: int, slow: bool | None, now: str | None, before: str | None, superior: bool,
                        lacks: bool, special: bool, tie: bool) -> tuple:
-    """(rating, sanction, sanction_rule, reward, reasons) as DOMAIN.md §3 states them; None = not ranked."""
+    """(rating, sanction, sanction_rule, reward, reasons) as docs/RULES.md §4 states them; None = not ranked."""
     if n >= 1:
         rating, rating_reasons = "incomplete", ["TOP20_BUT_VIOLATION"] if now == "top20" else []
     elif now is None:
@@ -139,7 +139,7 @@ def documented_outcome(n: int, slow: bool | None, now: str | None, before: str |
         reward_reasons = ["RATING_PENDING_REVIEW"] if rating == "manual_review" else []
     reasons = rating_reasons + sanction_reasons + reward_reasons
     if both_years_bottom and n != 2 and "BOT15_2Y_NOT_USED" not in reasons:
-        reasons.append("BOT15_2Y_NOT_USED")  # DOMAIN.md §3: 17.1b needs exactly two sections; say why it is unused
+        reasons.append("BOT15_2Y_NOT_USED")  # docs/RULES.md §4: 17.1b needs exactly two sections; say why it is unused
     return rating, sanction, rule, reward, reasons
 
 

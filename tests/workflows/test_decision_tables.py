@@ -1,7 +1,7 @@
 """The decision tables of Điều 15–17 (bpmn/*.dmn), deployed and run through SpiffWorkflow as the process runs them.
 
 Every case goes through `rules.evaluate`: the deployed `unit_evaluation` process, its five business-rule tasks and
-our FEEL decision engine. Expected outcomes come from DOMAIN.md §3 (rank classes, R1–R9, reason codes, A1–A26).
+our FEEL decision engine. Expected outcomes come from docs/RULES.md (rank classes, R1–R9, reason codes, A1–A26).
 """
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from workflows.units import load_units
 BPMN_DIR = definitions.BPMN_DIR
 DMN_NS = {"dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/"}
 
-# The words a reviewer reads on the evaluation page (DOMAIN.md §7), written out here rather than taken from rules.py.
+# The words a reviewer reads on the evaluation page (docs/RULES.md, Vocabulary), written out here, not taken from
+# rules.py.
 EXPECTED_RATING = {
     "excellent": "Hoàn thành xuất sắc nhiệm vụ",
     "complete": "Hoàn thành nhiệm vụ",

@@ -27,7 +27,7 @@ def test_the_brief_s_2025_changes_load_once_with_their_sources(session):
     assert dic_of_year(session, 2024) == "STTTT" and dic_of_year(session, 2025) == "SKHCN"
     closed = session.scalar(select(UnitHistory).where(UnitHistory.code == "SKHDT", UnitHistory.valid_to.is_not(None)))
     assert closed.successor_code == "STC" and closed.valid_to == date(2025, 2, 28)
-    assert all("DOMAIN.md" in c.document for c in session.scalars(select(UnitChange)))
+    assert all("docs/RULES.md" in c.document for c in session.scalars(select(UnitChange)))
     # the districts end on 30/06/2025 with no successor: the merged province's units are for the admin to enter
     bni = session.scalar(select(UnitHistory).where(UnitHistory.code == "BNI").order_by(UnitHistory.valid_from.desc()))
     assert bni.valid_to == date(2025, 6, 30) and bni.successor_code is None

@@ -1,4 +1,4 @@
-"""Units: `flask units load-changes` loads the unit changes the brief knows (2025 mergers, the end of districts)."""
+"""Units: `flask units load-changes` loads the unit changes of docs/RULES.md §8 (2025 mergers, the end of districts)."""
 from __future__ import annotations
 
 import click

@@ -5,7 +5,6 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -149,8 +148,7 @@ def migration(instance_id: int):
     if target is None:
         raise InvalidInput(_("Hãy chọn phiên bản đích."), {"to": _("Bắt buộc.")})
     plan = instance_migration.migration_plan(db.session, instance_id, target)
-    return render_template("definitions/migrate.html", plan=plan, errors={}, reason="",
-                           english=str(get_locale()) == "en")
+    return render_template("definitions/migrate.html", plan=plan, errors={}, reason="")
 
 
 @bp.post("/instances/<int:instance_id>/migrate")
@@ -167,6 +165,6 @@ def migrate(instance_id: int):
         plan = instance_migration.migration_plan(db.session, instance_id, target)
         status = 422 if isinstance(error, InvalidInput) else 409
         return render_template("definitions/migrate.html", plan=plan, errors=error.fields, reason=reason,
-                               message=error.message, english=str(get_locale()) == "en"), status
+                               message=error.message), status
     flash(_("Hồ sơ #%(id)s đã chuyển sang phiên bản %(number)s.", id=instance_id, number=done.to_version))
     return redirect(url_for("definitions.process", key=done.process_key), code=303)
