@@ -597,3 +597,41 @@ def test_parameters_on_a_multi_instance_task_are_refused_naming_it(app):
                                   "child.bpmn": modeler_bpmn("child", CHILD, name="Quy trình con")}))
     [refused] = [p for p in found if p["element"] == "Activity_each"]
     assert refused["code"] == "input_output" and "multi-instance" in refused["message"]
+
+
+# --- 6 (rest). dueInWorkingDays=true beside a dueDate: its whole days are working days ---------------------------
+
+WORKING_DUE = """    <bpmn:startEvent id="StartEvent_1" />
+    <bpmn:userTask id="Activity_a" name="Bước A" camunda:candidateGroups="dic_officer"
+        camunda:dueDate="${dateTime().plusDays(5)}">{props}</bpmn:userTask>
+    <bpmn:userTask id="Activity_b" name="Bước B" camunda:candidateGroups="dic_officer" camunda:dueDate="P3D">{props}
+    </bpmn:userTask>
+    <bpmn:endEvent id="EndEvent_1" />
+""" + chain("StartEvent_1", "Activity_a", "Activity_b", "EndEvent_1")
+WORKING = ('<bpmn:extensionElements><camunda:properties><camunda:property name="dueInWorkingDays" value="true" />'
+           "</camunda:properties></bpmn:extensionElements>")
+
+
+@pytest.mark.parametrize(("props", "first_due", "second_due"), [
+    (WORKING, date(2026, 3, 12), date(2026, 3, 10)),  # Fri 6, Mon 9 … Thu 12; then Fri 6, Mon 9, Tue 10
+    ("", date(2026, 3, 10), date(2026, 3, 9)),  # calendar days: Tue 10; Sun 8 rolls to Mon 9
+], ids=["working days", "calendar days"])
+def test_due_in_working_days_true_makes_a_due_dates_days_working_days(app, props, first_due, second_due):
+    assert upload(app, {"wd.bpmn": modeler_bpmn("wd", WORKING_DUE.replace("{props}", props))}).status_code == 201
+    thursday = at(date(2026, 3, 5))
+    instance_id, _ = start(app, "wd", {}, thursday)
+    [first] = open_tasks(app, instance_id)
+    assert first.due_on == first_due
+    with app.app_context():
+        from workflows import tasks
+
+        dic = db.session.scalar(select(runtime.User).filter_by(username="dic"))
+        tasks.complete_task(db.session, first.id, dic, {}, thursday)
+    [second] = open_tasks(app, instance_id)
+    assert second.due_on == second_due
+
+
+def test_due_in_working_days_true_without_a_due_date_is_refused(app):
+    body = WORKING_DUE.replace("{props}", WORKING).replace(' camunda:dueDate="P3D"', "")
+    [refused] = problems(upload(app, {"wd.bpmn": modeler_bpmn("wd", body)}))
+    assert (refused["code"], refused["element"]) == ("property_number", "Activity_b")
