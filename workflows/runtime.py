@@ -320,7 +320,8 @@ def _preassign(ctx: Context, instance: ProcessInstance, view: engine.TaskView, r
 def _due_date(ctx: Context, view: engine.TaskView) -> tuple[date | None, str | None]:
     """The step's deadline: its camunda:dueDate expression, else its dueInWorkingDays property."""
     if view.due_expression:
-        with engine.clock.at(ctx.now):  # dateTime().plusDays(5) counts from this unit of work's moment
+        working = ctx.calendar.add_working_days if view.due_date_in_working_days else None
+        with engine.clock.at(ctx.now), engine.dates.working_days(working):  # from this unit of work's moment
             value = engine.evaluate_expression(view.due_expression, view.data)
         if value in (None, ""):
             return None, None

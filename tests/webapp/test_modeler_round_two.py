@@ -464,3 +464,174 @@ def test_a_collection_expression_beyond_a_variable_is_refused_with_one_message_n
                                   "child.bpmn": modeler_bpmn("child", CHILD, name="Quy trình con")}))
     [refused] = [p for p in found if p["element"] == "Activity_each"]
     assert refused["code"] == "mi_collection" and "${agencies}" in refused["message"]
+
+
+# --- 9 (rest). camunda:inputOutput: inputs local to the activity, outputs written to the parent ------------------
+
+IO_MAIN = """    <bpmn:startEvent id="StartEvent_1" />
+    <bpmn:userTask id="Activity_fill" name="Điền mục" camunda:candidateGroups="dic_officer">
+      <bpmn:extensionElements>
+        <camunda:formData>
+          <camunda:formField id="section" label="Mục" type="string" />
+          <camunda:formField id="answer" label="Trả lời" type="string" />
+        </camunda:formData>
+        <camunda:inputOutput>
+          <camunda:inputParameter name="section">Mục ${n}</camunda:inputParameter>
+          <camunda:inputParameter name="note">bên trong</camunda:inputParameter>
+          <camunda:inputParameter name="units">
+            <camunda:list><camunda:value>${unit}</camunda:value><camunda:value>SYT</camunda:value></camunda:list>
+          </camunda:inputParameter>
+          <camunda:inputParameter name="info">
+            <camunda:map><camunda:entry key="year">${year}</camunda:entry><camunda:entry key="kind">năm</camunda:entry>
+            </camunda:map>
+          </camunda:inputParameter>
+          <camunda:inputParameter name="nothing" />
+          <camunda:outputParameter name="result">${section}: ${answer}</camunda:outputParameter>
+          <camunda:outputParameter name="copied">${units}</camunda:outputParameter>
+          <camunda:outputParameter name="info_year">${info.year}</camunda:outputParameter>
+        </camunda:inputOutput>
+      </bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:callActivity id="Activity_call" name="Hỏi đơn vị" calledElement="io_child">
+      <bpmn:extensionElements>
+        <camunda:inputOutput>
+          <camunda:inputParameter name="who">${unit}</camunda:inputParameter>
+          <camunda:outputParameter name="child_said">${reply}</camunda:outputParameter>
+        </camunda:inputOutput>
+      </bpmn:extensionElements>
+    </bpmn:callActivity>
+    <bpmn:subProcess id="Activity_sub" name="Bước con">
+      <bpmn:extensionElements>
+        <camunda:inputOutput>
+          <camunda:inputParameter name="level">trong</camunda:inputParameter>
+          <camunda:outputParameter name="level_seen">${level_copy}</camunda:outputParameter>
+        </camunda:inputOutput>
+      </bpmn:extensionElements>
+      <bpmn:startEvent id="StartEvent_s" />
+      <bpmn:userTask id="Activity_inner" name="Việc bên trong" camunda:candidateGroups="dic_officer">
+        <bpmn:extensionElements><camunda:formData>
+          <camunda:formField id="level_copy" label="Cấp" type="string" defaultValue="${level}" />
+        </camunda:formData></bpmn:extensionElements>
+      </bpmn:userTask>
+      <bpmn:endEvent id="EndEvent_s" />
+""" + chain("StartEvent_s", "Activity_inner", "EndEvent_s") + """    </bpmn:subProcess>
+    <bpmn:endEvent id="EndEvent_1" />
+""" + chain("StartEvent_1", "Activity_fill", "Activity_call", "Activity_sub", "EndEvent_1")
+IO_CHILD = """    <bpmn:startEvent id="StartEvent_c" />
+    <bpmn:userTask id="Activity_reply" name="Đơn vị trả lời" camunda:candidateGroups="dic_officer">
+      <bpmn:extensionElements><camunda:formData>
+        <camunda:formField id="reply" label="Trả lời" type="string" defaultValue="${who}" />
+      </camunda:formData></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:endEvent id="EndEvent_c" />
+""" + chain("StartEvent_c", "Activity_reply", "EndEvent_c")
+
+
+def complete_only_task(app, instance_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    """Complete the one open task of the instance through the API; the page's fields as it showed them."""
+    [task] = open_tasks(app, instance_id)
+    page = api(app, "GET", f"/tasks/{task.id}", "dic").get_json()
+    done = api(app, "POST", f"/tasks/{task.id}/complete", "dic", json={"data": data})
+    assert done.status_code == 200, done.get_json()
+    return {f["id"]: f["value"] for f in page["fields"]}
+
+
+def waiting_data(app, instance_id: int) -> dict[str, Any]:
+    """The variables the instance's one waiting task sees (an instance's own data is only filled when it ends)."""
+    with app.app_context():
+        instance = db.session.get(ProcessInstance, instance_id)
+        [view] = runtime.load(runtime.Context.create(db.session, None), instance).ready_user_tasks()
+        return dict(view.data)
+
+
+def test_input_and_output_parameters_run_with_camundas_scoping_through_the_api(app):
+    response = upload(app, {"io.bpmn": modeler_bpmn("io", IO_MAIN),
+                            "io_child.bpmn": modeler_bpmn("io_child", IO_CHILD, name="Quy trình con")})
+    assert response.status_code == 201, response.get_json()
+    instance_id, _ = start(app, "io", {"n": 3, "unit": "STC", "year": 2026, "note": "bên ngoài"})
+    # The inputs are computed from the variables around the task and seen by it (here: a form field's value).
+    assert complete_only_task(app, instance_id, {"answer": "xong"})["section"] == "Mục 3"
+    data = waiting_data(app, instance_id)
+    assert (data["result"], data["copied"], data["info_year"]) == ("Mục 3: xong", ["STC", "SYT"], 2026)
+    assert data["answer"] == "xong"  # what the form sent is written to the parent, as in Camunda
+    assert data["note"] == "bên ngoài"  # the local input hid the outer variable only inside the task
+    assert not {"section", "units", "info", "nothing"} & set(data)
+    # The call activity's input reaches the called process; its output comes back, the input does not.
+    assert complete_only_task(app, instance_id, {})["reply"] == "STC"
+    data = waiting_data(app, instance_id)
+    assert data["child_said"] == "STC" and "who" not in data
+    # A sub-process's input is seen by the tasks inside it.
+    assert complete_only_task(app, instance_id, {})["level_copy"] == "trong"
+    with app.app_context():
+        instance = db.session.get(ProcessInstance, instance_id)
+        assert instance.status.value == "completed"
+    data = instance_data(app, instance_id)
+    assert data["level_seen"] == "trong" and "level" not in data
+
+
+def test_an_input_naming_an_unknown_variable_fails_naming_the_parameter_and_the_task(app):
+    body = IO_MAIN.replace("Mục ${n}", "Mục ${missing}")
+    assert upload(app, {"io.bpmn": modeler_bpmn("io", body),
+                        "io_child.bpmn": modeler_bpmn("io_child", IO_CHILD, name="Quy trình con")}).status_code == 201
+    with pytest.raises(EngineError, match=r"input parameter 'section' of 'Điền mục' \(Activity_fill\).*missing"):
+        start(app, "io", {"n": 3, "unit": "STC", "year": 2026})
+
+
+@pytest.mark.parametrize(("value", "code", "words"), [
+    ('<camunda:script scriptFormat="groovy">return 1</camunda:script>', "script", "camunda:script"),
+    ("${a +}", "expression", "section"),
+], ids=["script value", "bad expression"])
+def test_a_parameter_the_engine_cannot_compute_is_refused_naming_the_element(app, value, code, words):
+    body = IO_MAIN.replace("Mục ${n}", value)
+    found = problems(upload(app, {"io.bpmn": modeler_bpmn("io", body),
+                                  "io_child.bpmn": modeler_bpmn("io_child", IO_CHILD, name="Quy trình con")}))
+    [refused] = [p for p in found if p["element"] == "Activity_fill"]
+    assert refused["code"] == code and words in refused["message"]
+
+
+def test_parameters_on_a_multi_instance_task_are_refused_naming_it(app):
+    body = CONSTRUCTS.replace('camunda:elementVariable="unit" />', 'camunda:elementVariable="unit" />'
+                              '<bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="x">1'
+                              "</camunda:inputParameter></camunda:inputOutput></bpmn:extensionElements>")
+    found = problems(upload(app, {"main.bpmn": modeler_bpmn("main", body),
+                                  "child.bpmn": modeler_bpmn("child", CHILD, name="Quy trình con")}))
+    [refused] = [p for p in found if p["element"] == "Activity_each"]
+    assert refused["code"] == "input_output" and "multi-instance" in refused["message"]
+
+
+# --- 6 (rest). dueInWorkingDays=true beside a dueDate: its whole days are working days ---------------------------
+
+WORKING_DUE = """    <bpmn:startEvent id="StartEvent_1" />
+    <bpmn:userTask id="Activity_a" name="Bước A" camunda:candidateGroups="dic_officer"
+        camunda:dueDate="${dateTime().plusDays(5)}">{props}</bpmn:userTask>
+    <bpmn:userTask id="Activity_b" name="Bước B" camunda:candidateGroups="dic_officer" camunda:dueDate="P3D">{props}
+    </bpmn:userTask>
+    <bpmn:endEvent id="EndEvent_1" />
+""" + chain("StartEvent_1", "Activity_a", "Activity_b", "EndEvent_1")
+WORKING = ('<bpmn:extensionElements><camunda:properties><camunda:property name="dueInWorkingDays" value="true" />'
+           "</camunda:properties></bpmn:extensionElements>")
+
+
+@pytest.mark.parametrize(("props", "first_due", "second_due"), [
+    (WORKING, date(2026, 3, 12), date(2026, 3, 10)),  # Fri 6, Mon 9 … Thu 12; then Fri 6, Mon 9, Tue 10
+    ("", date(2026, 3, 10), date(2026, 3, 9)),  # calendar days: Tue 10; Sun 8 rolls to Mon 9
+], ids=["working days", "calendar days"])
+def test_due_in_working_days_true_makes_a_due_dates_days_working_days(app, props, first_due, second_due):
+    assert upload(app, {"wd.bpmn": modeler_bpmn("wd", WORKING_DUE.replace("{props}", props))}).status_code == 201
+    thursday = at(date(2026, 3, 5))
+    instance_id, _ = start(app, "wd", {}, thursday)
+    [first] = open_tasks(app, instance_id)
+    assert first.due_on == first_due
+    with app.app_context():
+        from workflows import tasks
+
+        dic = db.session.scalar(select(runtime.User).filter_by(username="dic"))
+        tasks.complete_task(db.session, first.id, dic, {}, thursday)
+    [second] = open_tasks(app, instance_id)
+    assert second.due_on == second_due
+
+
+def test_due_in_working_days_true_without_a_due_date_is_refused(app):
+    body = WORKING_DUE.replace("{props}", WORKING).replace(' camunda:dueDate="P3D"', "")
+    [refused] = problems(upload(app, {"wd.bpmn": modeler_bpmn("wd", body)}))
+    assert (refused["code"], refused["element"]) == ("property_number", "Activity_b")

@@ -144,8 +144,12 @@ def test_due_in_working_days_must_be_a_number():
      "script_task"),
     ('<bpmn:task id="svc"><bpmn:extensionElements><camunda:executionListener class="com.example.L" event="start" />'
      "</bpmn:extensionElements></bpmn:task>", "listener"),
-    ('<bpmn:task id="svc"><bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="a">1'
-     "</camunda:inputParameter></camunda:inputOutput></bpmn:extensionElements></bpmn:task>", "input_output"),
+    ('<bpmn:intermediateThrowEvent id="svc"><bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter '
+     'name="a">1</camunda:inputParameter></camunda:inputOutput></bpmn:extensionElements></bpmn:intermediateThrowEvent>',
+     "input_output"),
+    ('<bpmn:task id="svc"><bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="a">'
+     '<camunda:script scriptFormat="groovy">1</camunda:script></camunda:inputParameter></camunda:inputOutput>'
+     "</bpmn:extensionElements></bpmn:task>", "script"),
     ('<bpmn:complexGateway id="svc" />', "unsupported_element"),
     ('<bpmn:task id="svc"><bpmn:standardLoopCharacteristics /></bpmn:task>', "unsupported_element"),
     ('<bpmn:userTask id="svc" camunda:candidateGroups="dic_officer"><bpmn:multiInstanceLoopCharacteristics>'

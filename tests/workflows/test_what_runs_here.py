@@ -20,6 +20,8 @@ def test_every_element_the_engine_runs_is_listed_as_supported():
     for element in constructs.FLOW_NODES:
         assert listed.get(element, "").startswith("supported"), element
     assert listed["multiInstanceLoopCharacteristics"].startswith("supported")
+    for name in ("inputOutput", "inputParameter", "outputParameter"):
+        assert name in constructs.CAMUNDA_ELEMENTS_OK and listed[f"camunda:{name}"].startswith("supported"), name
 
 
 def test_every_refused_construct_is_listed_as_refused():
@@ -32,6 +34,7 @@ def test_every_refused_construct_is_listed_as_refused():
 
 def test_the_table_lists_nothing_the_construct_table_does_not_know():
     known = {*constructs.FLOW_NODES, "multiInstanceLoopCharacteristics", *constructs.UNSUPPORTED,
+             *(f"camunda:{name}" for name in constructs.CAMUNDA_ELEMENTS_OK),
              *(f"camunda:{name}" for name in constructs.CAMUNDA_ELEMENTS_REFUSED),
              *(f"camunda:{name}" for name in constructs.CAMUNDA_ATTRIBUTES_REFUSED)}
     assert set(table()) <= known

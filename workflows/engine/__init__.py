@@ -10,6 +10,7 @@
 docs/ENGINE.md says what SpiffWorkflow 3.2.0 does that these modules work around.
 """
 import workflows.engine.clock as clock
+import workflows.engine.dates as dates
 from workflows.engine.compile import CompiledProcess, compile_files, evaluate_decision, plain_collection
 from workflows.engine.constructs import (
     AGGREGATIONS,
@@ -42,7 +43,7 @@ __all__ = [
     "MAX_FILE_BYTES", "TIMER_LITERALS", "CompiledProcess", "EngineError", "ExternalTask", "FormFieldSpec",
     "MatchedRule", "MigrationPlan", "PassThroughTask", "Run", "StepMigration", "TaskView", "TopicHandler",
     "captured_form",
-    "clock", "compile_files", "evaluate_decision", "evaluate_expression", "lane_of", "lane_role", "parse_xml",
+    "clock", "compile_files", "dates", "evaluate_decision", "evaluate_expression", "lane_of", "lane_role", "parse_xml",
     "plain_collection", "run_straight_through", "schema_errors", "timer_expression", "timer_literal_error",
     "timer_literal_kind", "user_steps",
 ]

@@ -62,11 +62,15 @@ UNSUPPORTED_EVENTS = frozenset({"cancel", "compensation", "conditional", "link"}
 # --- Camunda 7 extensions ----------------------------------------------------------------------------------------
 
 CAMUNDA_ELEMENTS_OK = frozenset({"properties", "property", "formData", "formField", "validation", "constraint",
-                                 "value", "in", "out", "failedJobRetryTimeCycle", "potentialStarter"})
+                                 "value", "in", "out", "failedJobRetryTimeCycle", "potentialStarter",
+                                 *("inputOutput", "inputParameter", "outputParameter", "list", "map", "entry")})
+# Elements whose camunda:inputOutput the engine applies (workflows/engine/io_mapping.py); elsewhere it is refused,
+# and so are script values and parameters on a multi-instance activity.
+INPUT_OUTPUT_OWNERS = frozenset({"userTask", "serviceTask", "sendTask", "businessRuleTask", "task", "manualTask",
+                                 "subProcess", "callActivity"})
 # camunda: elements refused -> the report's problem code.
-CAMUNDA_ELEMENTS_REFUSED = {"executionListener": "listener", "taskListener": "listener", "inputOutput": "input_output",
-                            "inputParameter": "input_output", "outputParameter": "input_output",
-                            "connector": "java_code", "field": "java_code", "script": "script",
+CAMUNDA_ELEMENTS_REFUSED = {"executionListener": "listener", "taskListener": "listener", "connector": "java_code",
+                            "field": "java_code", "script": "script",
                             "errorEventDefinition": "camunda_extension", "formProperty": "camunda_extension"}
 # camunda: attributes with no effect here, as in Camunda itself (jobs, history, modeler bookkeeping).
 CAMUNDA_HARMLESS = frozenset({

@@ -10,7 +10,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +24,31 @@ LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 class DateError(ValueError):
     pass
+
+
+# The working-day calendar's "Nth working day after a day", while a due date asks for working days (working_days()).
+_working_days: ContextVar[Callable[[dt.date, int], dt.date] | None] = ContextVar("working_days", default=None)
+
+
+@contextmanager
+def working_days(add: Callable[[dt.date, int], dt.date] | None) -> Iterator[None]:
+    """Within the block, plusDays(n) and the days of plus('PnD') count N working days with ADD (None: calendar days).
+
+    ADD(day, n) is the Nth working day after DAY (workflows.calendar.WorkingCalendar.add_working_days); the time of
+    day is kept. Weeks, months, years, hours, minutes and every minus… stay calendar time (docs/ENGINE.md, "Timers").
+    """
+    token = _working_days.set(add)
+    try:
+        yield
+    finally:
+        _working_days.reset(token)
+
+
+def _plus_days(moment: dt.datetime, days: int) -> dt.datetime:
+    add = _working_days.get()
+    if add is None or days <= 0:
+        return moment + dt.timedelta(days=days)
+    return dt.datetime.combine(add(moment.date(), days), moment.timetz())
 
 
 def now() -> dt.datetime:
@@ -45,7 +72,8 @@ def plus_duration(moment: dt.datetime, text: str, sign: int = 1) -> dt.datetime:
         raise DateError(f"'{text}' is not an ISO 8601 duration such as P5D or PT4H")
     years, months, weeks, days, hours, minutes, seconds = (int(g or 0) for g in found.groups())
     moved = _months(moment, sign * (12 * years + months))
-    return moved + sign * dt.timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    moved = _plus_days(moved, days) if sign > 0 else moved - dt.timedelta(days=days)
+    return moved + sign * dt.timedelta(weeks=weeks, hours=hours, minutes=minutes, seconds=seconds)
 
 
 def _amount(value: Any) -> int:
@@ -55,7 +83,7 @@ def _amount(value: Any) -> int:
 
 
 METHODS: dict[str, Callable[..., dt.datetime]] = {
-    "plusDays": lambda m, n: m + dt.timedelta(days=_amount(n)),
+    "plusDays": lambda m, n: _plus_days(m, _amount(n)),
     "plusWeeks": lambda m, n: m + dt.timedelta(weeks=_amount(n)),
     "plusMonths": lambda m, n: _months(m, _amount(n)),
     "plusYears": lambda m, n: _months(m, 12 * _amount(n)),

@@ -22,11 +22,11 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser  # type: ig
 from SpiffWorkflow.camunda.parser.task_spec import (  # type: ignore[import-untyped]
     CAMUNDA_MODEL_NS,
     BusinessRuleTaskParser,
+    CallActivityParser,
     CamundaTaskParser,
+    SubWorkflowParser,
     UserTaskParser,
 )
-from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask  # type: ignore[import-untyped]
-from SpiffWorkflow.camunda.specs.user_task import UserTask  # type: ignore[import-untyped]
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine  # type: ignore[import-untyped]
 
 from workflows.engine.constructs import (
@@ -38,6 +38,15 @@ from workflows.engine.constructs import (
     SERVICE_TASK_REFUSAL,
 )
 from workflows.engine.dmn import FeelDecisionEngine
+from workflows.engine.io_mapping import (
+    EXTENSION,
+    BusinessRuleTask,
+    CallActivity,
+    InputOutputError,
+    InputOutputMapping,
+    UserTask,
+    read_parameters,
+)
 from workflows.engine.xml import BPMN_MODEL_NS
 
 CAMUNDA = "{" + CAMUNDA_MODEL_NS + "}"
@@ -164,14 +173,14 @@ class _UserTaskParser(UserTaskParser):
         return extensions
 
 
-class ExternalTask(ServiceTask):
+class ExternalTask(InputOutputMapping, ServiceTask):
     """A service task done by the application: it waits (manual) until Run.advance hands it to a handler."""
 
     def _execute(self, task: Any) -> bool:
         return True  # the handler already did the work; None would leave the task STARTED forever
 
 
-class PassThroughTask(NoneTask):
+class PassThroughTask(InputOutputMapping, NoneTask):
     """`bpmn:task` and `bpmn:manualTask`: Camunda 7 passes through them; Spiff would wait for someone to run them."""
 
     def __init__(self, wf_spec: Any, bpmn_id: str, **kwargs: Any) -> None:
@@ -207,6 +216,11 @@ class _ScriptTaskParser(TaskParser):
 
 
 class _BusinessRuleTaskParser(BusinessRuleTaskParser):
+    def create_task(self) -> Any:
+        decision_ref = self.get_decision_ref(self.node)  # Spiff's own names its class instead of spec_class
+        return self.spec_class(self.spec, self.bpmn_id, **self.bpmn_attributes,
+                               dmnEngine=self.process_parser.parser.get_engine(decision_ref, self.node))
+
     def parse_extensions(self, node: Any = None) -> dict[str, Any]:
         extensions = {**super().parse_extensions(node), "camunda:decisionRef": self.node.get(f"{CAMUNDA}decisionRef")}
         for name in ("resultVariable", "mapDecisionResult"):
@@ -214,6 +228,27 @@ class _BusinessRuleTaskParser(BusinessRuleTaskParser):
             if value:
                 extensions[f"camunda:{name}"] = value
         return extensions
+
+
+class _InputOutput:
+    """Mixed into the parser of each element that may carry camunda:inputOutput: kept in the spec's extensions."""
+
+    def parse_extensions(self, node: Any = None) -> dict[str, Any]:
+        extensions = super().parse_extensions(node)  # type: ignore[misc]
+        try:
+            parameters = read_parameters(self.node)  # type: ignore[attr-defined]
+        except InputOutputError as exc:
+            self.raise_validation_exception(f"Input/output parameters: {exc}")  # type: ignore[attr-defined]
+        if parameters is not None:
+            if self.node.find(f"{{{BPMN_MODEL_NS}}}multiInstanceLoopCharacteristics") is not None:  # type: ignore
+                self.raise_validation_exception(  # type: ignore[attr-defined]
+                    "Input/output parameters on a multi-instance activity are not supported")
+            extensions[EXTENSION] = parameters
+        return extensions
+
+
+def _with_io(parser_class: type) -> type:
+    return type(f"_{parser_class.__name__.lstrip('_')}WithIo", (_InputOutput, parser_class), {})
 
 
 _CAMUNDA_EVENTS = {
@@ -230,13 +265,15 @@ class Parser(CamundaParser):
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         **{full_tag(tag): (_with_timer_literals(parser), CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag(tag)][1])
            for tag, parser in _CAMUNDA_EVENTS.items()},
-        full_tag("userTask"): (_UserTaskParser, UserTask),
-        full_tag("serviceTask"): (_ExternalTaskParser, ExternalTask),
-        full_tag("sendTask"): (_ExternalTaskParser, ExternalTask),
+        full_tag("userTask"): (_with_io(_UserTaskParser), UserTask),
+        full_tag("serviceTask"): (_with_io(_ExternalTaskParser), ExternalTask),
+        full_tag("sendTask"): (_with_io(_ExternalTaskParser), ExternalTask),
         full_tag("scriptTask"): (_ScriptTaskParser, ScriptTask),
-        full_tag("businessRuleTask"): (_BusinessRuleTaskParser, BusinessRuleTask),
-        full_tag("task"): (CamundaTaskParser, PassThroughTask),
-        full_tag("manualTask"): (CamundaTaskParser, PassThroughTask),
+        full_tag("businessRuleTask"): (_with_io(_BusinessRuleTaskParser), BusinessRuleTask),
+        full_tag("task"): (_with_io(CamundaTaskParser), PassThroughTask),
+        full_tag("manualTask"): (_with_io(CamundaTaskParser), PassThroughTask),
+        full_tag("subProcess"): (_with_io(SubWorkflowParser), CallActivity),
+        full_tag("callActivity"): (_with_io(CallActivityParser), CallActivity),
     }
 
     def get_engine(self, decision_ref: str, node: Any) -> DMNEngine:

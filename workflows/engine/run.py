@@ -121,8 +121,14 @@ class TaskView:
 
     @property
     def due_in_working_days(self) -> int | None:
-        value = self.extensions.get("dueInWorkingDays")
-        return int(value) if value not in (None, "") else None
+        """The property dueInWorkingDays=N: the deadline is the Nth working day after the task is created."""
+        value = str(self.extensions.get("dueInWorkingDays") or "").strip()
+        return int(value) if value.isdigit() else None
+
+    @property
+    def due_date_in_working_days(self) -> bool:
+        """dueInWorkingDays=true beside a camunda:dueDate: its plusDays(n) and P…D count working days."""
+        return str(self.extensions.get("dueInWorkingDays") or "").strip().lower() == "true"
 
 
 def _date_expression(raw: str | None) -> str | None:

@@ -11,16 +11,20 @@ from typing import Any
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter  # type: ignore[import-untyped]
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG  # type: ignore[import-untyped]
-from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask  # type: ignore[import-untyped]
 
 from workflows.cache import DatabaseCache
+from workflows.engine import io_mapping
 from workflows.engine.dmn import BusinessRuleTaskConverter
 from workflows.engine.parser import ExternalTask, PassThroughTask
 
 
 def _make_serializer() -> BpmnWorkflowSerializer:
     config = dict(CAMUNDA_CONFIG)
-    config[BusinessRuleTask] = BusinessRuleTaskConverter
+    # The classes with input/output parameters keep Spiff's class names, so they replace Spiff's own here.
+    for ours in (io_mapping.UserTask, io_mapping.BusinessRuleTask, io_mapping.CallActivity):
+        spiffs = next(cls for cls in ours.__mro__[1:] if cls.__name__ == ours.__name__)
+        config[ours] = config.pop(spiffs)
+    config[io_mapping.BusinessRuleTask] = BusinessRuleTaskConverter
     config[ExternalTask] = BpmnTaskSpecConverter
     config[PassThroughTask] = BpmnTaskSpecConverter
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))

@@ -10,6 +10,7 @@ from typing import Any
 from lxml import etree
 
 from workflows import engine
+from workflows.engine import io_mapping
 from workflows.engine.constructs import (
     CAMUNDA_ATTRIBUTES,
     CAMUNDA_ATTRIBUTES_REFUSED,
@@ -18,6 +19,7 @@ from workflows.engine.constructs import (
     CAMUNDA_HARMLESS,
     EVENT_DEFINITIONS,
     FLOW_NODES,
+    INPUT_OUTPUT_OWNERS,
     STRUCTURE,
     UNSUPPORTED,
     UNSUPPORTED_EVENTS,
@@ -133,9 +135,6 @@ def _check_camunda_element(name: str, element: Any, tag: str) -> Iterator[Proble
     owner = owner_of(element)
     if tag in CAMUNDA_ELEMENTS_REFUSED:
         code = CAMUNDA_ELEMENTS_REFUSED[tag]
-        if tag in ("inputParameter", "outputParameter", "script") and local_name(element.getparent()) != \
-                "extensionElements" and code != "script":
-            return  # reported once, on camunda:inputOutput
         what = {"executionListener": "execution listener", "taskListener": "task listener"}.get(tag, tag)
         if code == "java_code":
             yield problem(code, name, owner, line=element.sourceline, what=f"camunda:{tag}", topics=known_topics())
@@ -147,6 +146,31 @@ def _check_camunda_element(name: str, element: Any, tag: str) -> Iterator[Proble
         yield problem("camunda_extension", name, owner, line=element.sourceline, what=tag)
     elif tag in ("in", "out"):
         yield from _check_mapping(name, element, owner, tag)
+    elif tag == "inputOutput":
+        yield from _check_input_output(name, element, owner)
+
+
+def _check_input_output(name: str, element: Any, owner: Any) -> Iterator[Problem]:
+    if local_name(owner) not in INPUT_OUTPUT_OWNERS:
+        yield problem("input_output", name, owner, line=element.sourceline,
+                      detail="only tasks, sub-processes and call activities")
+        return
+    if owner.find(f"{{{BPMN}}}multiInstanceLoopCharacteristics") is not None:
+        yield problem("input_output", name, owner, line=element.sourceline, detail="not on a multi-instance activity")
+        return
+    if element.find(f".//{{{CAMUNDA}}}script") is not None:
+        return  # the script is refused on its own, naming the element
+    try:
+        parameters = io_mapping.read_parameters(owner) or {"inputs": [], "outputs": []}
+    except io_mapping.InputOutputError as exc:
+        yield problem("input_output", name, owner, line=element.sourceline, detail=str(exc))
+        return
+    for kind in ("inputs", "outputs"):
+        for parameter, value in parameters[kind]:
+            try:
+                io_mapping.check(value)
+            except engine.expressions.ExpressionError as exc:
+                yield problem("expression", name, owner, line=element.sourceline, where=parameter, detail=str(exc))
 
 
 def _check_mapping(name: str, element: Any, owner: Any, tag: str) -> Iterator[Problem]:

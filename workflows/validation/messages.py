@@ -47,7 +47,7 @@ MESSAGES: dict[str, str] = {
     "not_external": N_("{label} cần Implementation 'External' và một topic; hệ thống biết các topic: {topics}."),
     "unknown_topic": N_("Topic '{topic}' của {label} không có chương trình xử lý; các topic hệ thống biết: {topics}."),
     "listener": N_("{label} có {what}; listener chạy mã Java hoặc script nên không được hỗ trợ."),
-    "input_output": N_("Tham số Input/Output của {label} chưa được hỗ trợ: biến sẽ không được ánh xạ như Camunda làm."),
+    "input_output": N_("Tham số Input/Output của {label} không chạy được ở đây: {detail}."),
     "unsupported_element": N_("Thành phần '{what}' ({label}) chưa được hỗ trợ."),
     "unsupported_event": N_("Sự kiện loại '{what}' của {label} chưa được hỗ trợ."),
     "camunda_extension": N_("Phần mở rộng camunda:{what} trong {label} chưa được hỗ trợ."),

@@ -61,7 +61,9 @@ def check_userTask(name: str, task: Any) -> Iterator[Problem]:
         else:
             yield problem("priority", name, task, value=priority)
     for prop in task.iterfind(f"{{{BPMN}}}extensionElements/{{{CAMUNDA}}}properties/{{{CAMUNDA}}}property"):
-        if prop.get("name") == "dueInWorkingDays" and not re.fullmatch(r"\d{1,3}", (prop.get("value") or "")):
+        working_due_date = (prop.get("value") or "").strip().lower() == "true" and camunda(task, "dueDate")
+        if prop.get("name") == "dueInWorkingDays" and not working_due_date and \
+                not re.fullmatch(r"\d{1,3}", (prop.get("value") or "")):
             yield problem("property_number", name, task, what="dueInWorkingDays", value=prop.get("value"))
     yield from check_form(name, task)
     for boundary in task.getparent().iterfind(f"{{{BPMN}}}boundaryEvent"):
