@@ -1,15 +1,16 @@
 """Faults: two app servers and two timer workers on one PostgreSQL database, SIGKILLed while they work.
 
     python bench/faults.py --database-url postgresql://postgres@127.0.0.1:5432/SCRATCH_DB
-                           [--agencies 28] [--fault 0.1] [--kill-every 2.0] [--seed 1]
+                           [--agencies 28] [--fault 0.1] [--kill-every 3.0] [--seed 1]
 
 The database is EMPTIED, then: the agencies, their people and tokens, the year opened (bench/load.py's `prepare`).
 Started on 127.0.0.1 only: two gunicorn app servers (ports of their own, 2 worker processes each) and two
-`flask --app webapp worker` processes (a pass a second; reminders 30 and 10 working days ahead, so that they have
-notifications to write while the reports are being done). Every one of them runs with FAULT_AFTER_ENGINE_STEP=FAULT:
-at each commit, with that probability, the process SIGKILLs itself after the engine step and every write, before the
-transaction commits (workflows/runtime.py). On top of that, every KILL_EVERY seconds one of the four (a whole app
-server: master and workers; or a timer worker) is SIGKILLed from outside, at a random moment, and started again.
+`flask --app webapp worker` processes (a pass a second; the drafting tasks are made three days overdue first, so
+that they have overdue notices and escalations to write while the reports are being done).
+Every one of them runs with FAULT_AFTER_ENGINE_STEP=FAULT: at each commit, with that probability, the process SIGKILLs
+itself after the engine step and every write, before the transaction commits (workflows/runtime.py). On top of that,
+every KILL_EVERY seconds one of the four (a whole app server: master and workers; or a timer worker) is SIGKILLed from
+outside, at a random moment, and started again.
 
 Two clients, each taking half the units, do every report as its officer, head and DIC would, alternating between
 the two servers request by request; then one client carries the cycle to the Committee's decision (consolidation,
@@ -150,6 +151,24 @@ def ensure_database(url: str) -> None:
     admin.dispose()
 
 
+def make_overdue(url: str) -> None:
+    """The officers' drafting tasks three days late: the timer workers then have overdue notices and escalations
+    to write (one batch commit each) while the reports are being done."""
+    from datetime import timedelta
+
+    from sqlalchemy import create_engine, update
+
+    from config import database_url
+    from workflows.calendar import local_today
+    from workflows.models import HumanTask, TaskState
+
+    engine = create_engine(database_url(url))
+    with engine.begin() as connection:
+        connection.execute(update(HumanTask).where(HumanTask.state == TaskState.OPEN)
+                           .values(due_on=local_today() - timedelta(days=3)))
+    engine.dispose()
+
+
 def reminders_twice(url: str) -> tuple[int, int]:
     from sqlalchemy import create_engine, func, select
     from sqlalchemy.orm import Session
@@ -173,7 +192,7 @@ def main() -> None:
     parser.add_argument("--database-url", required=True, help="a PostgreSQL database this run may EMPTY")
     parser.add_argument("--agencies", type=int, default=28)
     parser.add_argument("--fault", type=float, default=0.1, help="FAULT_AFTER_ENGINE_STEP for every process")
-    parser.add_argument("--kill-every", type=float, default=2.0, help="seconds between outside SIGKILLs (0: none)")
+    parser.add_argument("--kill-every", type=float, default=3.0, help="seconds between outside SIGKILLs (0: none)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     if not args.database_url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
@@ -182,11 +201,12 @@ def main() -> None:
     ensure_database(args.database_url)
     print(f"preparing {args.agencies} agencies ...", file=sys.stderr)
     codes, tokens = load.prepare(args.database_url, args.agencies)
+    make_overdue(args.database_url)
 
     logs = Path(tempfile.mkdtemp(prefix="faults-"))
     env = {**os.environ, "DATABASE_URL": args.database_url, "SECRET_KEY": os.urandom(16).hex(),
            "FLASK_CONFIG": "production", "LOG_FORMAT": "text", "WEB_CONCURRENCY": "2",
-           "FAULT_AFTER_ENGINE_STEP": str(args.fault), "REMINDER_WORKING_DAYS": "30,10",
+           "FAULT_AFTER_ENGINE_STEP": str(args.fault),
            "WORKER_INTERVAL_SECONDS": "1", "MAIL_OUTBOX_DIR": str(logs / "outbox")}
     ports = [free_port(), free_port()]
     bases = [f"http://127.0.0.1:{port}" for port in ports]
