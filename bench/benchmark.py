@@ -5,6 +5,11 @@
     python bench/benchmark.py --quick               # sizes 28,280, one run each: about a minute
     python bench/benchmark.py --databases sqlite --sizes 28,2800 --repeat 5 --json out.json
 
+The headline comes first: bench/request_cost.py, what a request really costs (each completion in a new session with
+its user loaded by id, as the API does; SQL statements per completion; p50/p95) and every province-wide click (open
+the year, consolidation, evaluation, the reviews, the decision), at the same sizes and databases.
+The simulation-based figures below it are the older measure (one long-lived session).
+
 Each measurement runs in a fresh subprocess against a fresh, empty database (SQLite: a temporary file with the app's
 pragmas; PostgreSQL: every table dropped and recreated in the bench database). It first simulates a warm-up cycle
 (YEAR-2, 28 agencies) so code paths, caches and statement caches are warm, then times `demo.simulate(YEAR, size)` and
@@ -743,6 +748,8 @@ def main() -> None:
     parser.add_argument("--retry-busy", type=int, default=0, metavar="N",
                         help=f"run a measurement again, up to N times, when other processes used more than "
                              f"{OTHERS_WARNING} CPU during it; the least disturbed run is kept (default 0)")
+    parser.add_argument("--no-request-cost", action="store_true",
+                        help="skip the headline: the per-request cost and the province-wide clicks (request_cost.py)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -778,6 +785,16 @@ def main() -> None:
             if not databases:
                 raise SystemExit("no database left to measure") from None
 
+    if not args.no_request_cost:
+        # The headline: what one request costs (a new session, the user loaded by id), and every province-wide click.
+        # In a subprocess, like every measurement here, so nothing it caches or imports colours the runs below.
+        log("the headline: per-request cost and province-wide clicks (bench/request_cost.py)")
+        headline = subprocess.run([sys.executable, str(REPO / "bench" / "request_cost.py"), "--sizes",
+                                   ",".join(map(str, sizes)), "--databases", ",".join(databases),
+                                   "--postgres-url", args.postgres_url], capture_output=True, text=True)
+        print(headline.stdout, flush=True)
+        if headline.returncode:
+            log(f"request_cost.py failed: {headline.stderr[-2000:]}")
     log(f"engine floors ({iterations} iterations each)")
     if args.wait_quiet > 0:
         wait_until_quiet(args.wait_quiet)

@@ -85,7 +85,7 @@ def prepare(url: str, agencies: int) -> tuple[list[str], dict[str, str]]:
     from sqlalchemy.orm import Session
 
     from config import database_url
-    from workflows import cycles, definitions, demo, users
+    from workflows import accounts, cycles, definitions, demo, users
     from workflows.models import Base
     from workflows.results import import_prior_ranks
     from workflows.units import units_of_year
@@ -110,7 +110,7 @@ def prepare(url: str, agencies: int) -> tuple[list[str], dict[str, str]]:
                                                      for rank, code in enumerate(members, 1)))
         session.commit()
         cycles.open_cycle(session, 2026, date(2026, 12, 15), people["dic_leader"], unit_codes=codes)
-        tokens = {name: users.issue_token(session, person) for name, person in people.items()}
+        tokens = {name: accounts.issue_token(session, person) for name, person in people.items()}
         session.commit()
     engine.dispose()
     return codes, tokens

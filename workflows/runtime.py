@@ -4,6 +4,9 @@ Nothing here commits: callers (the use-case functions in tasks.py, cycles.py, as
 """
 from __future__ import annotations
 
+import os
+import random
+import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -131,6 +134,11 @@ def atomic(action: Callable[Concatenate[Session, P], R]) -> Callable[Concatenate
     return run
 
 
+# A fault for bench/faults.py and tests/test_faults.py, off unless set: the probability (0-1) that a process kills
+# itself (SIGKILL) at a commit, after the engine step and every write, before the transaction commits.
+_FAULT = float(os.environ.get("FAULT_AFTER_ENGINE_STEP") or 0)
+
+
 def commit(ctx: Context) -> None:
     """Write everything this unit of work did in one transaction."""
     session = ctx.session
@@ -148,6 +156,8 @@ def commit(ctx: Context) -> None:
                 rows.append(event)
             audit_chain.chain(session, rows)  # each event carries its chain's previous hash
             session.execute(insert(AuditEvent), rows)
+        if _FAULT and random.random() < _FAULT:  # bench/faults.py: die with everything written but not committed
+            os.kill(os.getpid(), signal.SIGKILL)
         session.commit()
     finally:
         ctx._new_tasks.clear()
