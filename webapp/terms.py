@@ -1,17 +1,25 @@
-"""Domain words on the pages (step names, roles, criteria, outcomes, statuses) in the reader's language.
+"""Domain words on the pages (step names, roles, criteria, outcomes, statuses, units) in the reader's language.
 
 The words are defined once, as `Text`, in workflows/vocabulary.py (so `pybabel extract -k Text` puts them in the
 catalogue). A word that arrives here as a plain str (a step name read from a diagram, a label stored in a row) is
-translated by the `term` filter when the vocabulary knows it; anything else (a step of a newly uploaded diagram, a
-name, typed text) shows as written. tests/webapp/test_terms.py checks the vocabulary against bpmn/ and the catalogue.
+translated by the `term` filter when the vocabulary knows it; a step the catalogue does not know takes the English
+name its diagram gives (`name_en`, workflows/step_names.py); anything else (a name, typed text) shows as written.
+The `step_name` filter shows a step without any English name visibly so (marked Vietnamese), and `unit_name` gives a
+unit's English name (agencies.csv) in English mode. tests/webapp/test_terms.py checks the vocabulary against bpmn/
+and the catalogue.
 """
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from flask_babel import gettext
+from flask import has_request_context
+from flask_babel import get_locale, gettext
+from markupsafe import Markup
 
+from webapp.extensions import db
+from workflows.step_names import english_step_names
+from workflows.units import english_unit_names
 from workflows.vocabulary import ALL_WORDS
 
 TERMS = ALL_WORDS  # every domain word, each defined once in workflows/vocabulary.py
@@ -29,4 +37,27 @@ def term(text: Any) -> Any:
     match = _WITH_CRITERION_ID.match(text)
     if match and match[3] in TERMS:
         return f"{match[1]}{match[2]}{gettext(match[3])}"
+    if _english():
+        return english_step_names(db.session).get(text) or text
     return text
+
+
+def step_name(text: Any) -> Any:
+    """A step's name for the page (HTML): as `term`, but in English mode a step that neither the catalogue nor its
+    diagram names in English shows in Vietnamese marked so (lang="vi", a tooltip), rather than passing for English."""
+    shown = term(text)
+    if not (isinstance(text, str) and text and shown == text and _english() and text in english_step_names(db.session)):
+        return shown
+    return Markup('<span lang="vi" class="untranslated" title="{}">{}</span>').format(
+        gettext("Chưa có tên tiếng Anh"), text)
+
+
+def unit_name(name: Any) -> Any:
+    """A unit's name (as workflows/ gives it, in Vietnamese) in the page's language: agencies.csv's English name."""
+    if not isinstance(name, str) or not _english():
+        return name
+    return english_unit_names(db.session).get(name, name)
+
+
+def _english() -> bool:
+    return has_request_context() and str(get_locale()) == "en"

@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import icalendar
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from workflows import permissions
 from workflows.calendar import LOCAL_TZ, local_today
 from workflows.errors import NotFound
 from workflows.messages import Text
-from workflows.models import HumanTask, Notification, User, utcnow
-from workflows.tasks import inbox
+from workflows.models import HumanTask, Notification, TaskState, User, utcnow
 from workflows.units import all_unit_names
 from workflows.vocabulary import due_source_text, notification_kind_label
 
@@ -310,10 +310,21 @@ def calendar_feed(session: Session, user: User, now: datetime | None, base_url: 
     feed.add("method", "PUBLISH")
     feed.add("x-wr-calname", "Hạn công việc – " + user.full_name)
     feed.add("x-wr-timezone", "Asia/Ho_Chi_Minh")
-    for task in inbox(session, user, local_today(now), limit=500):
-        if task.due_on is not None:
-            feed.add_component(_event(task, names, now, base_url))
+    for task in _open_tasks_of(session, user, local_today(now)):
+        feed.add_component(_event(task, names, now, base_url))
     return feed.to_ical().decode("utf-8")
+
+
+def _open_tasks_of(session: Session, user: User, today: date, limit: int = 500) -> list[HumanTask]:
+    # The tasks of USER's inbox that have a deadline (unclaimed or claimed by USER), asked of permissions directly:
+    # going through workflows.tasks would make a cycle (tasks tells the receivers of a return through this module).
+    return list(session.scalars(
+        select(HumanTask)
+        .where(HumanTask.state == TaskState.OPEN, HumanTask.due_on.is_not(None),
+               permissions.actionable(session, user, today),
+               or_(HumanTask.assignee_id.is_(None), HumanTask.assignee_id == user.id))
+        .order_by(HumanTask.due_on, HumanTask.id).limit(limit)
+    ))
 
 
 def _event(task: HumanTask, names: Mapping[str, str], now: datetime, base_url: str) -> icalendar.Event:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from workflows import forms, permissions, readable, runtime, steps, task_schema, topics
+from workflows import forms, permissions, readable, return_notices, runtime, steps, task_schema, topics
 from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from workflows.messages import Text
 from workflows.models import AuditEvent, HumanTask, TaskState, User
@@ -101,6 +101,9 @@ def complete_task(
     runtime.save(ctx, instance, run, return_reason=reason)
     topics.after_save(ctx, instance, run)
     runtime.commit(ctx)
+    if returned:  # the re-opened rows exist (with ids) only after the commit above
+        return_notices.tell_receivers(ctx, task, reason)
+        ctx.session.commit()
     return task
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from workflows.cache import DatabaseCache
 from workflows.models import Block, Unit, UnitHistory
 
 AGENCIES_CSV = Path(__file__).resolve().parent / "data" / "agencies.csv"
@@ -97,14 +97,25 @@ def unit_name(session: Session, code: str, year: int) -> str:
     return name or code
 
 
-_names_cache: tuple[float, dict[str, str]] | None = None
+_NAMES: DatabaseCache[dict[str, str]] = DatabaseCache("unit names", max_entries=4, max_age_seconds=60.0)
 
 
-def all_unit_names(session: Session, max_age_seconds: float = 60.0) -> dict[str, str]:
+def all_unit_names(session: Session) -> dict[str, str]:
     """Each unit's current name, re-read at most once a minute (inbox pages ask on every request)."""
-    global _names_cache
-    now = time.monotonic()
-    if _names_cache is None or now - _names_cache[0] > max_age_seconds:
+    def load() -> dict[str, str]:
         rows = session.execute(select(UnitHistory.code, UnitHistory.name_vi).order_by(UnitHistory.valid_from))
-        _names_cache = (now, dict(rows.all()))  # later periods overwrite earlier ones
-    return _names_cache[1]
+        return dict(rows.all())  # later periods overwrite earlier ones
+    return _NAMES.get(session, "vi", load)
+
+
+def english_unit_names(session: Session) -> dict[str, str]:
+    """Every Vietnamese name a unit has borne, to its English name of the same period (agencies.csv's name_en).
+
+    Keyed by the Vietnamese name rather than the code, so a page that shows the name of a given year (a town before
+    it became a city) gets the English name of that same year. Pages show unit names as workflows/ gives them, in
+    Vietnamese; the web layer's `unit_name` filter turns them into English in English mode.
+    """
+    def load() -> dict[str, str]:
+        rows = session.execute(select(UnitHistory.name_vi, UnitHistory.name_en).order_by(UnitHistory.valid_from))
+        return {vi: en for vi, en in rows.all() if en}
+    return _NAMES.get(session, "en", load)

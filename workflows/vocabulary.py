@@ -143,6 +143,7 @@ NOTIFICATION_KIND_LABELS: dict[str, Text] = {
     "overdue": Text("Quá hạn"),
     "escalate": Text("Báo cáo quá hạn"),
     "due_changed": Text("Điều chỉnh hạn"),
+    "returned": Text("Công việc bị trả lại"),
     "reassigned": Text("Được giao việc"),
     "reassigned_away": Text("Việc đã giao người khác"),
     "handover_requested": Text("Đề nghị trả việc về nhóm"),
