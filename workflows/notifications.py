@@ -20,7 +20,7 @@ import icalendar
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from workflows import permissions
+from workflows import dialects, permissions
 from workflows.calendar import LOCAL_TZ, local_today
 from workflows.errors import NotFound
 from workflows.messages import Text
@@ -57,27 +57,15 @@ def create(session: Session, rows: Iterable[Mapping[str, Any]]) -> list[tuple[in
         unique.setdefault(tuple(values[k] for k in _KEY), {c: values[c] for c in _COLUMNS})
     # A fixed order: two transactions inserting overlapping keys then take the index locks in the same order.
     ordered = [unique[k] for k in sorted(unique, key=lambda k: tuple((v is None, str(v)) for v in k))]
-    insert = _dialect_insert(session)
     created: list[tuple[int, int | None, str]] = []
     for start in range(0, len(ordered), _CHUNK):
         statement = (
-            insert(Notification).values(ordered[start:start + _CHUNK])
+            dialects.insert(session, Notification).values(ordered[start:start + _CHUNK])
             .on_conflict_do_nothing(index_elements=list(_KEY))
             .returning(Notification.user_id, Notification.task_id, Notification.kind)
         )
         created.extend(tuple(r) for r in session.execute(statement))
     return created
-
-
-def _dialect_insert(session: Session) -> Any:
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - the project supports these two
-        raise NotImplementedError(f"Notifications need PostgreSQL or SQLite, not {name}")
-    return insert
 
 
 # --- reading and marking read --------------------------------------------------------------------------------------
