@@ -109,12 +109,16 @@ class Break:
 
     chain: int | None  # instance id, None for the administrative chain
     event_id: int
-    problem: str  # "changed" or "missing"
+    problem: str  # "changed", "missing" or "truncated"
 
     def describe(self) -> str:
         where = f"instance {self.chain}" if self.chain is not None else "administrative chain"
         if self.problem == "changed":
             return f"audit event {self.event_id} ({where}) was changed: its content no longer matches its hash"
+        if self.problem == "truncated":
+            last = f"event {self.event_id}" if self.event_id else "no event"
+            return (f"the latest audit events of {where} are missing: its chain ends at {last}, not at the head "
+                    "recorded on the instance")
         return f"an audit event is missing before event {self.event_id} ({where}): the chain link is broken"
 
 
@@ -126,14 +130,19 @@ def _events(session: Session, where: Any = None) -> Iterator[AuditEvent]:
 
 
 def verify(session: Session) -> tuple[int, list[Break]]:
-    """Walk every chain; returns the number of events checked and the first break of each broken chain."""
+    """Walk every chain; returns the number of events checked and the first break of each broken chain.
+
+    An instance's chain must also end at the head recorded on its row: deleting its latest events is a break too.
+    """
     checked, breaks = 0, []
     current: object = object()
     prev, broken = GENESIS, False
+    ends: dict[int | None, tuple[int, str]] = {}  # each chain's last event: id and hash
     for event in _events(session):
         if event.instance_id != current:
             current, prev, broken = event.instance_id, GENESIS, False
         checked += 1
+        ends[event.instance_id] = (event.id, event.hash or "")
         if broken:
             continue
         if event.prev_hash != prev:
@@ -143,6 +152,11 @@ def verify(session: Session) -> tuple[int, list[Break]]:
             breaks.append(Break(event.instance_id, event.id, "changed"))
             broken = True
         prev = event.hash or ""
+    broken_chains = {b.chain for b in breaks}
+    for instance_id, head in session.execute(select(ProcessInstance.id, ProcessInstance.audit_head)):
+        last_id, last_hash = ends.get(instance_id, (0, GENESIS))
+        if head != last_hash and instance_id not in broken_chains:
+            breaks.append(Break(instance_id, last_id, "truncated"))
     breaks.sort(key=lambda b: b.event_id)
     return checked, breaks
 
