@@ -52,6 +52,15 @@ def spec_json(session: Session, version_id: int) -> str:
     return _spec_cache.get(session, version_id, load)
 
 
+_files_cache: DatabaseCache[dict[str, Any]] = DatabaseCache("definition files", max_entries=64)
+
+
+def version_files(session: Session, version_id: int) -> dict[str, Any]:
+    """A version's deployed files (name -> text), cached like its spec: a version never changes. Do not modify."""
+    return _files_cache.get(session, version_id, lambda: session.scalar(
+        select(DefinitionVersion.files).where(DefinitionVersion.id == version_id)) or {})
+
+
 @dataclass
 class Context:
     """What one unit of work knows: the session, who acts, the time, and the working-day calendar."""

@@ -50,7 +50,7 @@ def statements(engine) -> Iterator[list[str]]:
 def _tokens(engine, people) -> dict[str, str]:
     with Session(engine) as setup:
         found = {name: accounts.issue_token(setup, setup.get(User, person.id)) for name, person in people.items()
-                 if name in ("stc_officer", "stc_head")}
+                 if name in ("stc_officer", "stc_head", "dic")}
         for token in found.values():
             accounts.user_for_token(setup, token)  # used once: no last_used_at write in what follows
         return found
@@ -78,27 +78,35 @@ def test_a_request_loads_its_user_and_roles_in_one_statement(db_engine):
     assert len(sent) == 1
 
 
-def test_a_completion_sends_at_most_five_statements_six_with_the_report(db_engine):
+def test_a_completion_sends_at_most_five_statements_more_where_the_report_is_written(db_engine):
     """Token + user + roles, the task with its instance, the task rows (completed and new), the instance with its
-    audit head, the audit events; the drafting step also writes the report's content."""
+    audit head, the audit events. The drafting step also writes the report's content; an acceptance writes the
+    report's outcome and asks whether the cycle's reports are all in (the cycle and an EXISTS, one statement)."""
     with Session(db_engine, expire_on_commit=False) as setup:
-        people = open_small_cycle(setup, ["STC"])
+        people = open_small_cycle(setup, ["STC", "SNV"])
     tokens = _tokens(db_engine, people)
+    with Session(db_engine) as earlier:  # a process's files are read once per version and process, then cached
+        runtime.version_files(earlier, open_task(earlier, "draft_report", "STC").instance.version_id)
     counts = {}
     for step, who, data in (("draft_report", "stc_officer", report_payload()),
-                            ("approve_report", "stc_head", {"head_decision": "approve"})):
+                            ("approve_report", "stc_head", {"head_decision": "approve"}),
+                            ("review_report", "dic", {"dic_decision": "accept"})):
         with Session(db_engine) as lookup:
             task_id = open_task(lookup, step, "STC").id
         with Session(db_engine) as request, statements(db_engine) as sent:
             tasks.complete_task(request, task_id, accounts.user_for_token(request, tokens[who]), data, at(DAY))
         counts[step] = len([s for s in sent if not s.startswith(("SAVEPOINT", "RELEASE"))])
-    assert counts == {"draft_report": 6, "approve_report": 5}
+        if step == "approve_report":
+            with Session(db_engine) as check:
+                task = check.get(HumanTask, task_id)
+                assert task.state == TaskState.COMPLETED and task.completed_by_id == people["stc_head"].id
+                assert task.lock_version == 2 and task.draft is None
+                assert open_task(check, "review_report", "STC").instance_id == task.instance_id
+    assert counts == {"draft_report": 6, "approve_report": 5, "review_report": 7}
     with Session(db_engine) as check:
-        task = check.get(HumanTask, task_id)
-        assert task.state == TaskState.COMPLETED and task.completed_by_id == people["stc_head"].id
-        assert task.lock_version == 2 and task.draft is None
-        assert open_task(check, "review_report", "STC").instance_id == task.instance_id
-        head, last = _head_of(check, task.instance_id)
+        report = check.get(HumanTask, task_id).instance
+        assert report.status == "completed" and report.lock_version == 5  # opened, drafted, approved, accepted
+        head, last = _head_of(check, report.id)
         assert head == last and audit.verify(check)[1] == []
 
 
