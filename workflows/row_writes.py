@@ -66,6 +66,24 @@ def write_tasks(session: Session, completed: Sequence[tuple[HumanTask, dict[str,
 
 
 _COMPLETION = ("state", "completed_at", "completed_by_id", "acting_for_id")
+_UPSERTS: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+
+def _upsert(session: Session, keys: tuple[str, ...]) -> Any:
+    """The INSERT … ON CONFLICT that completes one task row and inserts the new ones, built once per shape: run with
+    one parameter set per row, SQLAlchemy sends it as ONE multi-row statement ("insertmanyvalues") compiled once."""
+    shape = (session.get_bind().dialect.name, keys)
+    if shape not in _UPSERTS:
+        table = HumanTask.__table__
+        statement = dialects.insert(session, table)
+        _UPSERTS[shape] = statement.on_conflict_do_update(
+            index_elements=["task_uuid"],
+            set_={**{k: statement.excluded[k] for k in _COMPLETION}, "draft": null(),
+                  "lock_version": table.c.lock_version + 1},
+            where=(table.c.id == bindparam("_id")) & (table.c.lock_version == bindparam("_version"))
+            & (table.c.state == bindparam("_open")),
+        ).returning(table.c.id, table.c.task_uuid)  # matched by uuid: any order
+    return _UPSERTS[shape]
 
 
 def _complete_and_insert(session: Session, task: HumanTask, values: dict[str, Any],
@@ -73,19 +91,11 @@ def _complete_and_insert(session: Session, task: HumanTask, values: dict[str, An
     unknown = set(values) - {*_COMPLETION, "draft"}
     if unknown:  # pragma: no cover - a programming error, not a user's
         raise EngineError(f"A completion cannot write {sorted(unknown)} in one statement with the new rows")
-    keys = list(new_rows[0])
+    keys = tuple(dict.fromkeys((*new_rows[0], *_COMPLETION)))
     done = {**{k: getattr(task, k) for k in keys}, **{k: values.get(k) for k in _COMPLETION}}
-    rows = [{**row, **dict.fromkeys(_COMPLETION, None), "state": row["state"]} for row in new_rows]
-    table = HumanTask.__table__
-    statement = dialects.insert(session, HumanTask).values([done, *rows])
-    statement = statement.on_conflict_do_update(
-        index_elements=["task_uuid"],
-        set_={**{k: statement.excluded[k] for k in _COMPLETION}, "draft": null(),
-              "lock_version": table.c.lock_version + 1},
-        where=(table.c.id == task.id) & (table.c.lock_version == task.lock_version)
-        & (table.c.state == TaskState.OPEN),
-    ).returning(table.c.id, table.c.task_uuid)
-    written = {uuid: key for key, uuid in session.execute(statement)}
+    same = {"_id": task.id, "_version": task.lock_version, "_open": TaskState.OPEN}
+    rows = [{**done, **same}, *({**dict.fromkeys(_COMPLETION), **row, **same} for row in new_rows)]
+    written = {uuid: key for key, uuid in session.execute(_upsert(session, keys), rows)}
     if written.get(task.task_uuid) != task.id:
         raise Conflict(CONFLICT_MESSAGE)
     for key in (*_COMPLETION, "draft"):
