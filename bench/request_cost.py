@@ -6,13 +6,15 @@
 `bench/benchmark.py` prints this first (its headline) unless given `--no-request-cost`.
 
 For each database and size: a fresh database (SQLite: a temporary file with the app's connect hook and engine options;
-PostgreSQL: the schema emptied), the units, their people and last year's ranks; then, each timed from opening a new
-`Session` to closing it, with the user loaded by `session.get(User, id)` (what the API's token lookup leaves loaded):
+PostgreSQL: the schema emptied), the units, their people, an API token each and last year's ranks; then, each timed
+from opening a new `Session` to closing it, with the user loaded from the bearer token by `accounts.user_for_token`,
+the function the API's authentication calls (user, roles and token in one SELECT):
 
 - **open the year** (`cycles.open_cycle`: one agency_report instance per unit);
 - **every report step** (draft, approve, accept) of every unit: `tasks.complete_task`, counting the SQL statements it
   sends (SQLAlchemy's `before_cursor_execute`: every SELECT, INSERT, UPDATE; not BEGIN/COMMIT, which the driver sends
-  without a cursor, nor the pool's liveness ping);
+  without a cursor, nor the pool's liveness ping), and this process's CPU time (`time.process_time`), which a busy
+  machine inflates far less than the wall-clock time;
 - **the province-wide clicks**: the last report accepted (it moves the cycle on: every unit's evaluation row is
   made), consolidation submit (every unit's entry), evaluation submit (the manual cases settled,
   each with its reason), the four-eyes review, Home Affairs' proposal, the Committee's decision.
@@ -221,7 +223,8 @@ def measure(kind: str, size: int, postgres_url: str) -> dict[str, Any]:
 
 
 def print_table(rows: list[dict[str, Any]], out: Any = sys.stdout) -> None:
-    print("\nPer request: a new session, the user loaded by id, one report-step completion, commit", file=out)
+    print("\nPer request: a new session, the user loaded from a bearer token, one report-step completion, commit",
+          file=out)
     print(f"{'database':<11}{'units':>6}{'completions':>12}{'p50 ms':>8}{'p95 ms':>8}{'CPU p50':>8}  "
           f"{'p50 draft/approve/accept':<26}{'statements p50 (max)':<22}per step", file=out)
     for row in rows:

@@ -286,7 +286,7 @@ def cancel(ctx: Context, instance: ProcessInstance, reason: str) -> None:
     """Stop INSTANCE for REASON; its open tasks are withdrawn from every inbox (not committed)."""
     run = load(ctx, instance)
     run.cancel()
-    write_row(ctx, instance, {"status": InstanceStatus.CANCELLED})
+    set_committed_value(instance, "status", InstanceStatus.CANCELLED)  # written with the state by save's UPDATE
     audit(ctx, "instance_cancelled", reason, instance)
     save(ctx, instance, run)
 

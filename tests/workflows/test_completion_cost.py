@@ -192,3 +192,25 @@ def test_notes_racing_a_completion_never_fork_the_chain(shared_engine):
         assert len({e.prev_hash for e in events}) == len(events)
         head, last = _head_of(check, instance_id)
         assert head == last and audit.verify(check)[1] == []
+
+
+def test_cancelling_an_instance_writes_its_row_once_and_withdraws_its_task(db_engine):
+    """The decision cancels every report still open: its status, state and chain head go in one UPDATE each."""
+    with Session(db_engine, expire_on_commit=False) as setup:
+        open_small_cycle(setup, ["STC"])
+        task_id = open_task(setup, "draft_report", "STC").id
+    with Session(db_engine) as work, statements(db_engine) as sent:
+        instance = tasks.get_task(work, task_id).instance
+        ctx = runtime.Context.create(work, None)
+        runtime.cancel(ctx, instance, "thử")
+        runtime.commit(ctx)
+    assert sum(s.startswith("UPDATE process_instance") for s in sent) == 1
+    with Session(db_engine) as check:
+        instance = check.get(HumanTask, task_id).instance
+        assert instance.status == "cancelled" and instance.lock_version == 3  # inserted, started, cancelled
+        assert check.get(HumanTask, task_id).state == TaskState.CANCELLED
+        kinds = list(check.scalars(select(AuditEvent.kind).where(AuditEvent.instance_id == instance.id)
+                                   .order_by(AuditEvent.id)))
+        assert kinds[-2:] == ["instance_cancelled", "task_cancelled"]
+        head, last = _head_of(check, instance.id)
+        assert head == last and audit.verify(check)[1] == []
