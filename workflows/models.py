@@ -217,6 +217,9 @@ class ProcessInstance(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # The hash of this instance's latest audit event ("" before the first): its chain's head, read with the row and
+    # moved on in the same UPDATE that saves the engine state (workflows/audit.py), so appending costs no extra query.
+    audit_head: Mapped[str] = mapped_column(String(64), default="", server_default="")
     version: Mapped[DefinitionVersion] = relationship()
 
     # Optimistic lock: two transactions that loaded the same state cannot both save it (StaleDataError).

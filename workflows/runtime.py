@@ -10,17 +10,17 @@ import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import lru_cache, wraps
+from functools import wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows import audit as audit_chain
-from workflows import engine, permissions
+from workflows import engine, permissions, row_writes
 from workflows.cache import DatabaseCache
 from workflows.calendar import WorkingCalendar, local_today
 from workflows.errors import Conflict, EngineError
@@ -52,6 +52,15 @@ def spec_json(session: Session, version_id: int) -> str:
     return _spec_cache.get(session, version_id, load)
 
 
+_files_cache: DatabaseCache[dict[str, Any]] = DatabaseCache("definition files", max_entries=64)
+
+
+def version_files(session: Session, version_id: int) -> dict[str, Any]:
+    """A version's deployed files (name -> text), cached like its spec: a version never changes. Do not modify."""
+    return _files_cache.get(session, version_id, lambda: session.scalar(
+        select(DefinitionVersion.files).where(DefinitionVersion.id == version_id)) or {})
+
+
 @dataclass
 class Context:
     """What one unit of work knows: the session, who acts, the time, and the working-day calendar."""
@@ -65,6 +74,10 @@ class Context:
     # flush bookkeeping was most of the cost of a task completion (see bench/benchmark.py).
     _new_tasks: list[dict[str, Any]] = field(default_factory=list)
     _audit: list[dict[str, Any]] = field(default_factory=list)
+    # Written at commit too: the task rows completed (with the new rows, one statement) and the instances saved
+    # (their state and audit chain head, one conditional UPDATE each).
+    _completed: list[tuple[HumanTask, dict[str, Any]]] = field(default_factory=list)
+    _saves: dict[int, tuple[ProcessInstance, dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def today(self) -> date:
@@ -110,7 +123,7 @@ def audit(
     })
 
 
-CONFLICT_MESSAGE = Text("Công việc vừa được người khác xử lý; dữ liệu của bạn chưa được lưu, vui lòng tải lại.")
+CONFLICT_MESSAGE = row_writes.CONFLICT_MESSAGE
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -140,28 +153,61 @@ _FAULT = float(os.environ.get("FAULT_AFTER_ENGINE_STEP") or 0)
 
 
 def commit(ctx: Context) -> None:
-    """Write everything this unit of work did in one transaction."""
+    """Write everything this unit of work did in one transaction.
+
+    Order: the ORM's pending changes; the task rows (completed and new, one statement when both); the audit chain
+    (the saved instances' heads as read with them); each saved instance's conditional UPDATE, which also moves its
+    chain's head on; the audit events. A lost race fails a conditional statement: Conflict, nothing written.
+    """
     session = ctx.session
     try:
         session.flush()
-        new_ids: list[int] = []
-        if ctx._new_tasks:
-            new_ids = list(session.scalars(
-                insert(HumanTask).returning(HumanTask.id, sort_by_parameter_order=True), ctx._new_tasks))
-        if ctx._audit:
-            rows = []
-            for event in ctx._audit:
-                task = event.pop("task")
-                event["task_id"] = new_ids[task] if isinstance(task, int) else (task.id if task else None)
-                rows.append(event)
-            audit_chain.chain(session, rows)  # each event carries its chain's previous hash
-            session.execute(insert(AuditEvent), rows)
+        new_ids = row_writes.write_tasks(session, ctx._completed, ctx._new_tasks)
+        rows = []
+        for event in ctx._audit:
+            task = event.pop("task")
+            event["task_id"] = new_ids[task] if isinstance(task, int) else (task.id if task else None)
+            rows.append(event)
+        read = {key: instance.audit_head for key, (instance, _) in ctx._saves.items()}
+        heads = audit_chain.chain(session, rows, read) if rows else dict(read)
+        for key, (instance, values) in ctx._saves.items():
+            _save_row(ctx, instance, values, read[key], heads[key], rows)
+        if rows:  # render_nulls: a row without a task or step does not split the INSERT in two
+            session.execute(insert(AuditEvent).execution_options(render_nulls=True), rows)
         if _FAULT and random.random() < _FAULT:  # bench/faults.py: die with everything written but not committed
             os.kill(os.getpid(), signal.SIGKILL)
         session.commit()
     finally:
         ctx._new_tasks.clear()
         ctx._audit.clear()
+        ctx._completed.clear()
+        ctx._saves.clear()
+
+
+def _save_row(ctx: Context, instance: ProcessInstance, values: dict[str, Any], head: str, new_head: str,
+              rows: list[dict[str, Any]]) -> None:
+    """The instance's conditional UPDATE: its lock_version and its audit head as read, both moved on.
+
+    When only the head moved (another unit of work appended an event without an engine step: a claim, a comment),
+    the row is locked, this work's events are chained again from the real head, and the UPDATE retried.
+    """
+    version = instance.lock_version
+    columns = tuple(sorted({*values, "audit_head"}))
+    statement = row_writes.update_statement(ProcessInstance.__table__, columns, False, True)
+    params = {**values, "_id": instance.id, "_version": version, "lock_version": version + 1, "_head": head,
+              "audit_head": new_head}
+    if ctx.session.execute(statement, params).rowcount != 1:
+        found = ctx.session.execute(select(ProcessInstance.lock_version, ProcessInstance.audit_head)
+                                    .where(ProcessInstance.id == instance.id).with_for_update()).first()
+        if found is None or found.lock_version != version:
+            raise Conflict(CONFLICT_MESSAGE)
+        mine = [row for row in rows if row["instance_id"] == instance.id]
+        params.update(_head=found.audit_head, audit_head=audit_chain.link(mine, {instance.id: found.audit_head})
+                      [instance.id])
+        if ctx.session.execute(statement, params).rowcount != 1:
+            raise Conflict(CONFLICT_MESSAGE)
+    for key in (*values, "lock_version", "audit_head"):
+        set_committed_value(instance, key, params[key])
 
 
 def start(
@@ -184,6 +230,7 @@ def start(
         year=year,
         unit_code=unit_code,
         state=b"",
+        audit_head=audit_chain.GENESIS,
         started_by_id=ctx.actor.id if ctx.actor else None,
         created_at=ctx.now,
     )
@@ -216,42 +263,30 @@ def save(ctx: Context, instance: ProcessInstance, run: engine.Run, return_reason
     if run.is_completed and instance.status == InstanceStatus.RUNNING:
         values["status"] = InstanceStatus.COMPLETED
         audit(ctx, "instance_completed", Text("Quy trình đã kết thúc"), instance)
-    write_row(ctx, instance, values)
+    # Written at commit, in one UPDATE with the audit chain's head; the loaded object shows the new state already.
+    earlier = ctx._saves.get(instance.id, (instance, {}))[1]
+    ctx._saves[instance.id] = (instance, {**earlier, **values})
+    for key, value in values.items():
+        set_committed_value(instance, key, value)
     _sync_tasks(ctx, instance, run, return_reason)
+
+
+def complete_row(ctx: Context, task: HumanTask, values: dict[str, Any]) -> None:
+    """Mark TASK's row with VALUES (completed) at commit, conditional on its lock_version and on its being open."""
+    ctx._completed.append((task, values))
 
 
 def write_row(ctx: Context, obj: ProcessInstance | HumanTask, values: dict[str, Any],
               only_if_open: bool = False) -> None:
-    """UPDATE one versioned row in place with a Core statement, and keep the loaded object in step.
-
-    Core, not the ORM's flush: on the completion path the unit-of-work bookkeeping cost more than the SQL itself.
-    ONLY_IF_OPEN adds `state = 'open'` to the condition (completing a task).
-    """
-    version = obj.lock_version
-    statement = _update_statement(type(obj).__table__, tuple(sorted(values)), only_if_open)
-    params = {**values, "_id": obj.id, "_version": version, "lock_version": version + 1}
-    if only_if_open:
-        params["_open"] = TaskState.OPEN
-    if ctx.session.execute(statement, params).rowcount != 1:
-        raise Conflict(CONFLICT_MESSAGE)
-    for key in (*values, "lock_version"):
-        set_committed_value(obj, key, params[key])
-
-
-@lru_cache(maxsize=64)
-def _update_statement(table: Any, columns: tuple[str, ...], only_if_open: bool) -> Any:
-    # Built once per shape: constructing the statement cost as much as running it.
-    condition = (table.c.id == bindparam("_id")) & (table.c.lock_version == bindparam("_version"))
-    if only_if_open:
-        condition = condition & (table.c.state == bindparam("_open"))
-    return update(table).where(condition).values({c: bindparam(c) for c in (*columns, "lock_version")})
+    """UPDATE one versioned row in place now (row_writes.update_row); ONLY_IF_OPEN adds `state = 'open'`."""
+    row_writes.update_row(ctx.session, obj, values, only_if_open)
 
 
 def cancel(ctx: Context, instance: ProcessInstance, reason: str) -> None:
     """Stop INSTANCE for REASON; its open tasks are withdrawn from every inbox (not committed)."""
     run = load(ctx, instance)
     run.cancel()
-    write_row(ctx, instance, {"status": InstanceStatus.CANCELLED})
+    set_committed_value(instance, "status", InstanceStatus.CANCELLED)  # written with the state by save's UPDATE
     audit(ctx, "instance_cancelled", reason, instance)
     save(ctx, instance, run)
 

@@ -86,10 +86,10 @@ def complete_task(
         raise form_error
     run.complete(task.task_uuid, engine_values, ctx.now)
     run.advance(topics.dispatcher(ctx, instance), ctx.now)
-    runtime.write_row(ctx, task, {
+    runtime.complete_row(ctx, task, {  # at commit, with the new task rows
         "state": TaskState.COMPLETED, "completed_at": ctx.now, "completed_by_id": actor.id,
         "acting_for_id": granted.acting_for.id if granted.acting_for else None, "draft": None,
-    }, only_if_open=True)
+    })
     returned, reason = is_return(view.form_fields, values), return_reason_of(view.form_fields, values)
     runtime.audit(ctx, "task_completed", _done_message(task, actor, granted, returned, reason), instance, task,
                   data={**data, "_authority": granted.rule, **({"_returned": True} if returned else {})})

@@ -227,8 +227,7 @@ HANDLERS: dict[str, Callable[[runtime.Context, engine.TaskView], dict[str, Any]]
 def after_save(ctx: runtime.Context, instance: ProcessInstance, run: engine.Run) -> None:
     """Record which end an agency report reached; wake the cycle when the last report is accepted."""
     if instance.process_key == "agency_report" and run.is_completed:
-        files = ctx.session.scalar(select(DefinitionVersion.files).where(DefinitionVersion.id == instance.version_id))
-        outcome = report_outcome.reached_outcome(run, files or {})
+        outcome = report_outcome.reached_outcome(run, runtime.version_files(ctx.session, instance.version_id))
         ctx.session.execute(update(Report).where(Report.instance_id == instance.id)
                             .values(outcome=outcome, accepted_at=ctx.now if outcome == "accepted" else None)
                             .execution_options(synchronize_session=False))
@@ -244,12 +243,13 @@ def notify_cycle_if_all_accepted(ctx: runtime.Context, cycle_id: int | None) -> 
     """
     if cycle_id is None:
         return False
-    cycle = ctx.session.get(Cycle, cycle_id)
-    if cycle is None:
-        return False
     # Only an accepted report counts: a running one, or one that ended rejected or unclassified, is not "in".
-    not_in = ctx.session.scalar(select(exists().where(
-        Report.year == cycle.year, or_(Report.outcome.is_(None), Report.outcome != "accepted"))))
+    found = ctx.session.execute(select(Cycle, exists().where(
+        Report.year == Cycle.year, or_(Report.outcome.is_(None), Report.outcome != "accepted")))
+        .where(Cycle.id == cycle_id)).first()  # the cycle and the EXISTS in one statement
+    if found is None:
+        return False
+    cycle, not_in = found
     if not_in:
         return False
     if cycle is None or cycle.instance_id is None or cycle.status != CycleStatus.REPORTING:

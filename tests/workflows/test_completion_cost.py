@@ -1,0 +1,216 @@
+"""What one completion costs a request: the statements it sends, and the audit chain head read and moved with them."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+from factories import at, open_small_cycle, open_task, report_payload
+from sqlalchemy import create_engine, delete, event, select
+from sqlalchemy.orm import Session
+from testdb import TEST_DATABASE_URL, make_engine
+
+from workflows import accounts, audit, runtime, tasks
+from workflows.errors import Conflict
+from workflows.models import AuditEvent, Base, HumanTask, ProcessInstance, TaskState, User
+
+DAY = date(2025, 11, 10)
+
+
+@pytest.fixture
+def shared_engine(tmp_path):
+    """A database two threads can really share: the PostgreSQL test database, or an SQLite file in WAL mode."""
+    if TEST_DATABASE_URL:
+        engine = make_engine()
+    else:
+        engine = create_engine(f"sqlite:///{tmp_path / 'race.sqlite'}", connect_args={"timeout": 10})
+        event.listen(engine, "connect", lambda conn, _: (conn.execute("PRAGMA journal_mode=WAL"),
+                                                         conn.execute("PRAGMA foreign_keys=ON")))
+        Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@contextmanager
+def statements(engine) -> Iterator[list[str]]:
+    sent: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        sent.append(" ".join(statement.split())[:60])
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+def _tokens(engine, people) -> dict[str, str]:
+    with Session(engine) as setup:
+        found = {name: accounts.issue_token(setup, setup.get(User, person.id)) for name, person in people.items()
+                 if name in ("stc_officer", "stc_head", "dic")}
+        for token in found.values():
+            accounts.user_for_token(setup, token)  # used once: no last_used_at write in what follows
+        return found
+
+
+def _head_of(session: Session, instance_id: int) -> tuple[str, str]:
+    """The head recorded on the instance and the hash of its chain's latest event."""
+    head = session.scalar(select(ProcessInstance.audit_head).where(ProcessInstance.id == instance_id))
+    last = session.scalar(select(AuditEvent.hash).where(AuditEvent.instance_id == instance_id)
+                          .order_by(AuditEvent.id.desc()).limit(1))
+    return head, last
+
+
+def test_a_request_loads_its_user_and_roles_in_one_statement(db_engine):
+    with Session(db_engine, expire_on_commit=False) as setup:
+        people = open_small_cycle(setup, ["STC"])
+    token = _tokens(db_engine, people)["stc_head"]
+    with Session(db_engine) as request, statements(db_engine) as sent:
+        user = accounts.user_for_token(request, token)
+        assert user is not None and user.has_role("agency_head")
+    assert len(sent) == 1
+    with Session(db_engine) as request, statements(db_engine) as sent:
+        user = accounts.user_for_session(request, people["stc_head"].get_id())
+        assert user is not None and user.has_role("agency_head")
+    assert len(sent) == 1
+
+
+def test_a_completion_sends_at_most_five_statements_more_where_the_report_is_written(db_engine):
+    """Token + user + roles, the task with its instance, the task rows (completed and new), the instance with its
+    audit head, the audit events. The drafting step also writes the report's content; an acceptance writes the
+    report's outcome and asks whether the cycle's reports are all in (the cycle and an EXISTS, one statement)."""
+    with Session(db_engine, expire_on_commit=False) as setup:
+        people = open_small_cycle(setup, ["STC", "SNV"])
+    tokens = _tokens(db_engine, people)
+    with Session(db_engine) as earlier:  # a process's files are read once per version and process, then cached
+        runtime.version_files(earlier, open_task(earlier, "draft_report", "STC").instance.version_id)
+    counts = {}
+    for step, who, data in (("draft_report", "stc_officer", report_payload()),
+                            ("approve_report", "stc_head", {"head_decision": "approve"}),
+                            ("review_report", "dic", {"dic_decision": "accept"})):
+        with Session(db_engine) as lookup:
+            task_id = open_task(lookup, step, "STC").id
+        with Session(db_engine) as request, statements(db_engine) as sent:
+            tasks.complete_task(request, task_id, accounts.user_for_token(request, tokens[who]), data, at(DAY))
+        counts[step] = len([s for s in sent if not s.startswith(("SAVEPOINT", "RELEASE"))])
+        if step == "approve_report":
+            with Session(db_engine) as check:
+                task = check.get(HumanTask, task_id)
+                assert task.state == TaskState.COMPLETED and task.completed_by_id == people["stc_head"].id
+                assert task.lock_version == 2 and task.draft is None
+                assert open_task(check, "review_report", "STC").instance_id == task.instance_id
+    assert counts == {"draft_report": 6, "approve_report": 5, "review_report": 7}
+    with Session(db_engine) as check:
+        report = check.get(HumanTask, task_id).instance
+        assert report.status == "completed" and report.lock_version == 5  # opened, drafted, approved, accepted
+        head, last = _head_of(check, report.id)
+        assert head == last and audit.verify(check)[1] == []
+
+
+def test_a_completion_continues_a_chain_another_action_moved_meanwhile(db_engine):
+    """A claim, a comment or a note appends to the instance's chain without an engine step; a completion that read
+    the head before it still appends after it, and the chain does not fork."""
+    with Session(db_engine, expire_on_commit=False) as setup:
+        people = open_small_cycle(setup, ["STC"])
+    with Session(db_engine, expire_on_commit=False) as request:
+        task = tasks.get_task(request, open_task(request, "draft_report", "STC").id)
+        read_head = task.instance.audit_head
+        request.commit()  # the request has read the instance (and its head) and goes on from it
+        with Session(db_engine) as other:
+            ctx = runtime.Context.create(other, None)
+            runtime.audit(ctx, "note", "ghi chú trong lúc soạn", other.get(ProcessInstance, task.instance_id))
+            runtime.commit(ctx)
+        tasks.complete_task(request, task.id, people["stc_officer"], report_payload(), at(DAY))
+    with Session(db_engine) as check:
+        events = list(check.scalars(select(AuditEvent).where(AuditEvent.instance_id == task.instance_id)
+                                    .order_by(AuditEvent.id)))
+        kinds = [e.kind for e in events]
+        assert kinds.index("note") < kinds.index("task_completed")
+        assert events[kinds.index("note")].prev_hash == read_head
+        assert len({e.prev_hash for e in events}) == len(events)  # no two events continue the same head
+        head, last = _head_of(check, task.instance_id)
+        assert head == last and audit.verify(check)[1] == []
+
+
+def test_verify_names_a_chain_whose_latest_events_were_deleted(db_engine):
+    with Session(db_engine) as session:
+        people = open_small_cycle(session, ["STC"])
+        tasks.complete_task(session, open_task(session, "draft_report", "STC").id, people["stc_officer"],
+                            report_payload(), at(DAY))
+        report = session.scalar(select(ProcessInstance.id).where(ProcessInstance.unit_code == "STC"))
+        ids = list(session.scalars(select(AuditEvent.id).where(AuditEvent.instance_id == report)
+                                   .order_by(AuditEvent.id)))
+        assert audit.verify(session)[1] == []
+        session.execute(delete(AuditEvent).where(AuditEvent.id == ids[-1]))
+        session.commit()
+        checked, breaks = audit.verify(session)
+    assert [(b.chain, b.event_id, b.problem) for b in breaks] == [(report, ids[-2], "truncated")]
+    assert f"ends at event {ids[-2]}" in breaks[0].describe()
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="concurrent writers need PostgreSQL")
+def test_notes_racing_a_completion_never_fork_the_chain(shared_engine):
+    """Four actions append to an instance's chain while its task is completed: all are kept, in one chain."""
+    with Session(shared_engine, expire_on_commit=False) as setup:
+        people = open_small_cycle(setup, ["STC"])
+        task_id = open_task(setup, "draft_report", "STC").id
+        officer_id = people["stc_officer"].id
+    start = threading.Barrier(5)
+    errors: list[BaseException] = []
+
+    def note(number: int) -> None:
+        with Session(shared_engine) as own:
+            instance = own.get(HumanTask, task_id).instance
+            ctx = runtime.Context.create(own, None)
+            runtime.audit(ctx, "note", f"ghi chú {number}", instance)
+            start.wait()
+            runtime.commit(ctx)
+
+    def complete() -> None:
+        with Session(shared_engine) as own:
+            user = own.get(User, officer_id)
+            tasks.get_task(own, task_id)
+            start.wait()
+            try:
+                tasks.complete_task(own, task_id, user, report_payload(), at(DAY))
+            except Conflict as error:  # pragma: no cover - the assertion below says so
+                errors.append(error)
+
+    threads = [threading.Thread(target=note, args=(n,)) for n in range(4)] + [threading.Thread(target=complete)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with Session(shared_engine) as check:
+        instance_id = check.get(HumanTask, task_id).instance_id
+        events = list(check.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance_id)))
+        assert sum(e.kind == "note" for e in events) == 4 and sum(e.kind == "task_completed" for e in events) == 1
+        assert len({e.prev_hash for e in events}) == len(events)
+        head, last = _head_of(check, instance_id)
+        assert head == last and audit.verify(check)[1] == []
+
+
+def test_cancelling_an_instance_writes_its_row_once_and_withdraws_its_task(db_engine):
+    """The decision cancels every report still open: its status, state and chain head go in one UPDATE each."""
+    with Session(db_engine, expire_on_commit=False) as setup:
+        open_small_cycle(setup, ["STC"])
+        task_id = open_task(setup, "draft_report", "STC").id
+    with Session(db_engine) as work, statements(db_engine) as sent:
+        instance = tasks.get_task(work, task_id).instance
+        ctx = runtime.Context.create(work, None)
+        runtime.cancel(ctx, instance, "thử")
+        runtime.commit(ctx)
+    assert sum(s.startswith("UPDATE process_instance") for s in sent) == 1
+    with Session(db_engine) as check:
+        instance = check.get(HumanTask, task_id).instance
+        assert instance.status == "cancelled" and instance.lock_version == 3  # inserted, started, cancelled
+        assert check.get(HumanTask, task_id).state == TaskState.CANCELLED
+        kinds = list(check.scalars(select(AuditEvent.kind).where(AuditEvent.instance_id == instance.id)
+                                   .order_by(AuditEvent.id)))
+        assert kinds[-2:] == ["instance_cancelled", "task_cancelled"]
+        head, last = _head_of(check, instance.id)
+        assert head == last and audit.verify(check)[1] == []
