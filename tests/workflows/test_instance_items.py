@@ -17,11 +17,13 @@ SUB = """<bpmn:startEvent id="s" />
   <bpmn:startEvent id="s2" />
   <bpmn:userTask id="inner" name="Viết mục" camunda:candidateGroups="dic_officer" />
   <bpmn:endEvent id="e2" />
-  <bpmn:sequenceFlow id="g1" sourceRef="s2" targetRef="inner" /><bpmn:sequenceFlow id="g2" sourceRef="inner" targetRef="e2" />
+  <bpmn:sequenceFlow id="g1" sourceRef="s2" targetRef="inner" />
+  <bpmn:sequenceFlow id="g2" sourceRef="inner" targetRef="e2" />
 </bpmn:subProcess>
 <bpmn:userTask id="after" name="Sau vòng lặp" camunda:candidateGroups="dic_officer" />
 <bpmn:endEvent id="e" />
-<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="each" /><bpmn:sequenceFlow id="f2" sourceRef="each" targetRef="after" />
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="each" />
+<bpmn:sequenceFlow id="f2" sourceRef="each" targetRef="after" />
 <bpmn:sequenceFlow id="f3" sourceRef="after" targetRef="e" />"""
 
 
