@@ -14,9 +14,9 @@ from test_task_pages import (  # noqa: F401 - the fixtures and the steps of the 
 )
 
 
-def page(client, url: str) -> str:
+def page(browser, url: str) -> str:
     """The page's main content (the header names the signed-in person, whose title may hold a unit's name)."""
-    response = client.get(url)
+    response = browser.get(url)
     assert response.status_code == 200, url
     return response.get_data(as_text=True).split('id="main"', 1)[1]
 
@@ -43,6 +43,7 @@ def test_the_outcome_form_names_units_in_the_pages_language(app, client, compile
     to_home_affairs(app)
     login(client, "home_affairs")
     proposal = page(client, f"/tasks/{task_id(app, 'home_affairs_proposal')}?lang=en")
-    assert "<strong>Department of Home Affairs</strong>" in proposal and "<summary>Department of Finance (STC)" in proposal
+    assert "<strong>Department of Home Affairs</strong>" in proposal
+    assert "<summary>Department of Finance (STC)" in proposal
     assert "Sở Nội vụ</strong>" not in proposal and "<summary>Sở Tài chính" not in proposal
     assert "<strong>Sở Nội vụ</strong>" in page(client, f"/tasks/{task_id(app, 'home_affairs_proposal')}?lang=vi")
