@@ -15,8 +15,9 @@ from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS, Config
 from webapp.extensions import csrf, db, login_manager, migrate
-from webapp.i18n import localize
-from webapp.terms import step_name, term, unit_name
+from webapp.i18n import english, localize
+from webapp.terms import process_name, step_name, term, unit_name
+from workflows import explanations
 from workflows.calendar import LOCAL_TZ
 from workflows.vocabulary import DATA_KEY_LABELS
 
@@ -50,6 +51,7 @@ def create_app(config_class: type[Config] | None = None, instance_path: str | No
     login_manager.session_protection = "strong"
     csrf.init_app(app)
     Babel(app, locale_selector=_locale, default_locale="vi", default_timezone="Asia/Ho_Chi_Minh")
+    explanations.use_english(english)  # the English sentence's clauses, from the same catalogue
 
     from webapp import (
         admin,
@@ -84,7 +86,8 @@ def create_app(config_class: type[Config] | None = None, instance_path: str | No
     app.jinja_env.filters["vndate"] = format_date
     app.jinja_env.filters["vndatetime"] = format_datetime
     app.jinja_env.filters["term"] = term  # domain words from workflows/ and bpmn/, in the page's language
-    app.jinja_env.filters.update(step_name=step_name, unit_name=unit_name)  # steps and units, likewise (terms.py)
+    # steps, processes and units, likewise (terms.py)
+    app.jinja_env.filters.update(step_name=step_name, unit_name=unit_name, process_name=process_name)
     app.jinja_env.filters["localize"] = localize  # messages from workflows/ (errors, field problems), likewise
     app.jinja_env.filters["data_label"] = data_label  # a variable or key of stored data, as people call it
     app.after_request(_security_headers)

@@ -7,8 +7,10 @@ webapp/terms.py knows). Plain strings are looked up as they are, and shown uncha
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from babel.support import NullTranslations, Translations
 from flask_babel import gettext
 
 from webapp.terms import term
@@ -36,3 +38,25 @@ def localize_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
 def _param(value: Any) -> Any:
     # A parameter is a name, a number, a step or role name, or a nested message; never a sentence of its own.
     return localize(value) if isinstance(value, Text) else term(value)
+
+
+_ENGLISH: list[Translations] = []  # the English catalogue once loaded (the .mo is built at deployment)
+
+
+def _english_catalogue() -> NullTranslations:
+    if _ENGLISH:
+        return _ENGLISH[0]
+    found = Translations.load(str(Path(__file__).parent / "translations"), ["en"])
+    if isinstance(found, Translations):  # not yet compiled: try again next time
+        _ENGLISH.append(found)
+    return found
+
+
+def english(text: Text) -> str:
+    """TEXT in English from the catalogue whatever the page's language: for sentences built in both languages at once
+    (workflows/explanations.py, installed by the app factory). Untranslated, or with a wrong placeholder: Vietnamese."""
+    params = {name: english(param) if isinstance(param, Text) else param for name, param in text.params.items()}
+    try:
+        return _english_catalogue().gettext(text.template).format(**params)
+    except (KeyError, IndexError, ValueError):
+        return str(text)

@@ -2,11 +2,11 @@
 
 The words are defined once, as `Text`, in workflows/vocabulary.py (so `pybabel extract -k Text` puts them in the
 catalogue). A word that arrives here as a plain str (a step name read from a diagram, a label stored in a row) is
-translated by the `term` filter when the vocabulary knows it; a step the catalogue does not know takes the English
-name its diagram gives (`name_en`, workflows/step_names.py); anything else (a name, typed text) shows as written.
-The `step_name` filter shows a step without any English name visibly so (marked Vietnamese), and `unit_name` gives a
-unit's English name (agencies.csv) in English mode. tests/webapp/test_terms.py checks the vocabulary against bpmn/
-and the catalogue.
+translated by the `term` filter when the vocabulary knows it; a step or process the catalogue does not know takes the
+English name its diagram gives (`name_en`, workflows/step_names.py); anything else (a name, typed text) shows as
+written. The `step_name` and `process_name` filters show a step or process without any English name visibly so
+(marked Vietnamese), and `unit_name` gives a unit's English name (agencies.csv) in English mode.
+tests/webapp/test_terms.py checks the vocabulary against bpmn/ and the catalogue.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from flask_babel import get_locale, gettext
 from markupsafe import Markup
 
 from webapp.extensions import db
-from workflows.step_names import english_step_names
+from workflows.step_names import english_process_names, english_step_names
 from workflows.units import english_unit_names
 from workflows.vocabulary import ALL_WORDS
 
@@ -38,7 +38,7 @@ def term(text: Any) -> Any:
     if match and match[3] in TERMS:
         return f"{match[1]}{match[2]}{gettext(match[3])}"
     if _english():
-        return english_step_names(db.session).get(text) or text
+        return english_step_names(db.session).get(text) or english_process_names(db.session).get(text) or text
     return text
 
 
@@ -47,6 +47,17 @@ def step_name(text: Any) -> Any:
     diagram names in English shows in Vietnamese marked so (lang="vi", a tooltip), rather than passing for English."""
     shown = term(text)
     if not (isinstance(text, str) and text and shown == text and _english() and text in english_step_names(db.session)):
+        return shown
+    return Markup('<span lang="vi" class="untranslated" title="{}">{}</span>').format(
+        gettext("Chưa có tên tiếng Anh"), text)
+
+
+def process_name(text: Any) -> Any:
+    """A process's name for the page (HTML), as `step_name` shows a step: the catalogue's English, else its diagram's
+    `name_en`, else the Vietnamese name marked so (lang="vi", a tooltip)."""
+    shown = term(text)
+    if not (isinstance(text, str) and text and shown == text and _english()
+            and text in english_process_names(db.session)):
         return shown
     return Markup('<span lang="vi" class="untranslated" title="{}">{}</span>').format(
         gettext("Chưa có tên tiếng Anh"), text)

@@ -2,9 +2,9 @@
 chooses, through the engine's own FEEL decision engine, saying which rule matched and why.
 
 Tables are read from the files stored on the version, exactly as deployed. Each input cell is described in words
-with feel.describe (English) and describe_vi (Vietnamese). A test runs the table through the engine, so the owner sees
-what a running instance would get; the cell-by-cell reasons use the same feel and expressions functions the engine
-uses, so they agree with it.
+by describe_words, a Text that the catalogue translates like every other message. A test runs the table through the
+engine, so the owner sees what a running instance would get; the cell-by-cell reasons use the same feel and
+expressions functions the engine uses, so they agree with it.
 """
 from __future__ import annotations
 
@@ -43,8 +43,8 @@ def parse_xml(text: str) -> etree._Element:
 @dataclass(frozen=True)
 class Cell:
     text: str
-    description: str  # feel.describe, in English
-    description_vi: str
+    description: str  # feel.describe: the cell as FEEL reads it (English, for the engine's own messages)
+    words: Text  # what the cell accepts, for people: Vietnamese, translated through the catalogue
     error: str | None = None
 
 
@@ -137,45 +137,48 @@ def _text(node: etree._Element | None) -> str:
 
 def _cell(text: str) -> Cell:
     try:
-        return Cell(text, feel.describe(text), describe_vi(text))
+        return Cell(text, feel.describe(text), describe_words(text))
     except feel.FeelError as exc:
-        return Cell(text, str(exc), str(exc), error=str(exc))
+        return Cell(text, str(exc), Text("Không đọc được ô này: {error}", error=str(exc)), error=str(exc))
 
 
 _INTERVAL = re.compile(r"^in ([\[\]])(.+?)\.\.(.+)([\[\]])$")
 
 
-def describe_vi(cell: str | None) -> str:
-    """Say in Vietnamese what an input cell accepts, from feel's own reading of it (e.g. 'từ 1 đến 2')."""
+def describe_words(cell: str | None) -> Text:
+    """Say what an input cell accepts, from feel's own reading of it, as a Text ('từ 1 đến 2'; English 'from 1 to 2'
+    through the catalogue)."""
     tests = feel.parse_unary_tests(cell)
     if not tests.tests:
-        return "bất kỳ giá trị nào"
+        return Text("bất kỳ giá trị nào")
     words = [str(t) for t in tests.tests]
     if len(words) > 1 and all(w.startswith("= ") or w == "is null" for w in words):
-        text = "là một trong: " + ", ".join("null" if w == "is null" else w[2:] for w in words)
+        text = Text("là một trong: {values}", values=", ".join("null" if w == "is null" else w[2:] for w in words))
     else:
-        text = " hoặc ".join(_test_vi(w) for w in words)
-    return f"không phải ({text})" if tests.negated else text
+        text = _test_words(words[0])
+        for word in words[1:]:
+            text = Text("{first} hoặc {second}", first=text, second=_test_words(word))
+    return Text("không phải ({text})", text=text) if tests.negated else text
 
 
-def _test_vi(test: str) -> str:
+def _test_words(test: str) -> Text:
     if test == "is null":
-        return "không có giá trị (null)"
+        return Text("không có giá trị (null)")
     if test in ("= true", "= false"):
-        return "đúng (true)" if test == "= true" else "sai (false)"
+        return Text("đúng (true)") if test == "= true" else Text("sai (false)")
     if test.startswith("= "):
-        return f"bằng {test[2:]}"
+        return Text("bằng {value}", value=test[2:])
     for op, words in COMPARISON_LABELS.items():
         if test.startswith(op + " "):
-            return f"{words} {test[len(op) + 1:]}"
+            return Text("{comparison} {value}", comparison=words, value=test[len(op) + 1:])
     interval = _INTERVAL.match(test)
     if interval:
         opening, low, high, closing = interval.groups()
         if opening == "[" and closing == "]":
-            return f"từ {low} đến {high}"
-        return (f"{COMPARISON_LABELS['>=' if opening == '[' else '>']} {low} và "
-                f"{COMPARISON_LABELS['<=' if closing == ']' else '<']} {high}")
-    return test
+            return Text("từ {low} đến {high}", low=low, high=high)
+        return Text("{lower} {low} và {upper} {high}", lower=COMPARISON_LABELS[">=" if opening == "[" else ">"],
+                    low=low, upper=COMPARISON_LABELS["<=" if closing == "]" else "<"], high=high)
+    return Text("điều kiện {test}", test=test)
 
 
 # --- the test form and one evaluation -------------------------------------------------------------------------------

@@ -1,18 +1,21 @@
 """One sentence per evaluated head: the outcome, the facts and rule behind it, the articles, and any override.
 
 Vietnamese and English are built side by side from the same facts (a parallel builder rather than catalogue lookups:
-the clauses are assembled, so word order and conjunctions differ between the languages). The sentence is what
-documents, pages and the API show; reason codes stay available next to it for those who need them.
+the clauses are assembled, so word order and conjunctions differ between the languages). The reason clauses are
+`Text`, whose English is in the one catalogue like every other message (use_english, installed by the app factory).
+The sentence is what documents, pages and the API show; reason codes stay available next to it for those who need
+them.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflows.messages import Text
 from workflows.models import Evaluation
 from workflows.units import unit_name
 from workflows.vocabulary import RATING_LABELS, REWARD_LABELS, SANCTION_LABELS
@@ -32,63 +35,53 @@ STAGE = {"evaluate": ("Sở TT&TT", "DIC"),
 FIELD = {"rating": ("xếp loại", "the rating"), "sanction": ("hình thức xử lý", "the sanction"),
          "reward": ("khen thưởng", "the reward")}
 
-# Every reason code of the decision tables (vocabulary.REASON_LABELS) as a clause that fits inside the sentence.
-REASON_SENTENCES: dict[str, tuple[str, str]] = {
-    "BOT15_BUT_NO_VIOLATION": ("đứng trong 15% cuối Chỉ số ICT nhưng không vi phạm mục nào, nên vẫn hoàn thành nhiệm "
-                               "vụ (Điều 15.2)",
-                               "it is in the bottom 15% of the ICT Index but violated no section, so it still "
-                               "completed its duties (Article 15.2)"),
-    "NOT_RANKED": ("đơn vị không có xếp hạng Chỉ số ICT nên không thể xếp Hoàn thành xuất sắc (Điều 15.1)",
-                   "the unit has no ICT Index rank, so it cannot be rated excellent (Article 15.1)"),
-    "RANK_TIE": ("đồng hạng tại ranh giới nhóm 20% cao nhất hoặc 15% thấp nhất nên nhóm xếp hạng chưa chắc chắn",
-                 "it is tied at the boundary of the top 20% or bottom 15%, so its rank class is uncertain"),
-    "TOP20_BUT_VIOLATION": ("đứng trong 20% cao nhất Chỉ số ICT nhưng có mục vi phạm; số mục vi phạm quyết định "
-                            "(Điều 15.3)",
-                            "it is in the top 20% of the ICT Index yet violated a section; the violations decide "
-                            "(Article 15.3)"),
-    "OR_READING_ONLY": ("chậm triển khai kết luận của UBND tỉnh nhưng không vi phạm mục nào: chỉ thỏa Điều 17.1a nếu "
-                        "hiểu điều kiện theo nghĩa 'hoặc'",
-                        "it was slow to implement the Committee's conclusions but violated no section: Article "
-                        "17.1a applies only if its conditions are read as 'or'"),
-    "MISSING_INPUT:slow_conclusions": ("thiếu dữ liệu về việc chậm triển khai kết luận của UBND tỉnh (Điều 17.1a)",
-                                       "whether it was slow to implement the Committee's conclusions is not known "
-                                       "(Article 17.1a)"),
-    "MISSING_INPUT:ict_rank": ("thiếu xếp hạng Chỉ số ICT của năm đánh giá",
-                               "the ICT Index rank of the year is missing"),
-    "MISSING_INPUT:prev_ict_rank": ("thiếu xếp hạng Chỉ số ICT của năm trước (Điều 17.1b cần hai năm liền)",
-                                    "last year's ICT Index rank is missing (Article 17.1b needs two years)"),
-    "KHT_NO_SANCTION_RULE": ("không hoàn thành nhiệm vụ nhưng không chậm triển khai kết luận của UBND tỉnh, nên Điều "
-                             "17.1 không quy định hình thức xử lý",
-                             "it did not complete its duties but was not slow to implement the Committee's "
-                             "conclusions, so Article 17.1 sets no sanction"),
-    "BOT15_2Y_NOT_USED": ("đứng trong 15% cuối Chỉ số ICT hai năm liền nhưng không vi phạm đúng hai mục, nên Điều "
-                          "17.1b không áp dụng",
-                          "it was in the bottom 15% of the ICT Index two years running but did not violate exactly "
-                          "two sections, so Article 17.1b does not apply"),
-    "OVERLAP_A_B": ("Điều 17.1a và 17.1b cùng áp dụng; áp dụng quy định cụ thể hơn",
-                    "Articles 17.1a and 17.1b both apply; the more specific one is used"),
-    "GAP_THREE_SECTIONS": ("vi phạm ba mục, trường hợp Điều 17.1 không quy định hình thức xử lý",
-                           "it violated three sections, a case for which Article 17.1 sets no sanction"),
-    "N4_NO_SUPERIOR_REQUEST": ("vi phạm cả bốn mục nhưng cơ quan quản lý cấp trên chưa yêu cầu kiểm điểm (Điều 17.1c)",
-                               "it violated all four sections but no superior body required a self-criticism review "
-                               "(Article 17.1c)"),
-    "SPECIAL_ACHIEVEMENT": ("có thành tích đặc biệt xuất sắc, được đề nghị khen thưởng đột xuất (Điều 16.2)",
-                            "it has an exceptional achievement, proposed for an ad-hoc reward (Article 16.2)"),
-    "RATING_PENDING_REVIEW": ("xếp loại do người có thẩm quyền xem xét", "the rating awaits a human's review"),
-    "LATE_REPORT": ("báo cáo nộp muộn hoặc không nộp (Điều 19)", "the report was late or missing (Article 19)"),
-    "NO_REPORT": ("không có báo cáo được tiếp nhận, nên kết quả do Sở TT&TT quyết định",
-                  "no report was accepted, so DIC decided the outcome"),
-    "CONFLICT_OF_INTEREST": ("Sở TT&TT tự đánh giá mình, nên kết quả được người ngoài Sở thẩm định lại",
-                             "DIC evaluated itself, so someone outside DIC reviewed the result"),
-    "SUBJECT_AMBIGUOUS": ("có nhiều người có thể chịu hình thức xử lý (thủ trưởng, cấp phó được phân công), nên Sở Nội "
-                          "vụ chọn người",
-                          "more than one person could bear the sanction (the head, an assigned deputy), so Home "
-                          "Affairs chooses"),
-    "CANBO_NOT_CONGCHUC": ("người đứng đầu cấp huyện là cán bộ dân cử, không phải công chức, nên hình thức kỷ luật "
-                           "cần được rà soát pháp lý",
-                           "a district chair is an elected official, not a civil servant, so the disciplinary form "
-                           "needs a legal check"),
+# Every reason code of the decision tables (vocabulary.REASON_LABELS) as a clause that fits inside the sentence:
+# Vietnamese, with the English in the one catalogue (webapp/translations) like every other message.
+REASON_SENTENCES: dict[str, Text] = {
+    "BOT15_BUT_NO_VIOLATION": Text(
+        "đứng trong 15% cuối Chỉ số ICT nhưng không vi phạm mục nào, nên vẫn hoàn thành nhiệm vụ (Điều 15.2)"),
+    "NOT_RANKED": Text("đơn vị không có xếp hạng Chỉ số ICT nên không thể xếp Hoàn thành xuất sắc (Điều 15.1)"),
+    "RANK_TIE": Text("đồng hạng tại ranh giới nhóm 20% cao nhất hoặc 15% thấp nhất nên nhóm xếp hạng chưa chắc chắn"),
+    "TOP20_BUT_VIOLATION": Text(
+        "đứng trong 20% cao nhất Chỉ số ICT nhưng có mục vi phạm; số mục vi phạm quyết định (Điều 15.3)"),
+    "OR_READING_ONLY": Text(
+        "chậm triển khai kết luận của UBND tỉnh nhưng không vi phạm mục nào: chỉ thỏa Điều 17.1a nếu hiểu "
+        "điều kiện theo nghĩa 'hoặc'"),
+    "MISSING_INPUT:slow_conclusions": Text("thiếu dữ liệu về việc chậm triển khai kết luận của UBND tỉnh (Điều 17.1a)"),
+    "MISSING_INPUT:ict_rank": Text("thiếu xếp hạng Chỉ số ICT của năm đánh giá"),
+    "MISSING_INPUT:prev_ict_rank": Text("thiếu xếp hạng Chỉ số ICT của năm trước (Điều 17.1b cần hai năm liền)"),
+    "KHT_NO_SANCTION_RULE": Text(
+        "không hoàn thành nhiệm vụ nhưng không chậm triển khai kết luận của UBND tỉnh, nên Điều 17.1 không "
+        "quy định hình thức xử lý"),
+    "BOT15_2Y_NOT_USED": Text(
+        "đứng trong 15% cuối Chỉ số ICT hai năm liền nhưng không vi phạm đúng hai mục, nên Điều 17.1b không "
+        "áp dụng"),
+    "OVERLAP_A_B": Text("Điều 17.1a và 17.1b cùng áp dụng; áp dụng quy định cụ thể hơn"),
+    "GAP_THREE_SECTIONS": Text("vi phạm ba mục, trường hợp Điều 17.1 không quy định hình thức xử lý"),
+    "N4_NO_SUPERIOR_REQUEST": Text(
+        "vi phạm cả bốn mục nhưng cơ quan quản lý cấp trên chưa yêu cầu kiểm điểm (Điều 17.1c)"),
+    "SPECIAL_ACHIEVEMENT": Text("có thành tích đặc biệt xuất sắc, được đề nghị khen thưởng đột xuất (Điều 16.2)"),
+    "RATING_PENDING_REVIEW": Text("xếp loại do người có thẩm quyền xem xét"),
+    "LATE_REPORT": Text("báo cáo nộp muộn hoặc không nộp (Điều 19)"),
+    "NO_REPORT": Text("không có báo cáo được tiếp nhận, nên kết quả do Sở TT&TT quyết định"),
+    "CONFLICT_OF_INTEREST": Text("Sở TT&TT tự đánh giá mình, nên kết quả được người ngoài Sở thẩm định lại"),
+    "SUBJECT_AMBIGUOUS": Text(
+        "có nhiều người có thể chịu hình thức xử lý (thủ trưởng, cấp phó được phân công), nên Sở Nội vụ chọn "
+        "người"),
+    "CANBO_NOT_CONGCHUC": Text(
+        "người đứng đầu cấp huyện là cán bộ dân cử, không phải công chức, nên hình thức kỷ luật cần được rà "
+        "soát pháp lý"),
 }
+
+# The English of a Text from the catalogue, for the English sentence. The web app installs it at start-up
+# (webapp/i18n.english, through use_english); without it a clause shows in Vietnamese, visibly.
+_english: Callable[[Text], str] = str
+
+
+def use_english(translate: Callable[[Text], str]) -> None:
+    """Read the English of the sentences' clauses with TRANSLATE (a Text's template through the catalogue)."""
+    global _english
+    _english = translate
 
 
 @dataclass(frozen=True)
@@ -97,14 +90,18 @@ class Explanation:
     en: str
 
 
-def reason_sentence(code: str) -> tuple[str, str]:
-    """The (Vietnamese, English) clause for a reason code; an unforeseen missing input still reads as a sentence."""
+def reason_sentence(code: str) -> Text:
+    """The clause for a reason code (English through the catalogue); an unforeseen missing input still reads as one."""
     if code in REASON_SENTENCES:
         return REASON_SENTENCES[code]
     if code.startswith("MISSING_INPUT:"):
-        field = code.split(":", 1)[1]
-        return f"thiếu dữ liệu: {field}", f"an input is missing: {field}"
-    return f"lý do {code}", f"reason {code}"
+        return Text("thiếu dữ liệu: {field}", field=code.split(":", 1)[1])
+    return Text("lý do {code}", code=code)
+
+
+def _reason(code: str, en: bool) -> str:
+    text = reason_sentence(code)
+    return _english(text) if en else str(text)
 
 
 def _articles(articles: Iterable[str], en: bool) -> str:
@@ -211,9 +208,9 @@ def _build(f: Mapping[str, Any], en: bool) -> str:  # noqa: C901 (one clause per
         clauses.append(eligible + _articles(["Điều 16.1"], en))
     elif reward == "ad_hoc_eligible":
         used.add("SPECIAL_ACHIEVEMENT")
-        clauses.append(reason_sentence("SPECIAL_ACHIEVEMENT")[1 if en else 0])
+        clauses.append(_reason("SPECIAL_ACHIEVEMENT", en))
 
-    notes = [reason_sentence(code)[1 if en else 0] for code in reasons if code not in used]
+    notes = [_reason(code, en) for code in reasons if code not in used]
     if notes:
         clauses.append(("note: " if en else "lưu ý: ") + "; ".join(notes))
     for o in f.get("overrides") or ():

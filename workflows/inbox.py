@@ -14,6 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from workflows import engine, permissions
 from workflows.cache import DatabaseCache
 from workflows.calendar import WorkingCalendar
+from workflows.instance_items import InstanceItem, shown
 from workflows.models import DefinitionVersion, DeputyAssignment, HumanTask, TaskState, User
 from workflows.text import fold, sort_key
 from workflows.units import all_unit_names
@@ -53,6 +54,7 @@ class InboxRow:
     instance_id: int
     priority: int | None = None  # camunda:priority, when the modeller set one
     follow_up_on: date | None = None  # camunda:followUpDate
+    instance_item: InstanceItem | None = None  # which item of its loop a multi-instance task works on
 
 
 @dataclass
@@ -114,7 +116,8 @@ def list_inbox(session: Session, user: User, query: InboxQuery, today: date,
     rows = session.execute(
         select(HumanTask.id, HumanTask.step_id, HumanTask.step_name, HumanTask.unit_code, HumanTask.year,
                HumanTask.created_at, HumanTask.due_on, HumanTask.state, HumanTask.assignee_id,
-               HumanTask.process_key, HumanTask.instance_id, HumanTask.priority, HumanTask.follow_up_on)
+               HumanTask.process_key, HumanTask.instance_id, HumanTask.priority, HumanTask.follow_up_on,
+               HumanTask.instance_item)
         .where(_tab_condition(tab, user, can_act), *filters)
         .order_by(*order)
         .limit(per_page)
@@ -130,6 +133,7 @@ def list_inbox(session: Session, user: User, query: InboxQuery, today: date,
             days_left=calendar.working_days_between(today, r.due_on) if r.due_on else None,
             state=r.state.value, assignee=assignees.get(r.assignee_id), process_key=r.process_key,
             instance_id=r.instance_id, priority=r.priority, follow_up_on=r.follow_up_on,
+            instance_item=shown(r.instance_item, names),
         )
         for r in rows
     ]

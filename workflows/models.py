@@ -267,6 +267,8 @@ class HumanTask(Base):
     acting_for_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # the head a deputy acted for
     return_reason: Mapped[str | None] = mapped_column(Text)  # shown on top of a task re-opened after a return
     draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # One instance of a multi-instance task: {"variable": its camunda:elementVariable, "value": this instance's item}.
+    instance_item: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     instance: Mapped[ProcessInstance] = relationship()
     completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])

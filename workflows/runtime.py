@@ -330,6 +330,7 @@ def _sync_tasks(ctx: Context, instance: ProcessInstance, run: engine.Run, return
             "follow_up_on": follow_up_on,
             "assignee_id": None,
             "return_reason": return_reason,
+            "instance_item": view.instance_item,
             "lock_version": 1,
         })
         audit(ctx, "task_created", Text("Bước '{step}' chờ xử lý", step=view.step_name), instance,

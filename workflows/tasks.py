@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from workflows import forms, permissions, readable, return_notices, runtime, steps, task_schema, topics
 from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from workflows.instance_items import InstanceItem, instance_item
 from workflows.messages import Text
 from workflows.models import AuditEvent, HumanTask, TaskState, User
 from workflows.results import evaluations_of_year
@@ -219,6 +220,7 @@ class TaskPage:
     shows_codes: bool = False  # process owners also see the engine's own terms (dueDate, reason codes)
     schema: dict[str, Any] | None = None  # the JSON Schema of the data `complete` accepts (open tasks)
     may_ask: bool = False  # the viewer could act but another member of the group holds it: they may ask for it
+    instance_item: InstanceItem | None = None  # which item of its loop a multi-instance task works on
 
 
 def task_page(session: Session, task_id: int, viewer: User, today: date) -> TaskPage:
@@ -246,7 +248,8 @@ def task_page(session: Session, task_id: int, viewer: User, today: date) -> Task
                     unit_name=unit_name(session, task.unit_code, task.year) if task.unit_code else None,
                     submitted=_submitted(session, task) if task.state == TaskState.COMPLETED else (),
                     due_source=due_source_text(task.due_source), shows_codes=permissions.shows_codes(viewer),
-                    schema=_schema(session, task, fields) if task.state == TaskState.OPEN else None)
+                    schema=_schema(session, task, fields) if task.state == TaskState.OPEN else None,
+                    instance_item=instance_item(session, task.instance_item))
 
 
 def _schema(session: Session, task: HumanTask, fields: list) -> dict[str, Any]:

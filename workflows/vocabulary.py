@@ -205,7 +205,7 @@ MIGRATION_CHANGE_LABELS: dict[str, Text] = {
     "assignee": Text("người xử lý"), "candidateUsers": Text("người được giao"), "formKey": Text("trang nghiệp vụ"),
     "flows": Text("luồng đi tiếp"), "lane": Text("lane"), "dueInWorkingDays": Text("số ngày làm việc"),
     "documentation": Text("mô tả")}
-# A comparison in a decision table's input cell, in words (workflows/dmn_tables.py describe_vi).
+# A comparison in a decision table's input cell, in words (workflows/dmn_tables.py describe_words).
 COMPARISON_LABELS: dict[str, Text] = {
     "<=": Text("nhỏ hơn hoặc bằng"), ">=": Text("lớn hơn hoặc bằng"), "<": Text("nhỏ hơn"), ">": Text("lớn hơn")}
 

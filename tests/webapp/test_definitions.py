@@ -110,7 +110,7 @@ def test_a_refused_upload_shows_every_problem_with_file_element_and_line(app):
     page = response.get_data(as_text=True)
     rows = [[cell.text_content().strip() for cell in row.findall("td")]
             for row in html.fromstring(page).xpath("//table[contains(@class, 'report')]/tbody/tr")]
-    assert ["agency_report.bpmn", "review_reportThẩm định, tiếp nhận báo cáo", "95"] == rows[1][:3]
+    assert ["agency_report.bpmn", "review_reportThẩm định, tiếp nhận báo cáo", "100"] == rows[1][:3]
     assert any(r[0] == "agency_report.bpmn" and r[1].startswith("flow_head_approved") and r[2] for r in rows)
     assert rows[0][:3] == ["notes.form", "—", "—"]
     assert "Nhóm &#39;ke_toan&#39;" in page and "Camunda Forms" in page

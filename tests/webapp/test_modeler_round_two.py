@@ -589,14 +589,19 @@ def test_a_parameter_the_engine_cannot_compute_is_refused_naming_the_element(app
     assert refused["code"] == code and words in refused["message"]
 
 
-def test_parameters_on_a_multi_instance_task_are_refused_naming_it(app):
-    body = CONSTRUCTS.replace('camunda:elementVariable="unit" />', 'camunda:elementVariable="unit" />'
-                              '<bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="x">1'
-                              "</camunda:inputParameter></camunda:inputOutput></bpmn:extensionElements>")
-    found = problems(upload(app, {"main.bpmn": modeler_bpmn("main", body),
-                                  "child.bpmn": modeler_bpmn("child", CHILD, name="Quy trình con")}))
+def test_input_parameters_on_a_multi_instance_task_are_accepted_and_outputs_refused_naming_it(app):
+    inputs = ('<bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="x">1'
+              "</camunda:inputParameter>{output}</camunda:inputOutput></bpmn:extensionElements>")
+    files = {"child.bpmn": modeler_bpmn("child", CHILD, name="Quy trình con")}
+    loop = '<bpmn:multiInstanceLoopCharacteristics camunda:collection="units"'
+    body = CONSTRUCTS.replace(loop, inputs.format(output="") + loop)
+    response = upload(app, {"main.bpmn": modeler_bpmn("main", body), **files})
+    assert response.status_code == 201, response.get_json()
+    output = '<camunda:outputParameter name="y">${x}</camunda:outputParameter>'
+    body = CONSTRUCTS.replace(loop, inputs.format(output=output) + loop)
+    found = problems(upload(app, {"main.bpmn": modeler_bpmn("main", body), **files}))
     [refused] = [p for p in found if p["element"] == "Activity_each"]
-    assert refused["code"] == "input_output" and "multi-instance" in refused["message"]
+    assert refused["code"] == "mi_output" and "multi-instance" in refused["message"]
 
 
 # --- 6 (rest). dueInWorkingDays=true beside a dueDate: its whole days are working days ---------------------------

@@ -306,7 +306,7 @@ def test_every_hit_policy_is_explained_in_vietnamese(app, policy, aggregation, w
 def test_in_english_the_cells_are_described_in_english(site):
     client = client_for(site, "owner")
     english = client.get("/processes/unit_evaluation/v1?lang=en").get_data(as_text=True)
-    assert row(english, "rule-sanction_rule_r8_slow")[1] == "[1..2] in [1..2]"
+    assert row(english, "rule-sanction_rule_r8_slow")[1] == "[1..2] from 1 to 2"  # through the catalogue
     vietnamese = client.get("/processes/unit_evaluation/v1?lang=vi").get_data(as_text=True)
     assert row(vietnamese, "rule-sanction_rule_r8_slow")[1] == "[1..2] từ 1 đến 2"
 

@@ -207,7 +207,7 @@ def test_a_versions_decision_tables_are_read_as_deployed(rules_version):
 ])
 def test_each_cell_is_described_in_words(cell, english, vietnamese):
     (described,) = dmn_tables._tables_of("t.dmn", _table_with_cell(cell))[0].rules[0].inputs
-    assert (described.description, described.description_vi, described.error) == (english, vietnamese, None)
+    assert (described.description, described.words, described.error) == (english, vietnamese, None)
 
 
 def _table_with_cell(cell: str) -> str:
@@ -263,7 +263,7 @@ def test_testing_the_tables_gives_what_the_rules_give_for_an_r3_case_and_names_t
     assert applied.rule.id == "sanction_rule_r3" and applied.rule.description.startswith("R3 –")
     assert [applied.rule.row] == [m["row"] for m in outcome["decision_trace"]["sanction_table"]]
     # Why: every cell of R3 matched, with the value it was given.
-    assert [(c.value, c.test.description_vi, c.matched) for c in applied.cells] == [
+    assert [(c.value, c.test.words, c.matched) for c in applied.cells] == [
         ("2", "bằng 2", True), ("true", "đúng (true)", True), ('"bot15"', 'bằng "bot15"', True),
         ('"bot15"', 'bằng "bot15"', True), ("false", "bất kỳ giá trị nào", True)]
     assert [(column.expression, value) for column, value in result.inputs][0] == ("count(sections_violated)", "2")
@@ -372,7 +372,7 @@ def test_a_collect_sum_table_adds_up_every_matching_rule(session):
     version = definitions.latest_version(session, "bonus")
     (table,) = dmn_tables.decision_tables(version)
     assert (table.hit_policy, table.aggregation) == ("COLLECT", "SUM")
-    assert [c.description_vi for c in table.rules[2].inputs] == ["bất kỳ giá trị nào", 'không phải (bằng "department")']
+    assert [c.words for c in table.rules[2].inputs] == ["bất kỳ giá trị nào", 'không phải (bằng "department")']
     result = monitoring.test_decision(session, version.id, "bonus_points", {"rank": 2, "kind": "district"})
     assert result.error is None and result.outputs == {"points": 16}
     assert [r.rule.id for r in result.applied] == ["top3", "top10", "district"]

@@ -6,6 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, fields, pre_dump, validate
 
+from webapp.extensions import db
+from workflows import instance_items
 from workflows.inbox import ACTIONABLE, SORTS, TABS
 
 MAX_PAGE = 100_000  # far beyond any inbox; keeps OFFSET inside what every database accepts
@@ -79,6 +81,21 @@ class InboxArgsSchema(Schema):
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
 
 
+class InstanceItemSchema(Schema):
+    variable = fields.String(metadata={"description": "The loop's element variable (camunda:elementVariable)"})
+    value = fields.Raw(allow_none=True, metadata={"description": "This instance's item, as the process holds it"})
+    text = fields.String(metadata={"description": "The item as people read it: a unit's name, else the value"})
+    is_unit = fields.Boolean(metadata={"description": "Whether the value is a unit's code (text is then its name)"})
+
+    @pre_dump
+    def _readable(self, item: Any, **_: Any) -> Any:
+        # A task row holds {"variable", "value"}; inbox rows and task pages already carry the readable form.
+        return instance_items.instance_item(db.session, item) if isinstance(item, dict) else item
+
+
+INSTANCE_ITEM = {"description": "For one instance of a multi-instance task: which item of the loop it works on"}
+
+
 class InboxRowSchema(Schema):
     id = fields.Integer()
     step_id = fields.String()
@@ -95,6 +112,7 @@ class InboxRowSchema(Schema):
     follow_up_on = fields.Date(allow_none=True, metadata={"description": "camunda:followUpDate of the step, if set"})
     process_key = fields.String()
     instance_id = fields.Integer()
+    instance_item = fields.Nested(InstanceItemSchema, allow_none=True, metadata=INSTANCE_ITEM)
 
 
 class StepOptionSchema(Schema):
@@ -160,6 +178,7 @@ class TaskSchema(Schema):
     completed_at = UtcDateTime(allow_none=True)
     completed_by_id = fields.Integer(allow_none=True)
     return_reason = fields.String(allow_none=True)
+    instance_item = fields.Nested(InstanceItemSchema, allow_none=True, metadata=INSTANCE_ITEM)
 
 
 class TaskDetailSchema(TaskSchema):

@@ -26,6 +26,7 @@ from werkzeug.routing import BuildError
 
 from webapp import format_datetime
 from webapp.i18n import localize
+from webapp.terms import unit_name
 from workflows import evidence as evidence_files
 from workflows import steps
 from workflows.criteria import BUDGET_CATEGORIES, CRITERIA, SECTION_TITLES, STATUSES, violated_sections
@@ -476,7 +477,7 @@ def _outcome_row(e: Evaluation, name: str, typed: list[tuple[int, Mapping[str, A
 def _outcomes_context(only: set[str] | None = None) -> Callable[[Any, HumanTask, User], dict[str, Any]]:
     def context(session: Any, task: HumanTask, user: User) -> dict[str, Any]:
         evaluations = evaluations_of_year(session, task.year)
-        names = {u.code: u.name_vi for u in units_of_year(session, task.year)}
+        names = {u.code: unit_name(u.name_vi) for u in units_of_year(session, task.year)}  # in the page's language
 
         def page_model(draft: Any, errors: Mapping[str, str]) -> OutcomeForm:
             overrides = _mapping(draft).get("overrides")

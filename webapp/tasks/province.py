@@ -25,6 +25,7 @@ from webapp.extensions import db
 from webapp.i18n import localize
 from webapp.tasks import pages
 from webapp.tasks.views import _render_task, bp
+from webapp.terms import unit_name
 from workflows import consolidation, steps, tasks, unit_drafts
 from workflows.calendar import local_today
 from workflows.criteria import CRITERIA, STATUSES, violated_sections
@@ -164,7 +165,7 @@ def _filter_lines(lines: list[UnitLine], chosen: str, block: str) -> list[UnitLi
 
 def _consolidation_context(session: Any, task: HumanTask, user: User) -> dict[str, Any]:
     evaluations = evaluations_of_year(session, task.year)
-    names = {u.code: u.name_vi for u in units_of_year(session, task.year)}
+    names = {u.code: unit_name(u.name_vi) for u in units_of_year(session, task.year)}  # in the page's language
     reports = pages._self_assessments(session, task.year)
     self_assessed = {code: pages._statuses_of(report) for code, (report, _status) in reports.items()}
     drafts = unit_drafts.drafts_of(session, task.id)
@@ -312,7 +313,7 @@ def _evaluation_context(session: Any, task: HumanTask, user: User) -> dict[str, 
     evaluations = {e.unit_code: e for e in session.scalars(
         select(Evaluation).where(Evaluation.year == task.year, Evaluation.imported.is_(False))
         .options(selectinload(Evaluation.overrides).joinedload(Override.by)))}
-    names = {u.code: u.name_vi for u in units_of_year(session, task.year)}
+    names = {u.code: unit_name(u.name_vi) for u in units_of_year(session, task.year)}  # in the page's language
     drafts = unit_drafts.drafts_of(session, task.id)
     # The overrides the step builds from the drafts, in its order: a refused submission's errors name them by index.
     typed_list = steps.draft_overrides(drafts, set())

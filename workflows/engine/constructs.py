@@ -65,7 +65,7 @@ CAMUNDA_ELEMENTS_OK = frozenset({"properties", "property", "formData", "formFiel
                                  "value", "in", "out", "failedJobRetryTimeCycle", "potentialStarter",
                                  *("inputOutput", "inputParameter", "outputParameter", "list", "map", "entry")})
 # Elements whose camunda:inputOutput the engine applies (workflows/engine/io_mapping.py); elsewhere it is refused,
-# and so are script values and parameters on a multi-instance activity.
+# and so are script values and output parameters on a multi-instance activity (Camunda 7 has none there).
 INPUT_OUTPUT_OWNERS = frozenset({"userTask", "serviceTask", "sendTask", "businessRuleTask", "task", "manualTask",
                                  "subProcess", "callActivity"})
 # camunda: elements refused -> the report's problem code.

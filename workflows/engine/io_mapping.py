@@ -31,6 +31,13 @@ _BPMN_EXTENSIONS = "{http://www.omg.org/spec/BPMN/20100524/MODEL}extensionElemen
 _EXPRESSION = re.compile(r"[$#]\{")
 
 
+# Camunda 7 runs a multi-instance activity's input parameters once per instance (the element variable is visible to
+# them) and has no output parameters there: each instance's outputs would overwrite the previous one's.
+MULTI_INSTANCE_OUTPUTS = ("Output parameters on a multi-instance activity are not supported, as in Camunda 7: each "
+                          "instance would overwrite the previous one's. Write each instance's result into its element "
+                          "variable (it goes back into the collection), or map outputs on an activity after the loop")
+
+
 class InputOutputError(ValueError):
     pass
 

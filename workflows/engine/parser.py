@@ -15,6 +15,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.specs.defaults import NoneTask, ScriptTask, ServiceTask  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition  # type: ignore[import-untyped]
 from SpiffWorkflow.camunda.parser import event_parsers as _camunda_events  # type: ignore[import-untyped]
@@ -40,6 +41,7 @@ from workflows.engine.constructs import (
 from workflows.engine.dmn import FeelDecisionEngine
 from workflows.engine.io_mapping import (
     EXTENSION,
+    MULTI_INSTANCE_OUTPUTS,
     BusinessRuleTask,
     CallActivity,
     InputOutputError,
@@ -240,15 +242,31 @@ class _InputOutput:
         except InputOutputError as exc:
             self.raise_validation_exception(f"Input/output parameters: {exc}")  # type: ignore[attr-defined]
         if parameters is not None:
-            if self.node.find(f"{{{BPMN_MODEL_NS}}}multiInstanceLoopCharacteristics") is not None:  # type: ignore
-                self.raise_validation_exception(  # type: ignore[attr-defined]
-                    "Input/output parameters on a multi-instance activity are not supported")
+            if parameters["outputs"] and self.node.find(  # type: ignore[attr-defined]
+                    f"{{{BPMN_MODEL_NS}}}multiInstanceLoopCharacteristics") is not None:
+                self.raise_validation_exception(MULTI_INSTANCE_OUTPUTS)  # type: ignore[attr-defined]
             extensions[EXTENSION] = parameters
         return extensions
 
 
+class _CollectionLoop:
+    """Mixed into each task parser: a camunda:collection loop names its collection and element variable in the spec.
+
+    Spiff's Camunda multi-instance task fills them in only when the loop starts, on the spec object; a spec rebuilt
+    for a later load lacked them, so a parallel loop appended its results to the collection instead of writing each
+    item back in place, and a sequential loop stopped after its first instance.
+    """
+
+    def _add_multiinstance_task(self, loop_characteristics: Any) -> None:
+        super()._add_multiinstance_task(loop_characteristics)  # type: ignore[misc]
+        task = self.task  # type: ignore[attr-defined]
+        if task.cardinality is None and task.data_output is not None and task.output_item is not None:
+            task.data_input = TaskDataReference(task.data_output.bpmn_id)
+            task.input_item = TaskDataReference(task.output_item.bpmn_id)
+
+
 def _with_io(parser_class: type) -> type:
-    return type(f"_{parser_class.__name__.lstrip('_')}WithIo", (_InputOutput, parser_class), {})
+    return type(f"_{parser_class.__name__.lstrip('_')}WithIo", (_InputOutput, _CollectionLoop, parser_class), {})
 
 
 _CAMUNDA_EVENTS = {

@@ -16,6 +16,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition  # type: ignore[import-untyped]
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask  # type: ignore[import-untyped]
 from SpiffWorkflow.exceptions import SpiffWorkflowException  # type: ignore[import-untyped]
 from SpiffWorkflow.util.task import TaskState  # type: ignore[import-untyped]
 
@@ -51,6 +52,7 @@ class TaskView:
     process_id: str
     extensions: dict[str, Any]
     data: dict[str, Any] = field(repr=False)
+    instance_item: dict[str, Any] | None = None  # see instance_item()
 
     @property
     def candidate_groups(self) -> list[str]:
@@ -205,6 +207,7 @@ class Run:
             process_id=task.workflow.spec.name,
             extensions=dict(getattr(spec, "extensions", {}) or {}),
             data=task.data,
+            instance_item=instance_item(task),
         )
 
     def _ready_user_task_objects(self) -> list[Any]:
@@ -318,6 +321,31 @@ class Run:
             return action()
         except SpiffWorkflowException as exc:
             raise EngineError(_engine_message(exc)) from exc
+
+
+def instance_item(task: Any) -> dict[str, Any] | None:
+    """Which item of its loop TASK works on: {"variable": the element variable's name, "value": this instance's item}.
+
+    For a task that is one instance of a multi-instance activity (camunda:collection + camunda:elementVariable), or
+    that lies inside one (a task of an embedded sub-process or called process run per item: the nearest loop counts).
+    None for any other task, and for a loop without an element variable (loopCardinality alone).
+    """
+    while True:  # up the task tree, and from a sub-process's tasks to the task that runs it
+        parent = task.parent
+        if parent is None:
+            workflow = task.workflow
+            if workflow.parent_task_id is None:
+                return None
+            task = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+            continue
+        spec = parent.task_spec
+        if isinstance(spec, MultiInstanceTask) and task.task_spec.name == spec.task_spec:  # one of its instances
+            reference = spec.input_item or spec.output_item  # Camunda's elementVariable is kept as the output item
+            name = getattr(reference, "bpmn_id", None)
+            if not name or name not in task.data:
+                return None
+            return {"variable": name, "value": json.loads(json.dumps(task.data[name], default=_json_default))}
+        task = parent
 
 
 def _engine_message(exc: Exception) -> str:

@@ -155,9 +155,10 @@ def _check_input_output(name: str, element: Any, owner: Any) -> Iterator[Problem
         yield problem("input_output", name, owner, line=element.sourceline,
                       detail="only tasks, sub-processes and call activities")
         return
-    if owner.find(f"{{{BPMN}}}multiInstanceLoopCharacteristics") is not None:
-        yield problem("input_output", name, owner, line=element.sourceline, detail="not on a multi-instance activity")
-        return
+    if owner.find(f"{{{BPMN}}}multiInstanceLoopCharacteristics") is not None:  # inputs run once per instance
+        for output in element.iterfind(f"{{{CAMUNDA}}}outputParameter"):
+            yield problem("mi_output", name, owner, line=output.sourceline,
+                          parameter=output.get("name") or "")
     if element.find(f".//{{{CAMUNDA}}}script") is not None:
         return  # the script is refused on its own, naming the element
     try:

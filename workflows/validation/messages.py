@@ -113,6 +113,9 @@ MESSAGES: dict[str, str] = {
     "start_form": N_("Các trường của biểu mẫu bắt đầu {label} là dữ liệu hệ thống truyền vào khi khởi động quy trình."),
     "mi_collection": N_("Collection '{value}' của {label} phải là một biến danh sách, viết agencies hoặc "
                         "${{agencies}}; biểu thức phức tạp hơn chưa được hỗ trợ: hãy tính danh sách ở bước trước."),
+    "mi_output": N_("Tham số đầu ra '{parameter}' của {label} không dùng được trên hoạt động multi-instance, như trong "
+                    "Camunda 7: mỗi lượt sẽ ghi đè kết quả của lượt trước. Hãy ghi kết quả của mỗi lượt vào Element "
+                    "variable (nó được ghi lại vào Collection), hoặc đặt tham số đầu ra ở một bước sau vòng lặp."),
     "mi_standard": N_("Multi-instance của {label} phải khai báo Collection và Element variable như Camunda 7."),
     "event_subprocess": N_("Event sub-process {label} chưa được hỗ trợ."),
     "dmn_many_decisions": N_("Tệp có {count} quyết định ({ids}); hệ thống đọc một quyết định mỗi tệp. Hãy tách mỗi "
