@@ -1,7 +1,7 @@
 """the element variable of a multi-instance task on its row (issue 11)
 
 Revision ID: d4e1a7c93b20
-Revises: a2ffc476d822
+Revises: b7d41e0c9a13
 Create Date: 2026-12-04 18:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd4e1a7c93b20'
-down_revision = 'a2ffc476d822'
+down_revision = 'b7d41e0c9a13'
 branch_labels = None
 depends_on = None
 
