@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from workflows import cycles
 from workflows.explanations import FIELD, STAGE
+from workflows.subjects import person_notes, persons_shown
 from workflows.vocabulary import BLOCK_LABELS, RATING_LABELS, SANCTION_LABELS
 
 COLUMNS = (  # (header, width)
@@ -16,6 +17,7 @@ COLUMNS = (  # (header, width)
     ("Mục vi phạm", 14), ("Nộp muộn", 9), ("Xếp loại đề xuất", 24), ("Xử lý đề xuất", 18), ("Quy tắc", 8),
     ("Xếp loại", 24), ("Hình thức xử lý", 18), ("Khen thưởng", 26), ("Chính thức", 10), ("Quyết định số", 16),
     ("Căn cứ", 28), ("Lý do (mã)", 28), ("Điều chỉnh", 60), ("Giải thích", 100),
+    ("Người được đánh giá", 60),
 )
 
 
@@ -47,6 +49,7 @@ def results_xlsx(session: Session, year: int) -> bytes:
             proposed.get("sanction_rule") or "", row["rating_vi"], row["sanction_vi"], row["reward_vi"],
             bool(row["final"]), row["decision_number"] or "", ", ".join(row["articles"]), ", ".join(row["reasons"]),
             "\n".join(_override(o) for o in row["overrides"]), row["explanation"],
+            "\n".join([*persons_shown(row), *person_notes(row)]),
         ]
         for col, value in enumerate(values):
             if value is None:
