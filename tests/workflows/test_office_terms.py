@@ -167,3 +167,18 @@ def test_an_import_is_all_or_nothing_and_names_each_bad_line(session):
     good = "STC,Ông A,,01/01/2020,30/06/2025,QĐ 1\nSTC,Bà B,,2025-07-01,,QĐ 2\n"
     assert office_terms.import_terms(session, admin_user, good) == 2
     assert [n for n, _ in heads(session)] == ["Bà B", "Ông A"]
+
+
+def test_the_demo_changes_a_head_on_1_7_2025_and_its_simulation_has_home_affairs_choose(session):
+    from workflows import demo
+
+    demo.seed(session, password="demo12345")
+    demo.seed(session, password="demo12345")  # idempotent: no second set of terms
+    assert [(t.person_name, t.valid_to) for t in office_terms.terms_of(session, "SYT")] == [
+        ("Nguyễn Văn Hòa", date(2025, 6, 30)), ("Thủ trưởng Sở Y tế", None)]
+    result = demo.simulate(session, 2025, 28)
+    rows = {r["unit_code"]: r for r in result.results}
+    assert rows["SYT"]["persons_evaluated"] == ["Thủ trưởng Sở Y tế"] and "SUBJECT_AMBIGUOUS" in rows["SYT"]["reasons"]
+    assert rows["SYT"]["subject_choice"]["by"] == "home_affairs"
+    assert rows["STC"]["subject_choice"] is None and rows["STC"]["no_office_terms"] is False
+    assert rows["STC"]["persons_evaluated"][0] == "Thủ trưởng Sở Tài chính"
