@@ -16,8 +16,8 @@ COLUMNS = (  # (header, width)
     ("Mã đơn vị", 10), ("Cơ quan, đơn vị", 36), ("Khối", 12), ("Hạng ICT", 9), ("Số đơn vị trong khối", 10),
     ("Mục vi phạm", 14), ("Nộp muộn", 9), ("Xếp loại đề xuất", 24), ("Xử lý đề xuất", 18), ("Quy tắc", 8),
     ("Xếp loại", 24), ("Hình thức xử lý", 18), ("Khen thưởng", 26), ("Chính thức", 10), ("Quyết định số", 16),
-    ("Căn cứ", 28), ("Lý do (mã)", 28), ("Điều chỉnh", 60), ("Giải thích", 100),
-    ("Người được đánh giá", 60),
+    ("Căn cứ", 28), ("Lý do (mã)", 28), ("Người được đánh giá", 60), ("Điều chỉnh", 60),
+    ("Giải thích", 100),
 )
 
 
@@ -48,8 +48,8 @@ def results_xlsx(session: Session, year: int) -> bytes:
             SANCTION_LABELS.get(proposed.get("sanction") or "", ""),
             proposed.get("sanction_rule") or "", row["rating_vi"], row["sanction_vi"], row["reward_vi"],
             bool(row["final"]), row["decision_number"] or "", ", ".join(row["articles"]), ", ".join(row["reasons"]),
-            "\n".join(_override(o) for o in row["overrides"]), row["explanation"],
             "\n".join([*persons_shown(row), *person_notes(row)]),
+            "\n".join(_override(o) for o in row["overrides"]), row["explanation"],
         ]
         for col, value in enumerate(values):
             if value is None:

@@ -161,6 +161,8 @@ def test_the_results_spreadsheet_has_every_unit_with_typed_cells(year_app):
     skhdt = rows["SKHDT"]
     assert isinstance(skhdt[3], int) and isinstance(skhdt[4], int) and skhdt[6] is False
     assert skhdt[-1] == year_app.expected["SKHDT"]["explanation"]
+    persons = skhdt[header.index("Người được đánh giá")]  # A15: the persons, and why they are the ones
+    assert persons.startswith("Thủ trưởng SKHDT (thủ trưởng)") and "Chưa có ngày giữ chức vụ" in persons
     assert sheet.freeze_panes == "C2" and sheet.auto_filter.ref
     stc = rows["STC"]
     assert "Quyết định của Sở TT&TT" in stc[-2]  # the override with its reason
