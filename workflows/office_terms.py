@@ -3,7 +3,7 @@
 A term is a unit, a person (a login if they have one, else a name), from, to (open while in office) and the act of
 appointment. For YEAR the head subjects are the head in office on 31/12 plus any head with at least N whole months in
 office during the year (N is the per-year setting `head_min_months`, 6 by default; docs/RULES.md A15). Nothing here
-invents a date: a unit with no term at all keeps the heads on record (workflows/subjects.py) and says so.
+invents a date: a unit with no term during the year keeps the heads on record (workflows/subjects.py) and says so.
 """
 from __future__ import annotations
 
@@ -57,9 +57,9 @@ def served_months(start: date, end: date, months: int) -> bool:
 
 
 def heads_of_year(session: Session, year: int, min_months: int) -> tuple[dict[str, list[dict[str, Any]]], set[str]]:
-    """Per unit code, the head subjects of YEAR from the terms; and the set of units that have any term at all."""
+    """Per unit code, the head subjects of YEAR from the terms; and the set of units with a term during YEAR."""
     first, last = date(year, 1, 1), date(year, 12, 31)
-    with_terms = set(session.scalars(select(OfficeTerm.unit_code).where(OfficeTerm.role == "head").distinct()))
+    with_terms: set[str] = set()
     rows = session.execute(
         select(OfficeTerm, User.username).outerjoin(User, User.id == OfficeTerm.user_id)
         .where(OfficeTerm.role == "head", OfficeTerm.valid_from <= last,
@@ -67,6 +67,7 @@ def heads_of_year(session: Session, year: int, min_months: int) -> tuple[dict[st
         .order_by(OfficeTerm.unit_code, OfficeTerm.valid_from))
     found: dict[str, list[dict[str, Any]]] = {}
     for term, username in rows:
+        with_terms.add(term.unit_code)
         start, end = max(term.valid_from, first), min(term.valid_to or last, last)
         at_year_end = end == last
         if not at_year_end and not served_months(start, end, min_months):

@@ -2,8 +2,8 @@
 
 The subjects are the unit's head(s) and any deputy assigned in writing to answer for IT (Điều 2.3) during the year.
 Heads come from their dates of office (workflows/office_terms.py, A15): the head in office on 31/12 plus any head with
-at least `head_min_months` months in office during the year. A unit with no term recorded falls back to the heads on
-record (active logins with the agency_head role) and says so (`basis: "no_office_terms"`): no date is invented.
+at least `head_min_months` months in office during the year. A unit with no term during the year falls back to the
+heads on record (active logins with the agency_head role) and says so (`basis: "no_office_terms"`): no date is invented.
 More than one head subject: the unit is not settled automatically (SUBJECT_AMBIGUOUS) and Home Affairs chooses the
 person(s) evaluated, with a reason, in its proposal. A sanction with a head and an assigned deputy is SUBJECT_AMBIGUOUS
 too (A14, Home Affairs picks the sanction target; choosing is optional there). A district chair is an elected cán bộ,

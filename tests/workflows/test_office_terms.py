@@ -53,7 +53,9 @@ def test_a_term_ending_on_31_12_is_the_head_at_year_end_and_a_short_term_before_
     term(session, "STC", "Ông Ngắn", date(2025, 1, 1), date(2025, 3, 31))  # three months, gone before 31/12
     term(session, "STC", "Bà Cuối Năm", date(2025, 10, 1), date(2025, 12, 31))  # ends on 31/12: in office then
     assert heads(session) == [("Bà Cuối Năm", "in_office_31_12")]
-    assert heads(session, year=2026) == []  # the unit has terms: no fallback to the logins in 2026 either
+    # 2026 has no term: the head on record stands in, and says so (no date is invented)
+    assert heads(session, year=2026) == [("Thủ trưởng STC", "no_office_terms")]
+    assert heads(session, year=2024) == [("Thủ trưởng STC", "no_office_terms")]
 
 
 def test_a_unit_without_terms_falls_back_to_the_heads_on_record_and_says_so(session):
