@@ -123,6 +123,9 @@ def apply_change(session: Session, actor: User, kind: str, values: dict[str, Any
         raise InvalidInput(Text("Chưa ghi được thay đổi đơn vị."),
                            {"effective_on": Text("Nhập ngày hiệu lực dạng dd/mm/yyyy.")})
     code = str(values.get("code") or "").strip().upper()
+    if not unit_changes.CODE_PATTERN.match(code):
+        raise InvalidInput(Text("Chưa ghi được thay đổi đơn vị."),
+                           {"code": Text("Mã đơn vị gồm 2–20 chữ in hoa hoặc số.")})
     name_vi, name_en = str(values.get("name_vi") or "").strip(), str(values.get("name_en") or "").strip()
     block = Block(values["block"]) if values.get("block") in {b.value for b in Block} else None
     if kind == "rename":

@@ -19,7 +19,7 @@ from workflows.models import Block, Unit, UnitChange, UnitHistory, User
 from workflows.results import previous_ranks
 
 KINDS = ("rename", "merge", "split", "dissolve", "establish")
-_CODE = re.compile(r"^[A-Z0-9_]{2,20}$")
+CODE_PATTERN = re.compile(r"^[A-Z0-9_]{2,20}$")
 # Bắc Ninh merged departments around 03/2025 (docs/RULES.md §8, source S24); the exact day is not known, so the
 # first of March stands in and the document says so. The district level ended on 01/07/2025 (S23).
 _S24 = "Bắc Ninh hợp nhất các sở, ~03/2025 (docs/RULES.md, nguồn S24; ngày chính xác cần xác nhận)"
@@ -118,7 +118,7 @@ def _new_unit(session: Session, code: str, name_vi: str, name_en: str, block: Bl
 
 
 def _code_problem(session: Session, code: str, on: date | None) -> Text | None:
-    if not _CODE.match(code):
+    if not CODE_PATTERN.match(code):
         return Text("Mã đơn vị gồm 2–20 chữ in hoa hoặc số.")
     if isinstance(on, date) and _open_row(session, code, on + timedelta(days=1)) is not None:
         return Text("Mã {code} đang được dùng cho một đơn vị khác.", code=code)

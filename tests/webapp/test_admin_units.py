@@ -86,6 +86,8 @@ def test_a_split_from_the_page_with_errors_keeps_what_was_typed_then_records(adm
     ("establish", {"code": "SMOI", "name_vi": "Sở Mới", "effective_on": "01/01/2026", "document": "QĐ 1"},
      "Chọn khối"),
     ("bogus", {"code": "STC", "effective_on": "01/01/2026", "document": "QĐ 1"}, "Chọn loại thay đổi"),
+    ("merge", {"code": "", "from_codes": ["STC", "SYT"], "name_vi": "Sở Mới", "effective_on": "01/01/2026",
+               "document": "QĐ 1"}, "Mã đơn vị gồm 2–20 chữ in hoa hoặc số."),
 ])
 def test_each_change_kind_names_its_bad_field(admin_app, kind, form, field_text):
     response = client_for(admin_app, "admin").post("/admin/units/changes", data={"kind": kind, **form})
@@ -182,3 +184,15 @@ def test_the_home_affairs_page_asks_who_is_evaluated_and_the_results_name_them(a
     assert [s["name"] for s in rows[0]["subjects"]][:2] == ["Ông Nửa Sau", "Bà Nửa Đầu"]
     schema = api.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
     assert {"persons_evaluated", "subject_choice", "no_office_terms"} <= set(schema["Result"]["properties"])
+
+
+def test_the_units_pages_read_in_english(admin_app):
+    client = client_for(admin_app, "admin")
+    client.post("/admin/units/STC/terms", data={"person_name": "Bà A", "valid_from": "01/01/2024",
+                                                "document": "QĐ 1"})
+    page = client.get("/admin/units?lang=en").get_data(as_text=True)
+    for text in ("Units and their changes", "Split", "Establishment", "The known changes of 2025",
+                 "terms of office from CSV", "No dates of office"):
+        assert text in page, text
+    unit = client.get("/admin/units/STC").get_data(as_text=True)
+    assert "terms of office" in unit and "present" in unit and "Bà A" in unit
