@@ -105,6 +105,7 @@ def test_a_unit_reads_only_its_own_notice(year_app):
     assert notice.status_code == 200
     text = text_of(notice.data)
     assert year_app.expected["SKHDT"]["explanation"] in text and "THÔNG BÁO" in text
+    assert "Người được đánh giá: Thủ trưởng SKHDT (thủ trưởng)" in text  # the notice names the persons (A15)
     assert client.get(f"/cycles/{YEAR}/documents/unit_notice/STC.docx").status_code == 403
     assert client.get(f"/cycles/{YEAR}/documents/dic_report.docx").status_code == 403
     assert client.get(f"/cycles/{YEAR}/results.xlsx").status_code == 403
