@@ -221,6 +221,7 @@ def unit_notice() -> Document:
     _para(document, "Căn cứ Quyết định số 358/2013/QĐ-UBND ngày 30/9/2013 của UBND tỉnh và {{ decision_ref }}, UBND "
                     "tỉnh thông báo kết quả đánh giá năm {{ year }} của cơ quan, đơn vị như sau:", indent=True)
     _para(document, "Xếp hạng Chỉ số ICT: {{ unit.rank }}; mục vi phạm: {{ unit.sections }}.", indent=True)
+    _para(document, "Người được đánh giá: {{ unit.persons }}.", indent=True)
     _para(document, "Xếp loại: {{ unit.rating }}. Khen thưởng / xử lý: {{ unit.outcome }}.", indent=True)
     _para(document, "{{ unit.explanation }}", indent=True)
     _para(document, "Đề nghị cơ quan, đơn vị tổ chức thực hiện./.", indent=True)

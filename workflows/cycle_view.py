@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows import cycles, permissions
+from workflows import cycles, permissions, subjects
 from workflows.errors import NotAllowed
 from workflows.messages import Text
 from workflows.models import Cycle, Report, User
@@ -70,7 +70,8 @@ class ResultRow:
     final: bool
     overrides: tuple[OverrideRow, ...]
     report_status: str | None = None  # accepted, late, missing (A24)
-    subjects: tuple[str, ...] = ()  # the persons evaluated, "name (role)"
+    subjects: tuple[str, ...] = ()  # the persons evaluated, "name (role, term)" (workflows/subjects.person_label)
+    subject_notes: tuple[str, ...] = ()  # a choice still due, its reason, or "no dates of office"
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def _result_row(session: Session, r: Mapping[str, Any]) -> ResultRow:
                                      by_names.get(o["by"], o["by"]), utc(datetime.fromisoformat(o["at"]))))
     return ResultRow(r["unit_code"], r["unit_name"], r["rating_vi"], r["sanction_vi"], r["reward_vi"],
                      tuple(REASON_LABELS.get(code, code) for code in r["reasons"]), tuple(r["articles"]), r["final"],
-                     tuple(overrides), r.get("report_status"), tuple(s["name"] for s in r.get("subjects", [])))
+                     tuple(overrides), r.get("report_status"), tuple(subjects.persons_shown(r)),
+                     tuple(subjects.person_notes(r)))
 
 

@@ -25,7 +25,7 @@ from workflows.models import (
     User,
 )
 from workflows.permissions import may_open_cycle
-from workflows.subjects import subjects_of_year
+from workflows.subjects import persons_evaluated
 from workflows.units import unit_name, units_of_year
 from workflows.vocabulary import RATING_LABELS, REWARD_LABELS, SANCTION_LABELS
 
@@ -230,9 +230,13 @@ def progress(session: Session, year: int) -> list[dict[str, Any]]:
     return rows
 
 
+NO_PERSONS = {"subjects": [], "persons_evaluated": [], "subject_choice": None, "no_office_terms": False,
+              "needs_subject_choice": False}
+
+
 def results(session: Session, year: int) -> list[dict[str, Any]]:
     """The year's outcome per unit, with the persons evaluated, reasons, articles and every override."""
-    subjects = subjects_of_year(session, year)
+    persons = persons_evaluated(session, year)
     rows = session.scalars(
         select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False)).order_by(Evaluation.unit_code)
     )
@@ -246,7 +250,7 @@ def results(session: Session, year: int) -> list[dict[str, Any]]:
             "sections_violated": e.sections_violated,
             "late_report": e.late_report,
             "report_status": e.report_status,
-            "subjects": subjects.get(e.unit_code, []),
+            **persons.get(e.unit_code, NO_PERSONS),
             "proposed": {k: (e.proposed or {}).get(k) for k in ("rating", "sanction", "reward", "sanction_rule")},
             "rating": e.rating,
             "rating_vi": RATING_LABELS.get(e.rating or "", ""),

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows import cycles, definitions, tasks, users
+from workflows import cycles, definitions, subjects, tasks, users
 from workflows.calendar import LOCAL_TZ
 from workflows.criteria import CRITERIA
 from workflows.errors import InvalidInput
@@ -21,6 +21,7 @@ from workflows.models import (
     DeputyAssignment,
     Evaluation,
     HumanTask,
+    OfficeTerm,
     Role,
     TaskState,
     Unit,
@@ -63,8 +64,30 @@ def seed(session: Session, password: str | None = None) -> list[tuple[str, str, 
         credentials.append((username, pw if username not in existing else "(unchanged)", ",".join(roles)))
     session.flush()
     _assign_demo_deputies(session)
+    _record_demo_terms(session)
     session.commit()
     return credentials
+
+
+DEMO_HEAD_CHANGE = ("SYT", date(2025, 7, 1), "Nguyễn Văn Hòa")  # A15's case: a head change on 01/07/2025
+
+
+def _record_demo_terms(session: Session) -> None:
+    """Dates of office for the demo heads (demo data, never for a real database): each unit's head login from
+    02/01/2024, except that Sở Y tế changed head on 01/07/2025, so that 2025 has two head subjects there (A15)."""
+    with_terms = set(session.scalars(select(OfficeTerm.unit_code)))
+    changed, change_day, former = DEMO_HEAD_CHANGE
+    for unit_code in session.scalars(select(Unit.code)):
+        head = session.scalar(select(User).where(User.username == f"{unit_code.lower()}_head"))
+        if head is None or unit_code in with_terms:
+            continue
+        start = date(2024, 1, 2)
+        if unit_code == changed:
+            session.add(OfficeTerm(unit_code=unit_code, person_name=former, valid_from=start,
+                                   valid_to=change_day - timedelta(days=1), document="Dữ liệu mẫu: QĐ 10/QĐ-UBND"))
+            start = change_day
+        session.add(OfficeTerm(unit_code=unit_code, user_id=head.id, person_name=head.full_name, valid_from=start,
+                               valid_to=None, document=f"Dữ liệu mẫu: QĐ bổ nhiệm {unit_code}"))
 
 
 def _assign_demo_deputies(session: Session) -> None:
@@ -308,7 +331,8 @@ def simulate(session: Session, year: int, agencies: int, seed: int = 1) -> Simul
              next_year)
     complete(people["dic_leader"], open_task(None, "evaluate"), {}, next_year)
     complete(people["home_affairs"], open_task(None, "review_dic_self_evaluation"), {}, next_year)
-    complete(people["home_affairs"], open_task(None, "home_affairs_proposal"), {"ha_decision": "propose"}, next_year)
+    complete(people["home_affairs"], open_task(None, "home_affairs_proposal"),
+             {"ha_decision": "propose", **_demo_subject_choices(session, year, codes)}, next_year)
     decided_on = date(year + 1, 4, 20)
     complete(people["committee"], open_task(None, "committee_decision"),
              {"committee_action": "decide", "decision_number": f"{rng.randint(100, 999)}/QĐ-UBND",
@@ -316,6 +340,15 @@ def simulate(session: Session, year: int, agencies: int, seed: int = 1) -> Simul
     result.results = cycles.results(session, year)
     result.cycle_seconds = time.perf_counter() - started
     return result
+
+
+def _demo_subject_choices(session: Session, year: int, codes: list[str]) -> dict[str, Any]:
+    """Where more than one head served (A15), Home Affairs evaluates the head in office on 31/12, and says why."""
+    candidates = subjects.subjects_of_year(session, year)
+    choices = [{"unit_code": code, "subjects": [candidates[code][0]["name"]],
+                "reason": "Thủ trưởng giữ chức vụ ngày 31/12 chịu trách nhiệm về kết quả của năm."}
+               for code in subjects.unchosen(session, year, set(codes))]
+    return {"subject_choices": choices} if choices else {}
 
 
 def _report_payload(s: Scenario) -> dict[str, Any]:

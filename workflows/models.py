@@ -550,3 +550,36 @@ class UnitChange(Base):
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OfficeTerm(Base):
+    """A head's term of office in a unit (A15): who (a login if they have one, else a name), from, to, on which act.
+
+    The persons evaluated for a year are read from these terms (workflows/subjects.py); a unit without any term falls
+    back to the heads on record and says so.
+    """
+
+    __tablename__ = "office_term"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("unit.code"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    person_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default="head")
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)  # None: still in office
+    document: Mapped[str] = mapped_column(String(300))  # the appointment decision
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+
+class SubjectChoice(Base):
+    """Home Affairs' choice of the person(s) evaluated for a unit and year when more than one could be (A14, A15)."""
+
+    __tablename__ = "subject_choice"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    subjects: Mapped[list[Any]] = mapped_column(JSON, default=list)  # the names chosen, as the candidates list them
+    reason: Mapped[str] = mapped_column(Text)
+    by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,13 +9,15 @@ from sqlalchemy.orm import Session
 
 from workflows import cycles
 from workflows.explanations import FIELD, STAGE
+from workflows.subjects import person_notes, persons_shown
 from workflows.vocabulary import BLOCK_LABELS, RATING_LABELS, SANCTION_LABELS
 
 COLUMNS = (  # (header, width)
     ("Mã đơn vị", 10), ("Cơ quan, đơn vị", 36), ("Khối", 12), ("Hạng ICT", 9), ("Số đơn vị trong khối", 10),
     ("Mục vi phạm", 14), ("Nộp muộn", 9), ("Xếp loại đề xuất", 24), ("Xử lý đề xuất", 18), ("Quy tắc", 8),
     ("Xếp loại", 24), ("Hình thức xử lý", 18), ("Khen thưởng", 26), ("Chính thức", 10), ("Quyết định số", 16),
-    ("Căn cứ", 28), ("Lý do (mã)", 28), ("Điều chỉnh", 60), ("Giải thích", 100),
+    ("Căn cứ", 28), ("Lý do (mã)", 28), ("Người được đánh giá", 60), ("Điều chỉnh", 60),
+    ("Giải thích", 100),
 )
 
 
@@ -46,6 +48,7 @@ def results_xlsx(session: Session, year: int) -> bytes:
             SANCTION_LABELS.get(proposed.get("sanction") or "", ""),
             proposed.get("sanction_rule") or "", row["rating_vi"], row["sanction_vi"], row["reward_vi"],
             bool(row["final"]), row["decision_number"] or "", ", ".join(row["articles"]), ", ".join(row["reasons"]),
+            "\n".join([*persons_shown(row), *person_notes(row)]),
             "\n".join(_override(o) for o in row["overrides"]), row["explanation"],
         ]
         for col, value in enumerate(values):

@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "bottom_share": 0.15,  # Đ17.1b: bottom 15%
     "critical_criteria": None,  # None: every criterion is critical (section-violated rule)
     "revision_wd": 5,  # docs/RULES.md, Working-day calendar: working days an agency gets after a return for revision
+    "head_min_months": 6,  # A15: a head who left during the year is evaluated after this many months in office
 }
 
 
@@ -31,6 +32,7 @@ class YearSettings:
     bottom_share: float
     critical_criteria: frozenset[str] | None
     revision_wd: int
+    head_min_months: int = 6
 
 
 def settings_of_year(session: Session, year: int) -> YearSettings:
@@ -38,7 +40,8 @@ def settings_of_year(session: Session, year: int) -> YearSettings:
     values = {**DEFAULTS, **stored}
     critical = values["critical_criteria"]
     return YearSettings(year, float(values["top_share"]), float(values["bottom_share"]),
-                        frozenset(critical) if critical is not None else None, int(values["revision_wd"]))
+                        frozenset(critical) if critical is not None else None, int(values["revision_wd"]),
+                        int(values["head_min_months"]))
 
 
 def set_setting(session: Session, year: int, key: str, value: Any) -> None:
@@ -63,6 +66,9 @@ def _problem(key: str, value: Any) -> Text | None:
     elif key == "revision_wd":
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 60:
             return Text("Số ngày làm việc phải từ 1 đến 60.")
+    elif key == "head_min_months":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 12:
+            return Text("Số tháng giữ chức vụ phải từ 1 đến 12.")
     elif value is not None and (not isinstance(value, list) or not value
                                 or any(cid not in CRITERIA_BY_ID for cid in value)):
         return Text("Danh sách tiêu chí trọng yếu phải gồm các mã tiêu chí có trong bộ tiêu chí.")

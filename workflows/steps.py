@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from workflows import runtime, subjects
 from workflows.consolidation import consolidation
 from workflows.criteria import BUDGET_CATEGORIES, CRITERIA, STATUSES, violated_sections
 from workflows.errors import InvalidInput, NotAllowed
@@ -142,8 +143,26 @@ def dic_self_review(step: StepContext, payload: Mapping[str, Any]) -> dict[str, 
 
 
 def home_affairs_proposal(step: StepContext, payload: Mapping[str, Any]) -> dict[str, Any]:
-    """Home Affairs proposes reward or sanction per head, changing DIC's outcome only with a reason."""
-    return _stage_overrides(step, payload, "home_affairs")
+    """Home Affairs proposes reward or sanction per head, changing DIC's outcome only with a reason.
+
+    It also chooses the person(s) evaluated where more than one could be (A14, A15); a unit with more than one head
+    in the year cannot go to the Committee without that choice (workflows/subjects.py).
+    """
+    assert step.ctx.actor is not None
+    session, year = step.ctx.session, step.instance.year
+    units = set(evaluations_of_year(session, year))
+    chosen = subjects.choose_subjects(session, year, payload.get("subject_choices"), step.ctx.actor, units)
+    for choice in chosen:
+        runtime.audit(step.ctx, "subjects_chosen", Text("Sở Nội vụ chọn người được đánh giá của {unit}: {names}",
+                                                        unit=choice.unit_code, names=", ".join(choice.subjects)),
+                      step.instance, data={"unit_code": choice.unit_code, "subjects": choice.subjects,
+                                           "reason": choice.reason})
+    missing = subjects.unchosen(session, year, units) if step.form_values.get("ha_decision") == "propose" else []
+    if missing:
+        raise InvalidInput(Text("Còn đơn vị có nhiều thủ trưởng trong năm chưa chọn người được đánh giá."),
+                           {f"subject_choices.{code}": Text("Chọn người được đánh giá và ghi lý do (A15).")
+                            for code in missing})
+    return _stage_overrides(step, {k: v for k, v in payload.items() if k != "subject_choices"}, "home_affairs")
 
 
 def committee_decision(step: StepContext, payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -187,11 +187,24 @@ def _dic_self_review(evaluations: Mapping[str, Evaluation]) -> tuple[dict[str, S
     return _overrides(evaluations, units=[code for code in sorted(evaluations) if code == DIC_CODE])
 
 
+def _home_affairs(evaluations: Mapping[str, Evaluation]) -> tuple[dict[str, Schema], list[str]]:
+    # steps.home_affairs_proposal: the overrides, and the choice of the person(s) evaluated (subjects.choose_subjects).
+    schema, required = _overrides(evaluations)
+    schema["subject_choices"] = {
+        "type": "array", "title": "Chọn người được đánh giá (A14, A15)",
+        "description": "Required with ha_decision=propose for every unit with more than one head in the year.",
+        "items": {"type": "object", "required": ["unit_code", "subjects", "reason"], "additionalProperties": False,
+                  "properties": {"unit_code": {"type": "string", "enum": sorted(evaluations)},
+                                 "subjects": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                                 "reason": {"type": "string", "minLength": 1}}}}
+    return schema, required
+
+
 STEP_SCHEMAS: dict[str, Callable[[Mapping[str, Evaluation]], tuple[dict[str, Schema], list[str]]]] = {
     "app:agency_report": _agency_report,
     "app:consolidation": _consolidation,
     "app:evaluation": _evaluation,
     "app:dic_self_review": _dic_self_review,
-    "app:home_affairs_proposal": _overrides,
+    "app:home_affairs_proposal": _home_affairs,
     "app:committee_decision": _overrides,
 }

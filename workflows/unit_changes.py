@@ -7,6 +7,7 @@ province's list of units from 01/07/2025, is for the administrator to enter with
 """
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from workflows.models import Block, Unit, UnitChange, UnitHistory, User
 from workflows.results import previous_ranks
 
 KINDS = ("rename", "merge", "split", "dissolve", "establish")
+CODE_PATTERN = re.compile(r"^[A-Z0-9_]{2,20}$")
 # Bắc Ninh merged departments around 03/2025 (docs/RULES.md §8, source S24); the exact day is not known, so the
 # first of March stands in and the document says so. The district level ended on 01/07/2025 (S23).
 _S24 = "Bắc Ninh hợp nhất các sở, ~03/2025 (docs/RULES.md, nguồn S24; ngày chính xác cần xác nhận)"
@@ -107,6 +109,74 @@ def merge(session: Session, from_codes: list[str], into: str, on: date, document
     return _record(session, "merge", on, document, list(from_codes), [into], actor)
 
 
+def _new_unit(session: Session, code: str, name_vi: str, name_en: str, block: Block, on: date, document: str) -> None:
+    if session.get(Unit, code) is None:
+        session.add(Unit(code=code))
+        session.flush()
+    session.add(UnitHistory(code=code, name_vi=name_vi, name_en=name_en or name_vi, block=block, valid_from=on,
+                            valid_to=None, source=document.strip()))
+
+
+def _code_problem(session: Session, code: str, on: date | None) -> Text | None:
+    if not CODE_PATTERN.match(code):
+        return Text("Mã đơn vị gồm 2–20 chữ in hoa hoặc số.")
+    if isinstance(on, date) and _open_row(session, code, on + timedelta(days=1)) is not None:
+        return Text("Mã {code} đang được dùng cho một đơn vị khác.", code=code)
+    return None
+
+
+def establish(session: Session, code: str, name_vi: str, name_en: str, block: Block | None, on: date, document: str,
+              actor: User | None = None) -> UnitChange:
+    """A new unit CODE exists from ON (no history of its own: no last-year rank)."""
+    code = code.strip().upper()
+    errors = _check(document, on, [code])
+    if problem := _code_problem(session, code, on):
+        errors["code"] = problem
+    if not name_vi.strip():
+        errors["name_vi"] = Text("Nhập tên đơn vị mới.")
+    if block is None:
+        errors["block"] = Text("Chọn khối.")
+    if errors:
+        raise InvalidInput(Text("Chưa ghi được thay đổi đơn vị."), errors)
+    assert block is not None
+    _new_unit(session, code, name_vi.strip(), name_en.strip(), block, on, document)
+    return _record(session, "establish", on, document, [], [code], actor)
+
+
+def split(session: Session, code: str, successors: list[dict[str, str]], on: date, document: str,
+          continuation: str | None = None, actor: User | None = None) -> UnitChange:
+    """CODE ends the day before ON and is followed by SUCCESSORS ({code, name_vi, name_en}), new units from ON.
+
+    Two consecutive years (A9): no successor inherits CODE's rank unless CONTINUATION names the one that carries on
+    its history; the others, and all of them without a continuation, have no last-year rank (MISSING_INPUT).
+    """
+    code = code.strip().upper()
+    errors = _check(document, on, [code])
+    if isinstance(on, date) and _open_row(session, code, on) is None:
+        errors["code"] = Text("Đơn vị {code} không tồn tại trước ngày hiệu lực.", code=code)
+    codes = [str(s.get("code") or "").strip().upper() for s in successors]
+    if len([c for c in codes if c]) < 2:
+        errors["successors"] = Text("Một đơn vị được chia thành ít nhất hai đơn vị kế tiếp.")
+    elif len(set(codes)) != len(codes):
+        errors["successors"] = Text("Mỗi đơn vị kế tiếp có một mã riêng.")
+    for index, (successor, new_code) in enumerate(zip(successors, codes, strict=True)):
+        if problem := _code_problem(session, new_code, on) if new_code != code else None:
+            errors[f"successors[{index}].code"] = problem
+        if not str(successor.get("name_vi") or "").strip():
+            errors[f"successors[{index}].name_vi"] = Text("Nhập tên đơn vị mới.")
+    continuation = (continuation or "").strip().upper() or None
+    if continuation is not None and continuation not in codes:
+        errors["continuation"] = Text("Đơn vị kế tục phải là một trong các đơn vị kế tiếp.")
+    if errors:
+        raise InvalidInput(Text("Chưa ghi được thay đổi đơn vị."), errors)
+    old = _close(session, code, on, continuation)
+    for successor, new_code in zip(successors, codes, strict=True):
+        _new_unit(session, new_code, str(successor["name_vi"]).strip(), str(successor.get("name_en") or "").strip(),
+                  old.block, on, document)
+    note = f"continuation: {continuation}" if continuation else None
+    return _record(session, "split", on, document, [code], codes, actor, note)
+
+
 def dissolve(session: Session, code: str, on: date, document: str, actor: User | None = None) -> UnitChange:
     """CODE ceases to exist from ON, with no successor."""
     errors = _check(document, on, [code])
@@ -148,9 +218,14 @@ def prior_ranks_for(session: Session, year: int) -> dict[str, tuple[int | None, 
     ranks = previous_ranks(session, year - 1)
     first, last = date(year, 1, 1), date(year, 12, 31)
     reshaped: set[str] = set()
+    continued: dict[str, str] = {}  # a split's named continuation -> the unit it carries on
     for change in session.scalars(select(UnitChange).where(UnitChange.effective_on >= first,
                                                            UnitChange.effective_on <= last,
                                                            UnitChange.kind.in_(("merge", "split")))):
         reshaped.update(change.to_codes)
         reshaped.update(change.from_codes)
-    return {code: value for code, value in ranks.items() if code not in reshaped}
+        if change.kind == "split" and (change.note or "").startswith("continuation: "):
+            continued[change.note.removeprefix("continuation: ")] = change.from_codes[0]
+    kept = {code: value for code, value in ranks.items() if code not in reshaped}
+    kept.update({successor: ranks[origin] for successor, origin in continued.items() if origin in ranks})
+    return kept

@@ -105,6 +105,7 @@ def test_a_unit_reads_only_its_own_notice(year_app):
     assert notice.status_code == 200
     text = text_of(notice.data)
     assert year_app.expected["SKHDT"]["explanation"] in text and "THÔNG BÁO" in text
+    assert "Người được đánh giá: Thủ trưởng SKHDT (thủ trưởng)" in text  # the notice names the persons (A15)
     assert client.get(f"/cycles/{YEAR}/documents/unit_notice/STC.docx").status_code == 403
     assert client.get(f"/cycles/{YEAR}/documents/dic_report.docx").status_code == 403
     assert client.get(f"/cycles/{YEAR}/results.xlsx").status_code == 403
@@ -161,6 +162,8 @@ def test_the_results_spreadsheet_has_every_unit_with_typed_cells(year_app):
     skhdt = rows["SKHDT"]
     assert isinstance(skhdt[3], int) and isinstance(skhdt[4], int) and skhdt[6] is False
     assert skhdt[-1] == year_app.expected["SKHDT"]["explanation"]
+    persons = skhdt[header.index("Người được đánh giá")]  # A15: the persons, and why they are the ones
+    assert persons.startswith("Thủ trưởng SKHDT (thủ trưởng)") and "Chưa có ngày giữ chức vụ" in persons
     assert sheet.freeze_panes == "C2" and sheet.auto_filter.ref
     stc = rows["STC"]
     assert "Quyết định của Sở TT&TT" in stc[-2]  # the override with its reason

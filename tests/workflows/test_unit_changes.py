@@ -72,3 +72,45 @@ def test_a_2025_cycle_uses_2025_s_units_and_its_dic(session):
                         at(date(2026, 1, 5)))
     evaluation = session.scalar(select(results.Evaluation).where(results.Evaluation.unit_code == "SKHCN"))
     assert "CONFLICT_OF_INTEREST" in evaluation.reasons  # the DIC of 2025 is Sở KH&CN
+
+
+def test_a_split_without_a_named_continuation_leaves_every_successor_without_last_years_rank(session):
+    load_units(session)
+    results.import_prior_ranks(session, 2025, "unit_code,rank,units\nSYT,2,20\nSTP,7,20\n")
+    change = unit_changes.split(session, "SYT", [{"code": "SYT1", "name_vi": "Sở Y tế (phần 1)"},
+                                                 {"code": "SYT2", "name_vi": "Sở Dân số"}],
+                                date(2026, 4, 1), "NQ 5/NQ-HĐND 2026")
+    assert change.kind == "split" and change.from_codes == ["SYT"] and change.to_codes == ["SYT1", "SYT2"]
+    units_2026 = {u.code: u for u in units_of_year(session, 2026)}
+    assert "SYT" not in units_2026 and units_2026["SYT2"].name_vi == "Sở Dân số"
+    assert units_2026["SYT1"].block == units_2026["STP"].block  # the successors keep the split unit's block
+    assert "SYT" in {u.code for u in units_of_year(session, 2025)}
+    assert unit_changes.prior_ranks_for(session, 2026) == {"STP": (7, 20)}  # MISSING_INPUT:prev_ict_rank for both
+
+
+def test_a_split_with_a_named_continuation_passes_the_rank_to_that_successor_only(session):
+    load_units(session)
+    results.import_prior_ranks(session, 2025, "unit_code,rank,units\nSYT,2,20\n")
+    unit_changes.split(session, "SYT", [{"code": "SYT", "name_vi": "Sở Y tế"}, {"code": "SDS", "name_vi": "Sở Dân số"}],
+                       date(2026, 4, 1), "NQ 5/NQ-HĐND 2026", continuation="SYT")
+    assert unit_changes.prior_ranks_for(session, 2026) == {"SYT": (2, 20)}
+    closed = session.scalar(select(UnitHistory).where(UnitHistory.code == "SYT", UnitHistory.valid_to.is_not(None)))
+    assert closed.valid_to == date(2026, 3, 31) and closed.successor_code == "SYT"
+
+
+def test_a_split_and_an_establishment_name_each_bad_field(session):
+    load_units(session)
+    with pytest.raises(InvalidInput) as error:
+        unit_changes.split(session, "SYT", [{"code": "STP", "name_vi": "x"}, {"code": "a", "name_vi": ""}],
+                           date(2026, 4, 1), "", continuation="ZZ")
+    assert set(error.value.fields) == {"document", "successors[0].code", "successors[1].code",
+                                       "successors[1].name_vi", "continuation"}
+    with pytest.raises(InvalidInput) as error:
+        unit_changes.split(session, "SYT", [{"code": "SYT1", "name_vi": "x"}], date(2026, 4, 1), "NQ 5")
+    assert set(error.value.fields) == {"successors"}
+    with pytest.raises(InvalidInput) as error:
+        unit_changes.establish(session, "STP", "", "", None, date(2026, 1, 1), "QĐ 9")
+    assert set(error.value.fields) == {"code", "name_vi", "block"}
+    unit_changes.establish(session, "SVH2", "Sở Văn hóa mới", "", results.Block.DEPARTMENT, date(2026, 1, 1), "QĐ 9")
+    assert "SVH2" in {u.code for u in units_of_year(session, 2026)}
+    assert "SVH2" not in {u.code for u in units_of_year(session, 2025)}

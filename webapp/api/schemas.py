@@ -316,7 +316,18 @@ class ResultSchema(Schema):
     late_report = fields.Boolean()
     report_status = fields.String(allow_none=True, metadata={"description": "accepted, late or missing"})
     subjects = fields.List(fields.Dict(keys=fields.String(), values=fields.String(allow_none=True)), metadata={
-        "description": "The persons evaluated: each head and assigned deputy (name, username, role)"})
+        "description": "Who could be evaluated (A14, A15): each head (name, username, role=head, basis=office_term "
+                       "with from/to/why/document, or basis=no_office_terms when the unit has no dates of office) and "
+                       "each assigned deputy (role=deputy, assignment)"})
+    persons_evaluated = fields.List(fields.String(), metadata={
+        "description": "The names of the persons evaluated: Home Affairs' choice, or every subject when no choice is "
+                       "needed; empty while a choice is due"})
+    subject_choice = fields.Dict(keys=fields.String(), allow_none=True, metadata={
+        "description": "Home Affairs' choice (subjects, reason, by, at), or null"})
+    no_office_terms = fields.Boolean(metadata={
+        "description": "The unit has no dates of office: the heads on record stand in"})
+    needs_subject_choice = fields.Boolean(metadata={
+        "description": "More than one head in the year and no choice yet (SUBJECT_AMBIGUOUS, A15)"})
     proposed = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True),
                            metadata={"description": "What the decision tables proposed: rating, sanction, reward, "
                                                     "sanction_rule"})

@@ -28,7 +28,7 @@ from webapp import format_datetime
 from webapp.i18n import localize
 from webapp.terms import unit_name
 from workflows import evidence as evidence_files
-from workflows import steps
+from workflows import steps, subjects
 from workflows.criteria import BUDGET_CATEGORIES, CRITERIA, SECTION_TITLES, STATUSES, violated_sections
 from workflows.errors import InvalidInput
 from workflows.models import Block, Evaluation, HumanTask, InstanceStatus, ProcessInstance, Report, User
@@ -519,10 +519,34 @@ def _parse_dic_self_review(session: Any, task: HumanTask, user: User, form: Mult
                            "reason": form.get(f"ov-{DIC_CODE}-reason", "")}]}
 
 
+def _home_affairs_context() -> Callable[[Any, HumanTask, User], dict[str, Any]]:
+    outcomes = _outcomes_context()
+
+    def context(session: Any, task: HumanTask, user: User) -> dict[str, Any]:
+        # The units where more than one person could be evaluated (A14, A15): Home Affairs chooses, with a reason.
+        names = {u.code: u.name_vi for u in units_of_year(session, task.year)}
+        persons = subjects.persons_evaluated(session, task.year)
+        units = sorted(evaluations_of_year(session, task.year))
+        rows = [(code, names.get(code, code), persons[code]) for code in units
+                if code in persons and len(persons[code]["subjects"]) > 1]
+        return {**outcomes(session, task, user), "subject_rows": rows}
+
+    return context
+
+
+def _parse_home_affairs(session: Any, task: HumanTask, user: User, form: MultiDict,
+                        files: Mapping[str, FileStorage]) -> dict[str, Any]:
+    payload = _parse_outcomes(session, task, user, form, files)
+    codes = sorted(evaluations_of_year(session, task.year))
+    choices = [{"unit_code": code, "subjects": form.getlist(f"sc-{code}"), "reason": form.get(f"sc-{code}-reason", "")}
+               for code in codes if form.getlist(f"sc-{code}") or form.get(f"sc-{code}-reason", "").strip()]
+    return {**payload, "subject_choices": choices} if choices else payload
+
+
 # DIC's consolidation and evaluation pages are in province.py (a table of units, a draft per unit); it registers them.
 PAGE_FUNCTIONS.update({
     steps.agency_report: (_report_context, _parse_report),
     steps.dic_self_review: (_outcomes_context({DIC_CODE}), _parse_dic_self_review),
-    steps.home_affairs_proposal: (_outcomes_context(), _parse_outcomes),
+    steps.home_affairs_proposal: (_home_affairs_context(), _parse_home_affairs),
     steps.committee_decision: (_outcomes_context(), _parse_outcomes),
 })

@@ -30,6 +30,7 @@ from workflows.errors import InvalidInput, NotAllowed, NotFound
 from workflows.explanations import explain_evaluation
 from workflows.messages import Text
 from workflows.models import Cycle, CycleStatus, DocumentTemplate, Evaluation, HumanTask, TaskState, User
+from workflows.subjects import person_notes, persons_evaluated, persons_shown
 from workflows.units import unit_name
 from workflows.vocabulary import BLOCK_LABELS, DOCUMENT_TITLES, NO, RATING_LABELS, REWARD_LABELS, SANCTION_LABELS
 
@@ -141,7 +142,8 @@ def document_context(session: Session, year: int, today: date | None = None) -> 
     """Everything the templates may use: the year's rows (outcome, explanation), per block, rewards, sanctions."""
     cycle = _cycle(session, year)
     evaluations = session.scalars(select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False)))
-    rows = [_row(session, e) for e in evaluations]
+    persons = persons_evaluated(session, year)
+    rows = [{**_row(session, e), "persons": _persons(persons.get(e.unit_code))} for e in evaluations]
     rows.sort(key=lambda r: (r["block_code"], r["rank_sort"], r["unit_name"]))
     blocks = []
     for code in ("department", "district"):
@@ -165,6 +167,13 @@ def document_context(session: Session, year: int, today: date | None = None) -> 
 
 def _numbered(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**r, "no": n} for n, r in enumerate(rows, start=1)]
+
+
+def _persons(found: dict[str, Any] | None) -> str:
+    """The persons evaluated as a notice names them (A15), with the choice's or the fallback's note."""
+    if not found:
+        return "—"
+    return "; ".join([*persons_shown(found), *person_notes(found)])
 
 
 def _row(session: Session, e: Evaluation) -> dict[str, Any]:
