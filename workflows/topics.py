@@ -6,6 +6,7 @@ from datetime import UTC, date
 from typing import Any
 
 from sqlalchemy import exists, or_, select, update
+from sqlalchemy.orm import aliased
 
 from workflows import engine, outcome_articles, report_outcome, rules, runtime
 from workflows.calendar import end_of_day
@@ -225,13 +226,23 @@ HANDLERS: dict[str, Callable[[runtime.Context, engine.TaskView], dict[str, Any]]
 }
 
 def after_save(ctx: runtime.Context, instance: ProcessInstance, run: engine.Run) -> None:
-    """Record which end an agency report reached; wake the cycle when the last report is accepted."""
+    """Record which end an agency report reached; wake the cycle when the last report is accepted.
+
+    The outcome's UPDATE also answers "is any other report of the year not in?" (RETURNING a scalar EXISTS that
+    leaves this report out, so it reads the same whether the database shows the statement's own change or not): an
+    acceptance that is not the year's last sends one statement; only the last reads the cycle.
+    """
     if instance.process_key == "agency_report" and run.is_completed:
         outcome = report_outcome.reached_outcome(run, runtime.version_files(ctx.session, instance.version_id))
-        ctx.session.execute(update(Report).where(Report.instance_id == instance.id)
-                            .values(outcome=outcome, accepted_at=ctx.now if outcome == "accepted" else None)
-                            .execution_options(synchronize_session=False))
-        if outcome == "accepted":
+        other = aliased(Report)  # the instance's year and id, not correlation: SQLite's RETURNING drops qualifiers
+        others_out = exists().where(other.year == instance.year, other.instance_id != instance.id,
+                                    or_(other.outcome.is_(None), other.outcome != "accepted"))
+        written = ctx.session.execute(
+            update(Report).where(Report.instance_id == instance.id)
+            .values(outcome=outcome, accepted_at=ctx.now if outcome == "accepted" else None)
+            .returning(others_out.label("others_out"))
+            .execution_options(synchronize_session=False)).first()
+        if outcome == "accepted" and (written is None or not written.others_out):
             notify_cycle_if_all_accepted(ctx, instance.cycle_id)
 
 
