@@ -24,7 +24,9 @@ The task id is looked up before the clock starts (a request has it in its URL). 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
+import pstats
 import statistics
 import sys
 import tempfile
@@ -179,8 +181,12 @@ def measure(kind: str, size: int, postgres_url: str) -> dict[str, Any]:
             tid = task_id(step, code)
             counter.count, counter.on = 0, True
             began, began_cpu = time.perf_counter(), time.process_time()
+            if PROFILER:
+                PROFILER.enable()
             with Session(engine) as session:
                 tasks.complete_task(session, tid, caller(session, who), data[step], moment)
+            if PROFILER:
+                PROFILER.disable()
             elapsed, used = time.perf_counter() - began, time.process_time() - began_cpu
             counter.on = False
             if code == codes[-1] and label == "accept":
@@ -247,6 +253,9 @@ def print_table(rows: list[dict[str, Any]], out: Any = sys.stdout) -> None:
         print(f"{row['database']:<11}{row['size']:>6}  {cells}", file=out)
 
 
+PROFILER: cProfile.Profile | None = None  # --profile: the report-step completions only
+
+
 def run(sizes: list[int], databases: list[str], postgres_url: str) -> list[dict[str, Any]]:
     rows = []
     for kind in databases:
@@ -263,9 +272,16 @@ def main() -> None:
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/bench",
                         help="a database this run may EMPTY (created if missing)")
     parser.add_argument("--json", dest="json_path")
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the report-step completions (the timed clock "
+                        "includes the profiler's cost): stats to FILE, the top 30 by own time to stderr")
     args = parser.parse_args()
+    global PROFILER
+    PROFILER = cProfile.Profile() if args.profile else None
     rows = run([int(s) for s in args.sizes.split(",")], args.databases.split(","), args.postgres_url)
     print_table(rows)
+    if PROFILER:
+        PROFILER.dump_stats(args.profile)
+        pstats.Stats(args.profile, stream=sys.stderr).sort_stats("tottime").print_stats(30)
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(rows, indent=2))
 

@@ -10,14 +10,15 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, null, update
+from sqlalchemy import bindparam, column, exists, insert, null, select, update
+from sqlalchemy import values as table_values
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from workflows import dialects
 from workflows.errors import Conflict, EngineError
 from workflows.messages import Text
-from workflows.models import HumanTask, TaskState
+from workflows.models import AuditEvent, HumanTask, ProcessInstance, TaskState
 
 CONFLICT_MESSAGE = Text("Công việc vừa được người khác xử lý; dữ liệu của bạn chưa được lưu, vui lòng tải lại.")
 
@@ -105,3 +106,29 @@ def _complete_and_insert(session: Session, task: HumanTask, values: dict[str, An
         return [written[row["task_uuid"]] for row in new_rows]
     except KeyError:  # pragma: no cover - an engine uuid that is already a task row's
         raise EngineError("A new task's uuid is already a task row's") from None
+
+
+_EVENT_COLUMNS = tuple(c for c in AuditEvent.__table__.c if c.name != "id")
+_SAVES_WITH_EVENTS: dict[tuple[str, tuple[str, ...], int], Any] = {}
+
+
+def save_with_events(session: Session, columns: tuple[str, ...], params: dict[str, Any],
+                     rows: Sequence[dict[str, Any]]) -> bool:
+    """PostgreSQL: an instance's conditional UPDATE (update_statement with its audit head) and the INSERT of ROWS, its
+    audit events, in ONE statement (a writable CTE); False, nothing written, when the UPDATE matched no row.
+
+    The events go in only if the UPDATE matched (`WHERE EXISTS (SELECT … FROM saved)`): events chained from a head
+    that moved are never written. Built once per shape (the columns saved, the number of events), compiled once.
+    """
+    shape = (session.get_bind().dialect.name, columns, len(rows))
+    if shape not in _SAVES_WITH_EVENTS:
+        instances = ProcessInstance.__table__
+        saved = update_statement(instances, columns, False, True).returning(instances.c.id).cte("saved")
+        names = [c.name for c in _EVENT_COLUMNS]
+        events = table_values(*(column(c.name, c.type) for c in _EVENT_COLUMNS), name="events").data(
+            [tuple(bindparam(f"e{i}_{c.name}", type_=c.type) for c in _EVENT_COLUMNS) for i in range(len(rows))])
+        _SAVES_WITH_EVENTS[shape] = (insert(AuditEvent.__table__).add_cte(saved)
+                                     .from_select(names, select(events).where(exists(select(saved.c.id))))
+                                     .returning(AuditEvent.__table__.c.id))  # counted: rowcount is not reliable
+    flat = {**params, **{f"e{i}_{c.name}": row.get(c.name) for i, row in enumerate(rows) for c in _EVENT_COLUMNS}}
+    return len(session.execute(_SAVES_WITH_EVENTS[shape], flat).all()) == len(rows)

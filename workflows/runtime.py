@@ -157,7 +157,8 @@ def commit(ctx: Context) -> None:
 
     Order: the ORM's pending changes; the task rows (completed and new, one statement when both); the audit chain
     (the saved instances' heads as read with them); each saved instance's conditional UPDATE, which also moves its
-    chain's head on; the audit events. A lost race fails a conditional statement: Conflict, nothing written.
+    chain's head on; the audit events (on PostgreSQL with the UPDATE when one instance is saved: a completion). A lost
+    race fails a conditional statement: Conflict, nothing written.
     """
     session = ctx.session
     try:
@@ -170,9 +171,10 @@ def commit(ctx: Context) -> None:
             rows.append(event)
         read = {key: instance.audit_head for key, (instance, _) in ctx._saves.items()}
         heads = audit_chain.chain(session, rows, read) if rows else dict(read)
+        together = bool(rows) and len(ctx._saves) == 1 and session.get_bind().dialect.name == "postgresql"
         for key, (instance, values) in ctx._saves.items():
-            _save_row(ctx, instance, values, read[key], heads[key], rows)
-        if rows:  # render_nulls: a row without a task or step does not split the INSERT in two
+            together = _save_row(ctx, instance, values, read[key], heads[key], rows, together)
+        if rows and not together:  # render_nulls: a row without a task or step does not split the INSERT in two
             session.execute(insert(AuditEvent).execution_options(render_nulls=True), rows)
         if _FAULT and random.random() < _FAULT:  # bench/faults.py: die with everything written but not committed
             os.kill(os.getpid(), signal.SIGKILL)
@@ -185,18 +187,19 @@ def commit(ctx: Context) -> None:
 
 
 def _save_row(ctx: Context, instance: ProcessInstance, values: dict[str, Any], head: str, new_head: str,
-              rows: list[dict[str, Any]]) -> None:
-    """The instance's conditional UPDATE: its lock_version and its audit head as read, both moved on.
-
-    When only the head moved (another unit of work appended an event without an engine step: a claim, a comment),
-    the row is locked, this work's events are chained again from the real head, and the UPDATE retried.
-    """
+              rows: list[dict[str, Any]], together: bool) -> bool:
+    """The instance's conditional UPDATE (lock_version and audit head as read, both moved on); TOGETHER: with the
+    events' INSERT, one statement (row_writes.save_with_events). Returns whether the events went in with it. When
+    only the head moved (a claim, a comment meanwhile), the row is locked, this work's events chained again from
+    the real head, and the UPDATE retried alone."""
     version = instance.lock_version
     columns = tuple(sorted({*values, "audit_head"}))
     statement = row_writes.update_statement(ProcessInstance.__table__, columns, False, True)
     params = {**values, "_id": instance.id, "_version": version, "lock_version": version + 1, "_head": head,
               "audit_head": new_head}
-    if ctx.session.execute(statement, params).rowcount != 1:
+    if not (row_writes.save_with_events(ctx.session, columns, params, rows) if together
+            else ctx.session.execute(statement, params).rowcount == 1):
+        together = False
         found = ctx.session.execute(select(ProcessInstance.lock_version, ProcessInstance.audit_head)
                                     .where(ProcessInstance.id == instance.id).with_for_update()).first()
         if found is None or found.lock_version != version:
@@ -208,6 +211,7 @@ def _save_row(ctx: Context, instance: ProcessInstance, values: dict[str, Any], h
             raise Conflict(CONFLICT_MESSAGE)
     for key in (*values, "lock_version", "audit_head"):
         set_committed_value(instance, key, params[key])
+    return together
 
 
 def start(

@@ -5,7 +5,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import bindparam, exists, or_, select, update
+from sqlalchemy.orm import aliased
 
 from workflows import engine, outcome_articles, report_outcome, rules, runtime
 from workflows.calendar import end_of_day
@@ -225,14 +226,28 @@ HANDLERS: dict[str, Callable[[runtime.Context, engine.TaskView], dict[str, Any]]
 }
 
 def after_save(ctx: runtime.Context, instance: ProcessInstance, run: engine.Run) -> None:
-    """Record which end an agency report reached; wake the cycle when the last report is accepted."""
+    """Record which end an agency report reached; wake the cycle when the last report is accepted.
+
+    The outcome's UPDATE also answers "is any other report of the year not in?" (RETURNING a scalar EXISTS that
+    leaves this report out, so it reads the same whether the database shows the statement's own change or not): an
+    acceptance that is not the year's last sends one statement; only the last reads the cycle.
+    """
     if instance.process_key == "agency_report" and run.is_completed:
         outcome = report_outcome.reached_outcome(run, runtime.version_files(ctx.session, instance.version_id))
-        ctx.session.execute(update(Report).where(Report.instance_id == instance.id)
-                            .values(outcome=outcome, accepted_at=ctx.now if outcome == "accepted" else None)
-                            .execution_options(synchronize_session=False))
-        if outcome == "accepted":
+        written = ctx.session.execute(_RECORD_OUTCOME, {
+            "_instance": instance.id, "_year": instance.year, "outcome": outcome,
+            "accepted_at": ctx.now if outcome == "accepted" else None}).first()
+        if outcome == "accepted" and (written is None or not written.others_out):
             notify_cycle_if_all_accepted(ctx, instance.cycle_id)
+
+
+_OTHER = aliased(Report)  # the instance's year and id as parameters, not correlation: SQLite's RETURNING drops them
+_RECORD_OUTCOME = (
+    update(Report).where(Report.instance_id == bindparam("_instance"))
+    .values(outcome=bindparam("outcome"), accepted_at=bindparam("accepted_at"))
+    .returning(exists().where(_OTHER.year == bindparam("_year"), _OTHER.instance_id != bindparam("_instance"),
+                              or_(_OTHER.outcome.is_(None), _OTHER.outcome != "accepted")).label("others_out"))
+    .execution_options(synchronize_session=False))  # built once: building it cost as much as running it
 
 
 def notify_cycle_if_all_accepted(ctx: runtime.Context, cycle_id: int | None) -> bool:

@@ -80,8 +80,9 @@ def test_a_request_loads_its_user_and_roles_in_one_statement(db_engine):
 
 def test_a_completion_sends_at_most_five_statements_more_where_the_report_is_written(db_engine):
     """Token + user + roles, the task with its instance, the task rows (completed and new), the instance with its
-    audit head, the audit events. The drafting step also writes the report's content; an acceptance writes the
-    report's outcome and asks whether the cycle's reports are all in (the cycle and an EXISTS, one statement)."""
+    audit head, the audit events (with the instance's UPDATE on PostgreSQL). The drafting step also writes the
+    report's content; an acceptance writes the report's outcome, which also says whether another report of the year
+    is not in yet (RETURNING an EXISTS): only the year's last acceptance reads the cycle."""
     with Session(db_engine, expire_on_commit=False) as setup:
         people = open_small_cycle(setup, ["STC", "SNV"])
     tokens = _tokens(db_engine, people)
@@ -102,7 +103,10 @@ def test_a_completion_sends_at_most_five_statements_more_where_the_report_is_wri
                 assert task.state == TaskState.COMPLETED and task.completed_by_id == people["stc_head"].id
                 assert task.lock_version == 2 and task.draft is None
                 assert open_task(check, "review_report", "STC").instance_id == task.instance_id
-    assert counts == {"draft_report": 6, "approve_report": 5, "review_report": 7}
+    if TEST_DATABASE_URL:  # the instance's UPDATE and the audit events' INSERT are one statement (a writable CTE)
+        assert counts == {"draft_report": 5, "approve_report": 4, "review_report": 5}
+    else:  # SQLite has no writable CTE: no statement writes two tables
+        assert counts == {"draft_report": 6, "approve_report": 5, "review_report": 6}
     with Session(db_engine) as check:
         report = check.get(HumanTask, task_id).instance
         assert report.status == "completed" and report.lock_version == 5  # opened, drafted, approved, accepted
@@ -204,7 +208,7 @@ def test_cancelling_an_instance_writes_its_row_once_and_withdraws_its_task(db_en
         ctx = runtime.Context.create(work, None)
         runtime.cancel(ctx, instance, "thử")
         runtime.commit(ctx)
-    assert sum(s.startswith("UPDATE process_instance") for s in sent) == 1
+    assert sum("UPDATE process_instance" in s for s in sent) == 1
     with Session(db_engine) as check:
         instance = check.get(HumanTask, task_id).instance
         assert instance.status == "cancelled" and instance.lock_version == 3  # inserted, started, cancelled
