@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from workflows.errors import InvalidInput
 from workflows.messages import Text
@@ -22,7 +22,9 @@ OVERRIDABLE = {"rating": RATINGS, "sanction": SANCTIONS, "reward": REWARDS}
 
 
 def evaluations_of_year(session: Session, year: int) -> dict[str, Evaluation]:
-    rows = session.scalars(select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False)))
+    """The year's evaluation rows by unit, each with its overrides (every step that settles an outcome reads them)."""
+    rows = session.scalars(select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False))
+                           .options(selectinload(Evaluation.overrides)))
     return {e.unit_code: e for e in rows}
 
 

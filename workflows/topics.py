@@ -5,9 +5,9 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import exists, insert, or_, select, update
 
-from workflows import engine, outcome_articles, report_outcome, rules, runtime
+from workflows import engine, opening, outcome_articles, report_outcome, rules, runtime
 from workflows.calendar import end_of_day
 from workflows.criteria import violated_sections
 from workflows.errors import EngineError
@@ -57,19 +57,17 @@ def start_agency_reports(ctx: runtime.Context, view: engine.TaskView) -> dict[st
     cycle = _cycle(ctx, view)
     version = ctx.session.get(DefinitionVersion, cycle.report_version_id)
     wanted = view.data.get("unit_codes")
-    started = 0
-    for unit in units_of_year(ctx.session, cycle.year):
-        if wanted is not None and unit.code not in wanted:
-            continue
-        instance, _ = runtime.start(
-            ctx, version,
-            {"year": cycle.year, "unit_code": unit.code, "unit_name": unit.name_vi,
-             # A late opening gives no deadline that has already passed: reporting runs until DIC closes it.
-             "report_due": "" if opened_late(cycle) else cycle.report_due.isoformat()},
-            business_key=f"{cycle.year}/{unit.code}", year=cycle.year, unit_code=unit.code, cycle_id=cycle.id,
-        )
-        ctx.session.add(Report(year=cycle.year, unit_code=unit.code, instance_id=instance.id))
-        started += 1
+    units = [u for u in units_of_year(ctx.session, cycle.year) if wanted is None or u.code in wanted]
+    # A late opening gives no deadline that has already passed: reporting runs until DIC closes it.
+    due = "" if opened_late(cycle) else cycle.report_due.isoformat()
+    ids = opening.start_many(ctx, version, [
+        opening.Start({"year": cycle.year, "unit_code": u.code, "unit_name": u.name_vi, "report_due": due},
+                      business_key=f"{cycle.year}/{u.code}", unit_code=u.code) for u in units],
+        year=cycle.year, cycle_id=cycle.id)
+    if ids:
+        ctx.session.execute(insert(Report), [{"year": cycle.year, "unit_code": u.code, "instance_id": i}
+                                             for u, i in zip(units, ids, strict=True)])
+    started = len(ids)
     if started == 0:
         raise EngineError(f"No unit exists in {cycle.year}; nothing to report")
     if opened_late(cycle):  # the timer keeps the stand-in the opening set: reporting runs until DIC closes it
