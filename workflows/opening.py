@@ -195,14 +195,15 @@ def _write_copies(ctx: runtime.Context, template: _Template, starts: Sequence[St
         rows.append({**template.values, "state": _render(template, start, uuids).encode(),
                      "business_key": start.business_key, "unit_code": start.unit_code, "year": year,
                      "cycle_id": cycle_id})
-    keys = dict(session.execute(insert(ProcessInstance).returning(ProcessInstance.business_key, ProcessInstance.id),
-                                rows).all())
+    # Core on the tables: the ORM's bulk INSERT would reset the version counter (lock_version) to its first value.
+    instances, task_table = ProcessInstance.__table__, HumanTask.__table__
+    keys = dict(session.execute(insert(instances).returning(instances.c.business_key, instances.c.id), rows).all())
     ids = [keys[start.business_key] for start in starts]
     copies = [_rows_for(template, start, uuids, instance_id, 0)
               for start, uuids, instance_id in zip(starts, fresh, ids, strict=True)]
     tasks = [task for made, _ in copies for task in made]
-    task_ids = dict(session.execute(insert(HumanTask).returning(HumanTask.task_uuid, HumanTask.id), tasks).all()) \
-        if tasks else {}
+    task_ids = dict(session.execute(insert(task_table).returning(task_table.c.task_uuid, task_table.c.id),
+                                    tasks).all()) if tasks else {}
     # Event k of every instance, then event k+1 of every instance: each chain keeps its order, and rows of one shape
     # stay together (the bulk INSERT sends one statement per run of rows with the same columns).
     for position in range(len(template.first.events)):
