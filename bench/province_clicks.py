@@ -69,7 +69,7 @@ def measure(kind: str, size: int, postgres_url: str, profile: str | None = None)
 
     def click(name: str, who: str, action: Any) -> Any:
         counter.count, counter.on = 0, True
-        profiler = cProfile.Profile() if profile == name else None
+        profiler = cProfile.Profile() if name in (profile or "").split(",") else None
         began = time.perf_counter()
         if profiler:
             profiler.enable()
@@ -80,7 +80,7 @@ def measure(kind: str, size: int, postgres_url: str, profile: str | None = None)
         clicks[name] = {"seconds": time.perf_counter() - began, "statements": counter.count}
         counter.on = False
         if profiler:
-            pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
         return answer
 
     def open_tasks(step: str) -> list[tuple[int, str | None]]:
@@ -150,7 +150,7 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/bench_province",
                         help="a database this run may EMPTY (created if missing)")
-    parser.add_argument("--profile", help="print a cProfile of this click (by name) to stderr")
+    parser.add_argument("--profile", help="print a cProfile of these clicks (names, comma-separated) to stderr")
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args()
     rows = []

@@ -21,7 +21,7 @@ from workflows.models import (
     ProcessInstance,
     Report,
 )
-from workflows.results import evaluations_of_year, rank_ties
+from workflows.results import evaluations_of_year, make_final, rank_ties
 from workflows.settings import settings_of_year
 from workflows.subjects import flag_subjects, subjects_of_year
 from workflows.unit_changes import prior_ranks_for
@@ -112,17 +112,22 @@ def prepare_consolidation(ctx: runtime.Context, view: engine.TaskView) -> dict[s
     reports = ctx.session.execute(
         select(Report.unit_code, Report.outcome, Report.accepted_at, Report.revision_due)
         .where(Report.year == cycle.year))
+    new_rows = []
     for unit_code, outcome, accepted_at, revision_due in reports:
+        status = report_status(cycle, outcome, accepted_at, revision_due)
+        counts[status] += 1
         evaluation = existing.get(unit_code)
         if evaluation is None and unit_code in imported:
             evaluation = imported[unit_code]
             evaluation.imported, evaluation.ict_rank, evaluation.ict_units = False, None, None
-        if evaluation is None:
-            evaluation = Evaluation(year=cycle.year, unit_code=unit_code, block=blocks[unit_code])
-            ctx.session.add(evaluation)
-        evaluation.report_status = report_status(cycle, outcome, accepted_at, revision_due)
-        evaluation.late_report = evaluation.report_status != "accepted"
-        counts[evaluation.report_status] += 1
+        if evaluation is None:  # the usual case: one INSERT for all of them (the ORM sends one per row on SQLite)
+            new_rows.append({"year": cycle.year, "unit_code": unit_code, "block": blocks[unit_code],
+                             "report_status": status, "late_report": status != "accepted"})
+            continue
+        evaluation.report_status = status
+        evaluation.late_report = status != "accepted"
+    if new_rows:
+        ctx.session.execute(insert(Evaluation.__table__), new_rows)
     return {"late_reports": counts["late"] + counts["missing"], "missing_reports": counts["missing"]}
 
 
@@ -196,14 +201,7 @@ def record_results(ctx: runtime.Context, view: engine.TaskView) -> dict[str, Any
     cycle = _cycle(ctx, view)
     number = view.data.get("decision_number")
     decided_on = date.fromisoformat(view.data["decision_date"]) if view.data.get("decision_date") else None
-    subjects = subjects_of_year(ctx.session, cycle.year)
-    for evaluation in evaluations_of_year(ctx.session, cycle.year).values():
-        if "manual_review" in (evaluation.rating, evaluation.sanction):
-            raise EngineError(f"{evaluation.unit_code}: an outcome is still 'manual_review'; nothing is final")
-        outcome_articles.settle(evaluation)
-        flag_subjects(evaluation, subjects.get(evaluation.unit_code, []))
-        evaluation.final = True
-        evaluation.decision_number, evaluation.decision_date = number, decided_on
+    make_final(ctx.session, cycle.year, number, decided_on, subjects_of_year(ctx.session, cycle.year))
     cycle.status = CycleStatus.DECIDED
     cycle.decision_number, cycle.decision_date = number, decided_on
     for report_instance in ctx.session.scalars(select(ProcessInstance).where(
