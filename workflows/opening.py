@@ -128,9 +128,11 @@ def _template(first: _Started, start: Start, varying: tuple[str, ...]) -> _Templ
 
 
 def _render(template: _Template, start: Start, uuids: Sequence[str]) -> str:
+    values = {f"uuid:{n}": f'"{u}"' for n, u in enumerate(uuids)}
+    values.update((name, json.dumps(start.data[name])) for name in template.varying)
     out = list(template.parts)
     for position, slot in template.slots:
-        out[position] = f'"{uuids[int(slot[5:])]}"' if slot.startswith("uuid:") else json.dumps(start.data[slot])
+        out[position] = values[slot]
     return "".join(out)
 
 
