@@ -7,9 +7,7 @@
 
 The same set-up and clicks as the province-wide section of `bench/request_cost.py` (its helpers are reused), but
 the report steps of the units are driven through quickly (they are measured there, not here). Each click runs in a
-new `Session` with its user loaded by id, as a request does; the statements are counted on the engine. A click
-that hands its per-unit work to the background (opening the year) is measured twice: the click itself, and the
-worker's whole job (`background:` rows), which the page follows as progress.
+new `Session` with its user loaded by id, as a request does; the statements are counted on the engine.
 """
 from __future__ import annotations
 
@@ -35,7 +33,8 @@ NAMES = ("open the year", "last report accepted", "consolidation submit", "evalu
          "Home Affairs proposal", "the decision")
 
 
-def measure(kind: str, size: int, postgres_url: str, profile: str | None = None) -> dict[str, Any]:
+def measure(kind: str, size: int, postgres_url: str, profile: str | None = None,
+            only_open: bool = False) -> dict[str, Any]:
     from factories import report_payload
     from sqlalchemy import select
     from sqlalchemy.orm import Session
@@ -90,15 +89,9 @@ def measure(kind: str, size: int, postgres_url: str, profile: str | None = None)
 
     click("open the year", "dic_leader", lambda s, u: cycles.open_cycle(
         s, YEAR, date(YEAR, 12, 15), u, now=at(date(YEAR, 11, 2)), unit_codes=codes))
-    background = getattr(cycles, "run_opening", None)
-    if background is not None:  # the per-unit work, done by the worker; measured as a whole
-        counter.count, counter.on = 0, True
-        began = time.perf_counter()
-        with Session(engine) as session:
-            background(session, YEAR, now=at(date(YEAR, 11, 2)))
-        clicks["background: reports started"] = {"seconds": time.perf_counter() - began,
-                                                  "statements": counter.count}
-        counter.on = False
+    if only_open:
+        engine.dispose()
+        return {"database": kind, "size": size, "clicks": clicks}
     data = {"draft_report": report_payload(), "approve_report": {"head_decision": "approve"},
             "review_report": {"dic_decision": "accept"}}
     moment = at(date(YEAR, 11, 10))
@@ -151,13 +144,14 @@ def main() -> None:
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/bench_province",
                         help="a database this run may EMPTY (created if missing)")
     parser.add_argument("--profile", help="print a cProfile of these clicks (names, comma-separated) to stderr")
+    parser.add_argument("--only-open", action="store_true", help="stop after opening the year")
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args()
     rows = []
     for kind in args.databases.split(","):
         for size in (int(s) for s in args.sizes.split(",")):
             print(f"[province clicks] {kind} {size} units ...", file=sys.stderr, flush=True)
-            rows.append(measure(kind, size, args.postgres_url, args.profile))
+            rows.append(measure(kind, size, args.postgres_url, args.profile, args.only_open))
     print_table(rows)
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(rows, indent=2))
