@@ -70,14 +70,22 @@ def start_many(ctx: runtime.Context, version: DefinitionVersion, starts: Sequenc
     Only for starts that need no topic handler (nothing outside the instance happens on the way to its first step).
     """
     varying = _varying(starts)
-    if len(starts) < TEMPLATE_FROM or varying is None or len({s.business_key for s in starts}) < len(starts):
+    # The check unit differs from the first in every varying variable, so that a value of the first unit that also
+    # occurs elsewhere in its state or rows (and would be wrongly replaced in the copies) shows in the check.
+    check = next((i for i, s in enumerate(starts) if i and varying is not None
+                  and all(s.data[k] != starts[0].data[k] for k in varying)), None)
+    if len(starts) < TEMPLATE_FROM or check is None or len({s.business_key for s in starts}) < len(starts):
         return [_start(ctx, version, s, year, cycle_id).instance.id for s in starts]
-    first, second = (_start(ctx, version, s, year, cycle_id) for s in starts[:2])
-    template = _template(first, starts[0], varying)
-    if template is None or not _copies_faithfully(template, second, starts[1]):
-        return [first.instance.id, second.instance.id] + [
-            _start(ctx, version, s, year, cycle_id).instance.id for s in starts[2:]]
-    return [first.instance.id, second.instance.id] + _write_copies(ctx, template, starts[2:], year, cycle_id)
+    first, second = (_start(ctx, version, starts[i], year, cycle_id) for i in (0, check))
+    rest = [s for i, s in enumerate(starts) if i not in (0, check)]
+    template = _template(first, starts[0], varying or ())
+    if template is None or not _copies_faithfully(template, second, starts[check]):
+        rest_ids = [_start(ctx, version, s, year, cycle_id).instance.id for s in rest]
+    else:
+        rest_ids = _write_copies(ctx, template, rest, year, cycle_id)
+    ids = iter(rest_ids)
+    return [first.instance.id if i == 0 else second.instance.id if i == check else next(ids)
+            for i in range(len(starts))]
 
 
 def _varying(starts: Sequence[Start]) -> tuple[str, ...] | None:

@@ -1,6 +1,7 @@
 """Opening the year for many units: every unit's report is exactly what a start through the engine gives it."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 
@@ -121,3 +122,21 @@ def test_a_copy_that_would_differ_sends_every_unit_through_the_engine(session, m
     assert sorted(_instances(session)) == sorted(CODES)
     assert audit.verify(session)[1] == []
     assert len({t for t in session.scalars(select(HumanTask.task_uuid))}) == len(CODES)
+
+
+def test_the_check_unit_differs_from_the_first_in_every_variable_and_ids_keep_the_order(session, monkeypatch):
+    people = open_small_cycle(session, CODES[:1])
+    version = session.get(DefinitionVersion, cycles.get_cycle(session, 2025).report_version_id)
+    ctx = runtime.Context.create(session, people["dic_leader"], at(date(2025, 11, 2)))
+    started = _counting(monkeypatch)
+    names = ["Sở A", "Sở A", "Sở B", "Sở C"]  # the second unit shares the first one's name: it cannot be the check
+    codes = CODES[1:]
+    starts = [opening.Start({"year": 2025, "unit_code": c, "unit_name": n, "report_due": "2025-12-15"}, f"x/{c}", c)
+              for c, n in zip(codes, names, strict=True)]
+    ids = opening.start_many(ctx, version, starts, year=2025)
+    assert started == [codes[0], codes[2]]
+    runtime.commit(ctx)
+    by_id = {i.id: i for i in session.scalars(select(ProcessInstance).where(ProcessInstance.id.in_(ids)))}
+    assert [by_id[i].business_key for i in ids] == [f"x/{c}" for c in codes]
+    assert [json.loads(by_id[i].state)["data"]["unit_name"] for i in ids] == names
+    assert audit.verify(session)[1] == []
