@@ -5,25 +5,93 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.util import identity_key
 
-from workflows.errors import InvalidInput
+from workflows.errors import EngineError, InvalidInput
 from workflows.messages import Text
 from workflows.models import Block, Evaluation, Override, User
 from workflows.outcome_articles import ALLOWED_ARTICLES, settle
 from workflows.rules import RATINGS, REWARDS, SANCTIONS
+from workflows.subjects import flag_subjects
 from workflows.units import units_of_year
 
 OVERRIDABLE = {"rating": RATINGS, "sanction": SANCTIONS, "reward": REWARDS}
 
 
 def evaluations_of_year(session: Session, year: int) -> dict[str, Evaluation]:
-    rows = session.scalars(select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False)))
+    """The year's evaluation rows by unit, each with its overrides (every step that settles an outcome reads them)."""
+    rows = session.scalars(select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False))
+                           .options(selectinload(Evaluation.overrides)))
     return {e.unit_code: e for e in rows}
+
+
+def evaluations_named(session: Session, year: int, overrides: Any) -> dict[str, Evaluation]:
+    """The year's evaluation rows of just the units OVERRIDES names: all that apply_overrides reads of the year.
+
+    A step that only records overrides (the reviews, Home Affairs, the Committee) then costs the same for 28 or
+    2,800 units; a unit named that has no row of this year is missing here, so apply_overrides refuses it as before.
+    """
+    items = overrides if isinstance(overrides, list) else []
+    codes = {str(item.get("unit_code", "")).upper() for item in items if isinstance(item, Mapping)}
+    if not codes:
+        return {}
+    rows = session.scalars(select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False),
+                                                    Evaluation.unit_code.in_(codes))
+                           .options(selectinload(Evaluation.overrides)))
+    return {e.unit_code: e for e in rows}
+
+
+def make_final(session: Session, year: int, number: str | None, decided_on: date | None,
+               subjects: Mapping[str, list[dict[str, Any]]]) -> int:
+    """The Committee has decided: every unit's outcome of YEAR becomes final; returns the number of units.
+
+    Each outcome's articles and subject flags are brought up to date first (settle, flag_subjects), reading of its
+    proposal only what they use (its articles and sanction rule, not the whole decision trace); only the rows that
+    change are written, then one UPDATE makes the year final. Refused, with nothing written, while an outcome is
+    still 'manual_review'.
+    """
+    session.flush()
+    proposed = Evaluation.proposed
+    rows = session.execute(select(
+        Evaluation.id, Evaluation.unit_code, Evaluation.block, Evaluation.rating, Evaluation.sanction,
+        Evaluation.reward, Evaluation.reasons, Evaluation.articles, proposed["articles"], proposed["sanction_rule"],
+    ).where(Evaluation.year == year, Evaluation.imported.is_(False)).order_by(Evaluation.unit_code)).all()
+    pending = [row.unit_code for row in rows if "manual_review" in (row.rating, row.sanction)]
+    if pending:
+        raise EngineError(f"{pending[0]}: an outcome is still 'manual_review'; nothing is final")
+    overrides: dict[int, list[Override]] = defaultdict(list)
+    for override in session.scalars(select(Override).join(Evaluation, Evaluation.id == Override.evaluation_id)
+                                    .where(Evaluation.year == year).order_by(Override.at, Override.id)):
+        overrides[override.evaluation_id].append(override)
+    changed = []
+    for row in rows:
+        loaded = session.identity_map.get(identity_key(Evaluation, row.id))
+        if loaded is not None:  # changed in this unit of work: settle the object itself, the flush writes it
+            settle(loaded)
+            flag_subjects(loaded, list(subjects.get(row.unit_code, [])))
+            continue
+        outcome = SimpleNamespace(
+            block=row.block, rating=row.rating, sanction=row.sanction, reward=row.reward, reasons=row.reasons,
+            articles=row.articles, overrides=overrides.get(row.id, []),
+            proposed={"articles": row[8], "sanction_rule": row[9]})
+        settle(outcome)  # type: ignore[arg-type]
+        flag_subjects(outcome, list(subjects.get(row.unit_code, [])))  # type: ignore[arg-type]
+        if (outcome.articles, outcome.reasons) != (row.articles, row.reasons):
+            changed.append({"_id": row.id, "articles": outcome.articles, "reasons": outcome.reasons})
+    table = Evaluation.__table__
+    if changed:
+        session.execute(update(table).where(table.c.id == bindparam("_id"))
+                        .values(articles=bindparam("articles"), reasons=bindparam("reasons")), changed)
+    session.execute(update(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False))
+                    .values(final=True, decision_number=number, decision_date=decided_on))
+    return len(rows)
 
 
 def previous_ranks(session: Session, year: int) -> dict[str, tuple[int | None, int | None]]:

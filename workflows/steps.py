@@ -16,7 +16,7 @@ from workflows.criteria import BUDGET_CATEGORIES, CRITERIA, STATUSES, violated_s
 from workflows.errors import InvalidInput, NotAllowed
 from workflows.messages import Text
 from workflows.models import HumanTask, Report
-from workflows.results import apply_overrides, evaluations_of_year
+from workflows.results import apply_overrides, evaluations_named, evaluations_of_year
 from workflows.step_context import StepContext
 from workflows.unit_drafts import drafts_of
 from workflows.units import DIC_CODE, dic_of_year
@@ -141,7 +141,7 @@ def dic_self_review(step: StepContext, payload: Mapping[str, Any]) -> dict[str, 
         raise NotAllowed(Text("Xung đột lợi ích (CONFLICT_OF_INTEREST, A23): người đã tham gia tổng hợp, đánh giá "
                               "hoặc thuộc Sở TT&TT không được thẩm định kết quả của chính Sở TT&TT."))
     _reject_unknown(payload, {"overrides"})
-    evaluations = evaluations_of_year(session, year)
+    evaluations = evaluations_named(session, year, payload.get("overrides"))
     apply_overrides(session, evaluations, payload.get("overrides"), "dic_self_review", actor, allowed_units={dic})
     return {}
 
@@ -177,7 +177,7 @@ def committee_decision(step: StepContext, payload: Mapping[str, Any]) -> dict[st
 def _stage_overrides(step: StepContext, payload: Mapping[str, Any], stage: str) -> dict[str, Any]:
     assert step.ctx.actor is not None
     _reject_unknown(payload, {"overrides"})
-    evaluations = evaluations_of_year(step.ctx.session, step.instance.year)
+    evaluations = evaluations_named(step.ctx.session, step.instance.year, payload.get("overrides"))
     changed = apply_overrides(step.ctx.session, evaluations, payload.get("overrides"), stage, step.ctx.actor)
     return {f"{stage}_changes": len(changed)}
 

@@ -5,10 +5,10 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date
 from typing import Any
 
-from sqlalchemy import bindparam, exists, or_, select, update
+from sqlalchemy import bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
-from workflows import engine, outcome_articles, report_outcome, rules, runtime
+from workflows import engine, opening, outcome_articles, report_outcome, rules, runtime
 from workflows.calendar import end_of_day
 from workflows.criteria import violated_sections
 from workflows.errors import EngineError
@@ -22,7 +22,7 @@ from workflows.models import (
     ProcessInstance,
     Report,
 )
-from workflows.results import evaluations_of_year, rank_ties
+from workflows.results import evaluations_of_year, make_final, rank_ties
 from workflows.settings import settings_of_year
 from workflows.subjects import flag_subjects, subjects_of_year
 from workflows.unit_changes import prior_ranks_for
@@ -58,19 +58,17 @@ def start_agency_reports(ctx: runtime.Context, view: engine.TaskView) -> dict[st
     cycle = _cycle(ctx, view)
     version = ctx.session.get(DefinitionVersion, cycle.report_version_id)
     wanted = view.data.get("unit_codes")
-    started = 0
-    for unit in units_of_year(ctx.session, cycle.year):
-        if wanted is not None and unit.code not in wanted:
-            continue
-        instance, _ = runtime.start(
-            ctx, version,
-            {"year": cycle.year, "unit_code": unit.code, "unit_name": unit.name_vi,
-             # A late opening gives no deadline that has already passed: reporting runs until DIC closes it.
-             "report_due": "" if opened_late(cycle) else cycle.report_due.isoformat()},
-            business_key=f"{cycle.year}/{unit.code}", year=cycle.year, unit_code=unit.code, cycle_id=cycle.id,
-        )
-        ctx.session.add(Report(year=cycle.year, unit_code=unit.code, instance_id=instance.id))
-        started += 1
+    units = [u for u in units_of_year(ctx.session, cycle.year) if wanted is None or u.code in wanted]
+    # A late opening gives no deadline that has already passed: reporting runs until DIC closes it.
+    due = "" if opened_late(cycle) else cycle.report_due.isoformat()
+    ids = opening.start_many(ctx, version, [
+        opening.Start({"year": cycle.year, "unit_code": u.code, "unit_name": u.name_vi, "report_due": due},
+                      business_key=f"{cycle.year}/{u.code}", unit_code=u.code) for u in units],
+        year=cycle.year, cycle_id=cycle.id)
+    if ids:
+        ctx.session.execute(insert(Report), [{"year": cycle.year, "unit_code": u.code, "instance_id": i}
+                                             for u, i in zip(units, ids, strict=True)])
+    started = len(ids)
     if started == 0:
         raise EngineError(f"No unit exists in {cycle.year}; nothing to report")
     if opened_late(cycle):  # the timer keeps the stand-in the opening set: reporting runs until DIC closes it
@@ -115,17 +113,22 @@ def prepare_consolidation(ctx: runtime.Context, view: engine.TaskView) -> dict[s
     reports = ctx.session.execute(
         select(Report.unit_code, Report.outcome, Report.accepted_at, Report.revision_due)
         .where(Report.year == cycle.year))
+    new_rows = []
     for unit_code, outcome, accepted_at, revision_due in reports:
+        status = report_status(cycle, outcome, accepted_at, revision_due)
+        counts[status] += 1
         evaluation = existing.get(unit_code)
         if evaluation is None and unit_code in imported:
             evaluation = imported[unit_code]
             evaluation.imported, evaluation.ict_rank, evaluation.ict_units = False, None, None
-        if evaluation is None:
-            evaluation = Evaluation(year=cycle.year, unit_code=unit_code, block=blocks[unit_code])
-            ctx.session.add(evaluation)
-        evaluation.report_status = report_status(cycle, outcome, accepted_at, revision_due)
-        evaluation.late_report = evaluation.report_status != "accepted"
-        counts[evaluation.report_status] += 1
+        if evaluation is None:  # the usual case: one INSERT for all of them (the ORM sends one per row on SQLite)
+            new_rows.append({"year": cycle.year, "unit_code": unit_code, "block": blocks[unit_code],
+                             "report_status": status, "late_report": status != "accepted"})
+            continue
+        evaluation.report_status = status
+        evaluation.late_report = status != "accepted"
+    if new_rows:
+        ctx.session.execute(insert(Evaluation.__table__), new_rows)
     return {"late_reports": counts["late"] + counts["missing"], "missing_reports": counts["missing"]}
 
 
@@ -199,14 +202,7 @@ def record_results(ctx: runtime.Context, view: engine.TaskView) -> dict[str, Any
     cycle = _cycle(ctx, view)
     number = view.data.get("decision_number")
     decided_on = date.fromisoformat(view.data["decision_date"]) if view.data.get("decision_date") else None
-    subjects = subjects_of_year(ctx.session, cycle.year)
-    for evaluation in evaluations_of_year(ctx.session, cycle.year).values():
-        if "manual_review" in (evaluation.rating, evaluation.sanction):
-            raise EngineError(f"{evaluation.unit_code}: an outcome is still 'manual_review'; nothing is final")
-        outcome_articles.settle(evaluation)
-        flag_subjects(evaluation, subjects.get(evaluation.unit_code, []))
-        evaluation.final = True
-        evaluation.decision_number, evaluation.decision_date = number, decided_on
+    make_final(ctx.session, cycle.year, number, decided_on, subjects_of_year(ctx.session, cycle.year))
     cycle.status = CycleStatus.DECIDED
     cycle.decision_number, cycle.decision_date = number, decided_on
     for report_instance in ctx.session.scalars(select(ProcessInstance).where(

@@ -1,0 +1,233 @@
+"""Starting many instances of one version in one unit of work: opening the year starts one agency_report per unit.
+
+Every unit's report starts from the same spec at the same moment and stops at the same first step; only the start
+variables that name the unit (unit_code, unit_name) and the engine's task ids differ. So the first two units go
+through the engine as any start does (runtime.start); the first one's engine state, task rows and audit events
+become a template, and every further unit gets a copy with its own variables, fresh task ids and its own audit
+chain (the events are chained per instance at commit, as always); the rows go in with one INSERT per table.
+
+The second unit is the check: its copy made from the template must equal what the engine produced for it (task ids
+and the engine's state-change clocks aside). If anything differs (a step that reads the unit's name, a service task
+at the start, a variable that is not text) every unit goes through the engine one by one, as before.
+"""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from workflows import runtime
+from workflows.models import DefinitionVersion, HumanTask, ProcessInstance
+
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_QUOTED_UUID = re.compile(f'"({_UUID})"')
+_CLOCK = re.compile(r'"last_state_change":[-0-9.e+]+')  # when the engine last moved each task: differs by design
+# The instance columns a start writes; others (added later, e.g. a chain head) keep their defaults, as on a new row.
+_COLUMNS = ("version_id", "process_key", "status", "state", "next_timer_at", "lock_version", "created_at",
+            "updated_at", "started_by_id")
+TEMPLATE_FROM = 3  # fewer starts than this go through the engine one by one (the check needs a second unit)
+
+
+@dataclass
+class Start:
+    """One instance to start: its start variables, business key and unit."""
+
+    data: dict[str, Any]
+    business_key: str
+    unit_code: str | None = None
+
+
+@dataclass
+class _Started:
+    """What runtime.start did for one start: the instance, and the task rows and audit events it queued."""
+
+    instance: ProcessInstance
+    tasks: list[dict[str, Any]]
+    task_base: int
+    events: list[dict[str, Any]]
+
+
+@dataclass
+class _Template:
+    parts: list[str]
+    slots: list[tuple[int, str]]  # (position in parts, "uuid:<n>" or the start variable's name)
+    uuids: list[str]
+    first: _Started
+    start: Start
+    varying: tuple[str, ...]
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def start_many(ctx: runtime.Context, version: DefinitionVersion, starts: Sequence[Start], year: int,
+               cycle_id: int | None = None) -> list[int]:
+    """Start one instance of VERSION per START, each to its first wait state (not committed); their ids, in order.
+
+    Only for starts that need no topic handler (nothing outside the instance happens on the way to its first step).
+    """
+    varying = _varying(starts)
+    # The check unit differs from the first in every varying variable, so that a value of the first unit that also
+    # occurs elsewhere in its state or rows (and would be wrongly replaced in the copies) shows in the check.
+    check = next((i for i, s in enumerate(starts) if i and varying is not None
+                  and all(s.data[k] != starts[0].data[k] for k in varying)), None)
+    if len(starts) < TEMPLATE_FROM or check is None or len({s.business_key for s in starts}) < len(starts):
+        return [_start(ctx, version, s, year, cycle_id).instance.id for s in starts]
+    first, second = (_start(ctx, version, starts[i], year, cycle_id) for i in (0, check))
+    rest = [s for i, s in enumerate(starts) if i not in (0, check)]
+    template = _template(first, starts[0], varying or ())
+    if template is None or not _copies_faithfully(template, second, starts[check]):
+        rest_ids = [_start(ctx, version, s, year, cycle_id).instance.id for s in rest]
+    else:
+        rest_ids = _write_copies(ctx, template, rest, year, cycle_id)
+    ids = iter(rest_ids)
+    return [first.instance.id if i == 0 else second.instance.id if i == check else next(ids)
+            for i in range(len(starts))]
+
+
+def _varying(starts: Sequence[Start]) -> tuple[str, ...] | None:
+    """The start variables that differ between starts; None if they are not all text (no safe copy then)."""
+    if not starts:
+        return ()
+    keys = set(starts[0].data)
+    if any(set(s.data) != keys for s in starts):
+        return None
+    varying = tuple(sorted(k for k in keys if len({json.dumps(s.data[k], sort_keys=True) for s in starts}) > 1))
+    if any(not isinstance(s.data[k], str) or not s.data[k] for s in starts for k in varying):
+        return None
+    return varying
+
+
+def _start(ctx: runtime.Context, version: DefinitionVersion, start: Start, year: int,
+           cycle_id: int | None) -> _Started:
+    task_base, event_base = len(ctx._new_tasks), len(ctx._audit)
+    instance, _ = runtime.start(ctx, version, start.data, business_key=start.business_key, year=year,
+                                unit_code=start.unit_code, cycle_id=cycle_id)
+    return _Started(instance, [dict(t) for t in ctx._new_tasks[task_base:]], task_base,
+                    [dict(e) for e in ctx._audit[event_base:]])
+
+
+def _template(first: _Started, start: Start, varying: tuple[str, ...]) -> _Template | None:
+    """The first instance's state cut at its task ids and at the JSON of each varying start variable."""
+    if any(e["kind"] == "external_task" or not isinstance(e["task"], int | None) for e in first.events):
+        return None  # something outside the instance ran, or an existing task row was touched: not a copy
+    text = first.instance.state.decode()
+    tokens = {json.dumps(start.data[k]): k for k in varying}
+    if len(tokens) != len(varying):
+        return None
+    pattern = re.compile("|".join([_QUOTED_UUID.pattern, *(re.escape(t) for t in tokens)]))
+    parts, slots, uuids, last = [], [], [], 0
+    for match in pattern.finditer(text):
+        parts.append(text[last:match.start()])
+        if match.group(1):
+            if match.group(1) not in uuids:
+                uuids.append(match.group(1))
+            slots.append((len(parts), f"uuid:{uuids.index(match.group(1))}"))
+        else:
+            slots.append((len(parts), tokens[match.group(0)]))
+        parts.append("")
+        last = match.end()
+    parts.append(text[last:])
+    return _Template(parts, slots, uuids, first, start, varying,
+                     {c: getattr(first.instance, c) for c in _COLUMNS})
+
+
+def _render(template: _Template, start: Start, uuids: Sequence[str]) -> str:
+    values = {f"uuid:{n}": f'"{u}"' for n, u in enumerate(uuids)}
+    values.update((name, json.dumps(start.data[name])) for name in template.varying)
+    out = list(template.parts)
+    for position, slot in template.slots:
+        out[position] = values[slot]
+    return "".join(out)
+
+
+def _substitute(value: Any, strings: Mapping[str, str]) -> Any:
+    if type(value) is str:
+        return strings.get(value, value)
+    if isinstance(value, dict):
+        return {k: _substitute(v, strings) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, strings) for v in value]
+    return value
+
+
+def _rows_for(template: _Template, start: Start, uuids: Sequence[str], instance_id: int,
+              task_base: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The template's task rows and audit events for another instance (not yet its chain: commit does that)."""
+    strings = dict(zip(template.uuids, uuids, strict=True))
+    strings.update({template.start.data[k]: start.data[k] for k in template.varying})
+    tasks = [{**_substitute(row, strings), "instance_id": instance_id, "unit_code": start.unit_code}
+             for row in template.first.tasks]
+    events = []
+    for event in template.first.events:
+        copy = {**_substitute(event, strings), "instance_id": instance_id}
+        if isinstance(event["task"], int):
+            copy["task"] = event["task"] - template.first.task_base + task_base
+        events.append(copy)
+    return tasks, events
+
+
+def _copies_faithfully(template: _Template, second: _Started, start: Start) -> bool:
+    """Whether the template, given the second start, gives exactly what the engine gave for it."""
+    text = second.instance.state.decode()
+    uuids = list(dict.fromkeys(_QUOTED_UUID.findall(text)))
+    if len(uuids) != len(template.uuids):
+        return False
+    if _CLOCK.sub("", _render(template, start, uuids)) != _CLOCK.sub("", text):
+        return False
+    if any(getattr(second.instance, c) != template.values[c] for c in _COLUMNS if c != "state"):
+        return False
+    tasks, events = _rows_for(template, start, uuids, second.instance.id, second.task_base)
+    return tasks == second.tasks and events == second.events
+
+
+@dataclass(frozen=True)
+class _Row:
+    """A task row written here, as an audit event refers to it (runtime.commit reads its id)."""
+
+    id: int
+
+
+def _write_copies(ctx: runtime.Context, template: _Template, starts: Sequence[Start], year: int,
+                  cycle_id: int | None) -> list[int]:
+    """One INSERT of the instances, one of their task rows; their audit events join the unit of work's, in order.
+
+    Plain executemany, no RETURNING, then one SELECT for the new ids: an INSERT … RETURNING of thousands of rows is
+    one statement with tens of thousands of placeholders, which psycopg re-parses (seconds at 2,800 units), and with
+    sort_by_parameter_order SQLite sends one INSERT per row. Core on the tables: the ORM's bulk INSERT would reset
+    the version counter (lock_version) to its first value.
+    """
+    session, rows, fresh = ctx.session, [], []
+    for start in starts:
+        uuids = [str(uuid.uuid4()) for _ in template.uuids]
+        fresh.append(uuids)
+        rows.append({**template.values, "state": _render(template, start, uuids).encode(),
+                     "business_key": start.business_key, "unit_code": start.unit_code, "year": year,
+                     "cycle_id": cycle_id})
+    instances, task_table = ProcessInstance.__table__, HumanTask.__table__
+    floor = template.first.instance.id  # every copy is inserted after the template's own instance
+    session.execute(insert(instances), rows)
+    keys = dict(session.execute(select(instances.c.business_key, instances.c.id).where(
+        instances.c.id > floor, instances.c.version_id == template.values["version_id"],
+        instances.c.business_key.in_([start.business_key for start in starts]))).all())
+    ids = [keys[start.business_key] for start in starts]
+    copies = [_rows_for(template, start, uuids, instance_id, 0)
+              for start, uuids, instance_id in zip(starts, fresh, ids, strict=True)]
+    tasks = [task for made, _ in copies for task in made]
+    task_ids: dict[str, int] = {}
+    if tasks:
+        session.execute(insert(task_table), tasks)
+        task_ids = dict(session.execute(select(task_table.c.task_uuid, task_table.c.id)
+                                        .where(task_table.c.instance_id.in_(ids))).all())
+    # Event k of every instance, then event k+1 of every instance: each chain keeps its order, and rows of one shape
+    # stay together (the bulk INSERT sends one statement per run of rows with the same columns).
+    for position in range(len(template.first.events)):
+        for made, events in copies:
+            event = events[position]
+            if isinstance(event["task"], int):
+                event["task"] = _Row(task_ids[made[event["task"]]["task_uuid"]])
+            ctx._audit.append(event)
+    return ids
