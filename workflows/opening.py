@@ -204,7 +204,10 @@ def _write_copies(ctx: runtime.Context, template: _Template, starts: Sequence[St
     for start in starts:
         uuids = [str(uuid.uuid4()) for _ in template.uuids]
         fresh.append(uuids)
-        rows.append({**template.values, "state": _render(template, start, uuids).encode(),
+        # lock_version + 1: a start's instance is saved at commit (runtime._save_row moves its counter on once);
+        # a copy is written already saved, so it must read as a start does after that commit.
+        rows.append({**template.values, "lock_version": template.values["lock_version"] + 1,
+                     "state": _render(template, start, uuids).encode(),
                      "business_key": start.business_key, "unit_code": start.unit_code, "year": year,
                      "cycle_id": cycle_id})
     instances, task_table = ProcessInstance.__table__, HumanTask.__table__
