@@ -114,6 +114,8 @@ def run(size: int, requests: int, url: str | None, show_profile: bool = False) -
         evaluate = open_task("evaluate").id
     client.post("/logout")
     client.post("/login", data={"username": "dic_leader", "password": "simulation-only"})
+    if show_profile:
+        profile(client, f"/tasks/{evaluate}?open={codes[1]}")
     results += [(f"evaluation, {size} units", *measure(client, f"/tasks/{evaluate}", requests)),
                 (f"evaluation, {size} units, one row open",
                  *measure(client, f"/tasks/{evaluate}?open={codes[1]}", requests))]

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from workflows.models import Evaluation
-from workflows.units import unit_name
+from workflows.models import Evaluation, Override
+from workflows.units import unit_name, units_of_year
 from workflows.vocabulary import RATING_LABELS, REWARD_LABELS, SANCTION_LABELS
 
 RATING_EN = {"excellent": "Excellently completed duties", "complete": "Completed duties",
@@ -249,9 +249,12 @@ def explain_evaluation(session: Session, evaluation: Evaluation) -> Explanation:
 
 
 def of_year(session: Session, year: int) -> dict[str, Explanation]:
-    """Each unit's sentence for YEAR (computed rows only, not imported prior ranks)."""
-    rows = session.scalars(select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False)))
-    return {e.unit_code: explain_evaluation(session, e) for e in rows}
+    """Each unit's sentence for YEAR (computed rows only, not imported prior ranks), set-based: the rows, their
+    overrides with who made them, and the year's unit names in three queries whatever the number of units."""
+    names = {u.code: u.name_vi for u in units_of_year(session, year)}
+    rows = session.scalars(select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False))
+                           .options(selectinload(Evaluation.overrides).joinedload(Override.by)))
+    return {e.unit_code: explain(facts_of(e, names.get(e.unit_code, e.unit_code))) for e in rows}
 
 
 def result_fields(session: Session, evaluation: Evaluation) -> dict[str, str]:
