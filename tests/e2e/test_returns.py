@@ -1,5 +1,7 @@
 """Returns at every stage of a year, in a real browser, and a draft held by one officer that another cannot edit.
 
+The walk ends on the year's results in English mode (the inbox and a task page in English: test_english_mode.py).
+
 Each return is checked as the person who returned sees it (the notice says it is a return, with the reason in full),
 as the history shows it, and as the receiver sees it (the reason on top); the receiver writes an answer that the next
 reviewer then reads on their own page.
@@ -22,8 +24,8 @@ FOUR_EYES = "Thẩm định kết quả đánh giá của chính Sở TT&TT (b�
 PROPOSAL = "Đề xuất khen thưởng, xử lý trách nhiệm (tờ trình)"
 DECISION = "Quyết định khen thưởng, xử lý trách nhiệm"
 # A reason longer than any notice would show cut short: it must arrive whole.
-LONG = ("; kèm bảng đối chiếu số liệu của từng quý, biên bản kiểm tra thực tế tại đơn vị và ý kiến của phòng chuyên môn "
-        "về từng tiêu chí còn thiếu minh chứng")
+LONG = ("; kèm bảng đối chiếu số liệu của từng quý, biên bản kiểm tra thực tế tại đơn vị và ý kiến của phòng "
+        "chuyên môn về từng tiêu chí còn thiếu minh chứng")
 
 
 class Walk(Browser):
@@ -206,6 +208,17 @@ def test_a_return_at_every_stage_reads_as_one_and_its_answer_reaches_the_next_re
     assert b.flash() == f"Đã hoàn thành: {DECISION}."
     page.goto(f"{server}/cycles/{YEAR}")
     assert page.get_by_text("215/QĐ-UBND").first.is_visible()
+
+    # The results in English mode: the unit, the rating and the explaining sentence all in English.
+    page.goto(f"{server}/cycles/{YEAR}?lang=en")
+    results = page.get_by_role("heading", name="Evaluation results").locator("xpath=following-sibling::div[1]")
+    row = results.locator("tbody tr").first
+    assert row.locator("td").first.get_by_role("link").inner_text() == "Department of Finance"
+    explanation = row.locator("td").last.inner_text()
+    assert explanation.startswith("Head of Department of Finance: Excellently completed duties because it violated "
+                                  "no section"), explanation
+    assert "Sở Tài chính" not in explanation and "Hoàn thành xuất sắc" not in row.inner_text()
+    page.screenshot(path=str(shots / "results-english.png"), full_page=True)
 
 
 def test_a_draft_held_by_one_officer_is_read_only_to_another(live_app, server, browser, shots):

@@ -100,6 +100,18 @@ def test_the_years_sentences_take_a_few_queries_whatever_the_number_of_units(ses
         select(Evaluation).where(Evaluation.year == 2025, Evaluation.unit_code == "STC")))
 
 
+def test_the_english_sentence_names_the_unit_in_english_and_the_vietnamese_one_in_vietnamese(session):
+    demo.simulate(session, 2025, 28)
+    sentence = explanations.of_year(session, 2025)["STC"]
+    assert sentence.en.startswith("Head of Department of Finance: ") and "Sở Tài chính" not in sentence.en
+    assert sentence.vi.startswith("Thủ trưởng Sở Tài chính: ")
+    one = explanations.explain_evaluation(session, session.scalar(
+        select(Evaluation).where(Evaluation.year == 2025, Evaluation.unit_code == "STC")))
+    assert one == sentence
+    # Without an English name (facts built by hand), the English sentence keeps the Vietnamese one.
+    assert explain(_facts(unit_name_en=None)).en.startswith("Head of Sở Công Thương: ")
+
+
 def test_a_row_without_its_facts_still_reads_as_a_sentence():
     bare = explain({"year": 2025, "unit_name": "Sở Tài chính", "block": "department", "rating": "incomplete",
                     "sanction": "criticism", "reward": "none", "reasons": ["TOP20_BUT_VIOLATION"]})
