@@ -40,11 +40,13 @@ def profile(client, url: str) -> None:
     import cProfile
     import pstats
 
+    client.get(url)  # warm-up: templates compiled, caches filled, as for every request but the first
     profiler = cProfile.Profile()
     profiler.enable()
     client.get(url)
     profiler.disable()
-    pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
+    print(f"--- {url}", file=sys.stderr)
+    pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
 
 
 def run(size: int, requests: int, url: str | None, show_profile: bool = False) -> list[tuple[str, int, float, float]]:
@@ -99,6 +101,7 @@ def run(size: int, requests: int, url: str | None, show_profile: bool = False) -
     client.post("/login", data={"username": "dic", "password": "simulation-only"})
     if show_profile:
         profile(client, f"/tasks/{consolidate}")
+        profile(client, f"/tasks/{consolidate}?open={codes[1]}")
     results = [(f"consolidation, {size} units", *measure(client, f"/tasks/{consolidate}", requests)),
                (f"consolidation, {size} units, one row open",
                 *measure(client, f"/tasks/{consolidate}?open={codes[1]}", requests))]
@@ -115,6 +118,7 @@ def run(size: int, requests: int, url: str | None, show_profile: bool = False) -
     client.post("/logout")
     client.post("/login", data={"username": "dic_leader", "password": "simulation-only"})
     if show_profile:
+        profile(client, f"/tasks/{evaluate}")
         profile(client, f"/tasks/{evaluate}?open={codes[1]}")
     results += [(f"evaluation, {size} units", *measure(client, f"/tasks/{evaluate}", requests)),
                 (f"evaluation, {size} units, one row open",

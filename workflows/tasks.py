@@ -217,12 +217,15 @@ class TaskPage:
     submitted: tuple[readable.Detail, ...] = ()  # what was submitted, once the task is completed
     due_source: str | None = None  # where the deadline comes from, in words
     shows_codes: bool = False  # process owners also see the engine's own terms (dueDate, reason codes)
-    schema: dict[str, Any] | None = None  # the JSON Schema of the data `complete` accepts (open tasks)
+    schema: dict[str, Any] | None = None  # the JSON Schema of the data `complete` accepts (open tasks; if asked)
     may_ask: bool = False  # the viewer could act but another member of the group holds it: they may ask for it
 
 
-def task_page(session: Session, task_id: int, viewer: User, today: date) -> TaskPage:
-    """Load TASK for VIEWER: those who may act, who completed it, or who supervise; anyone else gets NotAllowed."""
+def task_page(session: Session, task_id: int, viewer: User, today: date, with_schema: bool = False) -> TaskPage:
+    """Load TASK for VIEWER: those who may act, who completed it, or who supervise; anyone else gets NotAllowed.
+
+    WITH_SCHEMA adds the JSON Schema of the data (the API's; the web pages do not show it, and at 280 units the
+    consolidation's schema costs more than the rest of the page)."""
     task = get_task(session, task_id)
     granted = permissions.authority(session, viewer, task, today)
     if not permissions.may_view(session, viewer, task, today, granted):
@@ -246,7 +249,7 @@ def task_page(session: Session, task_id: int, viewer: User, today: date) -> Task
                     unit_name=unit_name(session, task.unit_code, task.year) if task.unit_code else None,
                     submitted=_submitted(session, task) if task.state == TaskState.COMPLETED else (),
                     due_source=due_source_text(task.due_source), shows_codes=permissions.shows_codes(viewer),
-                    schema=_schema(session, task, fields) if task.state == TaskState.OPEN else None)
+                    schema=_schema(session, task, fields) if with_schema and task.state == TaskState.OPEN else None)
 
 
 def _schema(session: Session, task: HumanTask, fields: list) -> dict[str, Any]:
