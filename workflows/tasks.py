@@ -25,23 +25,11 @@ def get_task(session: Session, task_id: int) -> HumanTask:
     return task
 
 
-def _authorize(ctx: runtime.Context, task: HumanTask) -> permissions.Authority:
-    assert ctx.actor is not None
-    found = permissions.authority(ctx.session, ctx.actor, task, ctx.today)
-    if found is None:
-        raise NotAllowed(Text("Bạn không có quyền xử lý công việc '{step}'.", step=task.step_name))
-    if task.assignee_id is not None and task.assignee_id != ctx.actor.id:
-        holder = task.assignee.full_name if task.assignee else Text("người khác")
-        raise NotAllowed(Text("Công việc đã được {name} nhận xử lý.", name=holder))
-    return found
-
-
 def _ensure_open(task: HumanTask) -> None:
+    """Only for handing a task back to the group (its holder, who need not act on it any more); every other action
+    checks with permissions.authority_to_work."""
     if task.state != TaskState.OPEN:
-        who = task.completed_by.full_name if task.completed_by else Text("người khác")
-        when = Text(" lúc {at}", at=f"{task.completed_at:%H:%M %d/%m/%Y}") if task.completed_at else ""
-        raise Conflict(Text("Công việc '{step}' đã được {who} xử lý{when}; không thể gửi lại.", step=task.step_name,
-                            who=who, when=when))
+        raise Conflict(Text("Công việc '{step}' đã được xử lý; không thể trả về nhóm.", step=task.step_name))
 
 
 @runtime.atomic
@@ -54,9 +42,8 @@ def complete_task(
     ANSWER is ACTOR's reply to the return that re-opened the task: the next reviewer reads it on their page."""
     ctx = runtime.Context.create(session, actor, now)
     task = get_task(session, task_id)
-    granted = _authorize(ctx, task)
+    granted = permissions.authority_to_work(session, actor, task, ctx.today)
     ctx.acting_for = granted.acting_for
-    _ensure_open(task)
     instance = task.instance
     run = runtime.load(ctx, instance)
     view = run.task_view(task.task_uuid)
@@ -145,8 +132,7 @@ def save_draft(session: Session, task_id: int, actor: User, data: Mapping[str, A
     two officers never edit one draft in turn."""
     ctx = runtime.Context.create(session, actor)
     task = get_task(session, task_id)
-    _authorize(ctx, task)
-    _ensure_open(task)
+    permissions.authority_to_work(session, actor, task, ctx.today)
     if task.assignee_id is None:
         task.assignee_id = actor.id
         runtime.audit(ctx, "task_claimed", Text("{name} nhận xử lý '{step}' khi lưu nháp", name=actor.full_name,
@@ -162,8 +148,7 @@ def claim(session: Session, task_id: int, actor: User, reason: str = "") -> Huma
     """Take a group task into ACTOR's own inbox."""
     ctx = runtime.Context.create(session, actor)
     task = get_task(session, task_id)
-    _authorize(ctx, task)
-    _ensure_open(task)
+    permissions.authority_to_work(session, actor, task, ctx.today)
     task.assignee_id = actor.id
     runtime.audit(ctx, "task_claimed", Text("{name} nhận xử lý '{step}'", name=actor.full_name, step=task.step_name),
                   task.instance, task, data={"reason": reason} if reason else None)
