@@ -6,6 +6,7 @@ from datetime import date
 
 from factories import at, open_small_cycle
 from sqlalchemy import event, select
+from test_english import compiled_catalogue  # noqa: F401 - the fixture: the .mo built from the .po
 from test_task_pages import (  # noqa: F401 (client is a fixture)
     client,
     complete,
@@ -140,3 +141,35 @@ def test_the_evaluation_page_returned_by_home_affairs_takes_an_answer_too(app, c
     login(client, "home_affairs")
     review = client.get(f"/tasks/{task_id(app, 'review_dic_self_evaluation')}").get_data(as_text=True)
     assert "Trả lời cho ý kiến trả lại của bạn:</strong> Căn cứ Điều 15.2." in review
+
+
+def test_the_rows_words_are_translated_once_and_name_each_unit_in_both_languages(app, client,  # noqa: F811
+                                                                                 compiled_catalogue):  # noqa: F811
+    to_evaluation(app)
+    login(client, "dic_leader")
+    evaluate = task_id(app, "evaluate")
+    page = client.get(f"/tasks/{evaluate}").get_data(as_text=True)
+    assert "<summary>Xem căn cứ, điều chỉnh kết quả của Sở Nội vụ</summary>" in page
+    assert '?open=SNV#u-SNV">Mở biểu mẫu của SNV</a>' in page
+    assert '<span class="tag-review">Cần xem xét thủ công</span>' in page  # SNV: slow conclusions unknown
+    english = client.get(f"/tasks/{evaluate}?lang=en").get_data(as_text=True)
+    assert "<summary>See the grounds of, or change, the result of " in english
+    assert '?open=SNV#u-SNV">Open the form of SNV</a>' in english
+    assert '<span class="tag-review">Manual review needed</span>' in english
+    snv = english[english.index('id="u-SNV"'):]
+    assert '<td class="status">Decision needed' in snv and "Cần quyết định" not in english
+    client.post("/logout")
+    login(client, "dic")
+    with app.app_context():
+        # Back to consolidation through Home Affairs, so that the consolidation table shows its late unit.
+        complete("dic_leader", "evaluate", settle(), when=date(2026, 1, 20))
+        complete("home_affairs", "review_dic_self_evaluation", {"overrides": []}, when=date(2026, 1, 21))
+        complete("home_affairs", "home_affairs_proposal", {"ha_decision": "return_to_consolidation",
+                                                           "ha_reason": "Kiểm tra lại"}, when=date(2026, 1, 22))
+    consolidate = task_id(app, "consolidate")
+    table = client.get(f"/tasks/{consolidate}?lang=vi").get_data(as_text=True)
+    assert "<summary>Nhập, sửa số liệu của Sở Tài chính</summary>" in table
+    late = table[table.index('id="u-STTTT"'):]
+    assert '<span class="late">LATE_REPORT</span> <span class="muted">Báo cáo nộp muộn' in late
+    english = client.get(f"/tasks/{consolidate}?lang=en").get_data(as_text=True)
+    assert "<summary>Enter or edit the data of " in english and ">Open the form of STC</a>" in english
