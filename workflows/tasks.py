@@ -132,7 +132,7 @@ def save_draft(session: Session, task_id: int, actor: User, data: Mapping[str, A
     two officers never edit one draft in turn."""
     ctx = runtime.Context.create(session, actor)
     task = get_task(session, task_id)
-    permissions.authority_to_work(session, actor, task, ctx.today)
+    permissions.authority_to_work(session, actor, task, ctx.today, drafting=True)
     if task.assignee_id is None:
         task.assignee_id = actor.id
         runtime.audit(ctx, "task_claimed", Text("{name} nhận xử lý '{step}' khi lưu nháp", name=actor.full_name,
