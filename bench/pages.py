@@ -4,9 +4,10 @@
 
 Target (issue 14): each page under 150 KB and 150 ms of server time at 28 units, and still usable at 280. Every unit
 reports cleanly (two of three with a violation), so the pages show real appraisals; consolidation is measured
-closed and with one row opened in place, then every unit gets a rank draft, consolidation is submitted and the
-evaluation page is measured the same way. Requests go through Flask's test client: the app's own time (routing,
-auth, queries, rendering), no network. Runs on a temporary SQLite file unless --database-url is given.
+closed, with one row opened in place and as the row's fragment alone (what the page's script fetches when a row
+opens), then every unit gets a rank draft, consolidation is submitted and the evaluation page is measured the same
+way. Requests go through Flask's test client: the app's own time (routing, auth, queries, rendering), no network.
+Runs on a temporary SQLite file unless --database-url is given.
 """
 from __future__ import annotations
 
@@ -40,11 +41,13 @@ def profile(client, url: str) -> None:
     import cProfile
     import pstats
 
+    client.get(url)  # warm-up: templates compiled, caches filled, as for every request but the first
     profiler = cProfile.Profile()
     profiler.enable()
     client.get(url)
     profiler.disable()
-    pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
+    print(f"--- {url}", file=sys.stderr)
+    pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
 
 
 def run(size: int, requests: int, url: str | None, show_profile: bool = False) -> list[tuple[str, int, float, float]]:
@@ -99,9 +102,12 @@ def run(size: int, requests: int, url: str | None, show_profile: bool = False) -
     client.post("/login", data={"username": "dic", "password": "simulation-only"})
     if show_profile:
         profile(client, f"/tasks/{consolidate}")
+        profile(client, f"/tasks/{consolidate}?open={codes[1]}")
     results = [(f"consolidation, {size} units", *measure(client, f"/tasks/{consolidate}", requests)),
                (f"consolidation, {size} units, one row open",
-                *measure(client, f"/tasks/{consolidate}?open={codes[1]}", requests))]
+                *measure(client, f"/tasks/{consolidate}?open={codes[1]}", requests)),
+               (f"consolidation, {size} units, a row's fragment",
+                *measure(client, f"/tasks/{consolidate}/units/{codes[1]}", requests))]
     with app.app_context():
         dic = db.session.merge(people["dic"])
         seen: dict[str, int] = {}
@@ -114,9 +120,14 @@ def run(size: int, requests: int, url: str | None, show_profile: bool = False) -
         evaluate = open_task("evaluate").id
     client.post("/logout")
     client.post("/login", data={"username": "dic_leader", "password": "simulation-only"})
+    if show_profile:
+        profile(client, f"/tasks/{evaluate}")
+        profile(client, f"/tasks/{evaluate}?open={codes[1]}")
     results += [(f"evaluation, {size} units", *measure(client, f"/tasks/{evaluate}", requests)),
                 (f"evaluation, {size} units, one row open",
-                 *measure(client, f"/tasks/{evaluate}?open={codes[1]}", requests))]
+                 *measure(client, f"/tasks/{evaluate}?open={codes[1]}", requests)),
+                (f"evaluation, {size} units, a row's fragment",
+                 *measure(client, f"/tasks/{evaluate}/units/{codes[1]}", requests))]
     return results
 
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from workflows.messages import Text
-from workflows.models import Evaluation
-from workflows.units import unit_name
+from workflows.models import Evaluation, Override, UnitHistory
+from workflows.units import units_of_year
 from workflows.vocabulary import RATING_LABELS, REWARD_LABELS, SANCTION_LABELS
 
 RATING_EN = {"excellent": "Excellently completed duties", "complete": "Completed duties",
@@ -132,9 +133,9 @@ def _rank(rank: int | None, units: int | None, year: int, en: bool) -> str:
 
 
 def explain(facts: Mapping[str, Any]) -> Explanation:
-    """The sentence for one head from FACTS: unit_name, block, year, the case (ranks, sections, slow, superior),
-    the final rating/sanction/reward, the rule and reasons the tables gave, and overrides (stage, field, from, to,
-    reason, by)."""
+    """The sentence for one head from FACTS: unit_name (unit_name_en for the English sentence, when known), block,
+    year, the case (ranks, sections, slow, superior), the final rating/sanction/reward, the rule and reasons the
+    tables gave, and overrides (stage, field, from, to, reason, by)."""
     return Explanation(_build(facts, en=False), _build(facts, en=True))
 
 
@@ -223,15 +224,15 @@ def _build(f: Mapping[str, Any], en: bool) -> str:  # noqa: C901 (one clause per
             clauses.append(f"{stage} ({o['by']}) set {field} to {new}, reason: “{o['reason']}”")
         else:
             clauses.append(f"{stage} ({o['by']}) điều chỉnh {field} thành {new}, lý do: “{o['reason']}”")
-    subject = _subject(f.get("block") or "department", f["unit_name"], en)
+    subject = _subject(f.get("block") or "department", (en and f.get("unit_name_en")) or f["unit_name"], en)
     return f"{subject}: {'; '.join(clauses)}."
 
 
-def facts_of(evaluation: Evaluation, name: str) -> dict[str, Any]:
+def facts_of(evaluation: Evaluation, name: str, name_en: str | None = None) -> dict[str, Any]:
     """The facts of one evaluation row that the sentence needs (the case as the tables saw it, and overrides)."""
     proposed = evaluation.proposed or {}
     return {
-        "year": evaluation.year, "unit_name": name, "block": evaluation.block.value,
+        "year": evaluation.year, "unit_name": name, "unit_name_en": name_en, "block": evaluation.block.value,
         "ict_rank": evaluation.ict_rank, "ict_units": evaluation.ict_units,
         "sections_violated": evaluation.sections_violated, "case": proposed.get("case") or {},
         "rating": evaluation.rating, "sanction": evaluation.sanction, "reward": evaluation.reward,
@@ -242,13 +243,20 @@ def facts_of(evaluation: Evaluation, name: str) -> dict[str, Any]:
 
 
 def explain_evaluation(session: Session, evaluation: Evaluation) -> Explanation:
-    return explain(facts_of(evaluation, unit_name(session, evaluation.unit_code, evaluation.year)))
+    on = date(evaluation.year, 12, 31)
+    names = session.execute(select(UnitHistory.name_vi, UnitHistory.name_en).where(
+        UnitHistory.code == evaluation.unit_code, UnitHistory.valid_from <= on,
+        or_(UnitHistory.valid_to.is_(None), UnitHistory.valid_to >= on))).first()
+    return explain(facts_of(evaluation, *(names or (evaluation.unit_code, None))))
 
 
 def of_year(session: Session, year: int) -> dict[str, Explanation]:
-    """Each unit's sentence for YEAR (computed rows only, not imported prior ranks)."""
-    rows = session.scalars(select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False)))
-    return {e.unit_code: explain_evaluation(session, e) for e in rows}
+    """Each unit's sentence for YEAR (computed rows only, not imported prior ranks), set-based: the rows, their
+    overrides with who made them, and the year's unit names in three queries whatever the number of units."""
+    names = {u.code: (u.name_vi, u.name_en) for u in units_of_year(session, year)}
+    rows = session.scalars(select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False))
+                           .options(selectinload(Evaluation.overrides).joinedload(Override.by)))
+    return {e.unit_code: explain(facts_of(e, *names.get(e.unit_code, (e.unit_code, None)))) for e in rows}
 
 
 def result_fields(session: Session, evaluation: Evaluation) -> dict[str, str]:

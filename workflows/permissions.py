@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from workflows.calendar import local_today
+from workflows.errors import Conflict, NotAllowed
 from workflows.messages import Text
 from workflows.models import AuditEvent, DeputyAssignment, HumanTask, Role, TaskState, User
 from workflows.vocabulary import ROLE_LABELS, role_label
@@ -148,6 +149,27 @@ def _deputy_assignment(session: Session, actor: User, task: HumanTask, today: da
 def may_act(granted: Authority | None, actor: User, task: HumanTask) -> bool:
     """Whether ACTOR, granted GRANTED, may act on TASK now: it is open and unclaimed, or claimed by them."""
     return granted is not None and task.state == TaskState.OPEN and task.assignee_id in (None, actor.id)
+
+
+def authority_to_work(session: Session, actor: User, task: HumanTask, today: date, drafting: bool = False) -> Authority:
+    """The checks before ACTOR completes TASK, claims it or saves a draft on it (tasks.py, unit_drafts.py): a rule lets
+    ACTOR act, nobody else holds it, and it is still open. Returns the rule; raises NotAllowed, or Conflict naming who
+    completed it and when (DRAFTING: the refused action was saving a draft, not sending)."""
+    found = authority(session, actor, task, today)
+    if found is None:
+        raise NotAllowed(Text("Bạn không có quyền xử lý công việc '{step}'.", step=task.step_name))
+    if task.assignee_id is not None and task.assignee_id != actor.id:
+        holder = task.assignee.full_name if task.assignee else Text("người khác")
+        raise NotAllowed(Text("Công việc đã được {name} nhận xử lý.", name=holder))
+    if task.state != TaskState.OPEN:
+        who = task.completed_by.full_name if task.completed_by else Text("người khác")
+        when = Text(" lúc {at}", at=f"{task.completed_at:%H:%M %d/%m/%Y}") if task.completed_at else ""
+        if drafting:
+            raise Conflict(Text("Công việc '{step}' đã được {who} xử lý{when}; không thể lưu nháp.",
+                                step=task.step_name, who=who, when=when))
+        raise Conflict(Text("Công việc '{step}' đã được {who} xử lý{when}; không thể gửi lại.", step=task.step_name,
+                            who=who, when=when))
+    return found
 
 
 # --- seeing and leading ----------------------------------------------------------------------------------------------

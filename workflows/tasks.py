@@ -26,23 +26,11 @@ def get_task(session: Session, task_id: int) -> HumanTask:
     return task
 
 
-def _authorize(ctx: runtime.Context, task: HumanTask) -> permissions.Authority:
-    assert ctx.actor is not None
-    found = permissions.authority(ctx.session, ctx.actor, task, ctx.today)
-    if found is None:
-        raise NotAllowed(Text("Bạn không có quyền xử lý công việc '{step}'.", step=task.step_name))
-    if task.assignee_id is not None and task.assignee_id != ctx.actor.id:
-        holder = task.assignee.full_name if task.assignee else Text("người khác")
-        raise NotAllowed(Text("Công việc đã được {name} nhận xử lý.", name=holder))
-    return found
-
-
 def _ensure_open(task: HumanTask) -> None:
+    """Only for handing a task back to the group (its holder, who need not act on it any more); every other action
+    checks with permissions.authority_to_work."""
     if task.state != TaskState.OPEN:
-        who = task.completed_by.full_name if task.completed_by else Text("người khác")
-        when = Text(" lúc {at}", at=f"{task.completed_at:%H:%M %d/%m/%Y}") if task.completed_at else ""
-        raise Conflict(Text("Công việc '{step}' đã được {who} xử lý{when}; không thể gửi lại.", step=task.step_name,
-                            who=who, when=when))
+        raise Conflict(Text("Công việc '{step}' đã được xử lý; không thể trả về nhóm.", step=task.step_name))
 
 
 @runtime.atomic
@@ -55,9 +43,8 @@ def complete_task(
     ANSWER is ACTOR's reply to the return that re-opened the task: the next reviewer reads it on their page."""
     ctx = runtime.Context.create(session, actor, now)
     task = get_task(session, task_id)
-    granted = _authorize(ctx, task)
+    granted = permissions.authority_to_work(session, actor, task, ctx.today)
     ctx.acting_for = granted.acting_for
-    _ensure_open(task)
     instance = task.instance
     run = runtime.load(ctx, instance)
     view = run.task_view(task.task_uuid)
@@ -146,8 +133,7 @@ def save_draft(session: Session, task_id: int, actor: User, data: Mapping[str, A
     two officers never edit one draft in turn."""
     ctx = runtime.Context.create(session, actor)
     task = get_task(session, task_id)
-    _authorize(ctx, task)
-    _ensure_open(task)
+    permissions.authority_to_work(session, actor, task, ctx.today, drafting=True)
     if task.assignee_id is None:
         task.assignee_id = actor.id
         runtime.audit(ctx, "task_claimed", Text("{name} nhận xử lý '{step}' khi lưu nháp", name=actor.full_name,
@@ -163,8 +149,7 @@ def claim(session: Session, task_id: int, actor: User, reason: str = "") -> Huma
     """Take a group task into ACTOR's own inbox."""
     ctx = runtime.Context.create(session, actor)
     task = get_task(session, task_id)
-    _authorize(ctx, task)
-    _ensure_open(task)
+    permissions.authority_to_work(session, actor, task, ctx.today)
     task.assignee_id = actor.id
     runtime.audit(ctx, "task_claimed", Text("{name} nhận xử lý '{step}'", name=actor.full_name, step=task.step_name),
                   task.instance, task, data={"reason": reason} if reason else None)
@@ -218,13 +203,16 @@ class TaskPage:
     submitted: tuple[readable.Detail, ...] = ()  # what was submitted, once the task is completed
     due_source: str | None = None  # where the deadline comes from, in words
     shows_codes: bool = False  # process owners also see the engine's own terms (dueDate, reason codes)
-    schema: dict[str, Any] | None = None  # the JSON Schema of the data `complete` accepts (open tasks)
+    schema: dict[str, Any] | None = None  # the JSON Schema of the data `complete` accepts (open tasks; if asked)
     may_ask: bool = False  # the viewer could act but another member of the group holds it: they may ask for it
     instance_item: InstanceItem | None = None  # which item of its loop a multi-instance task works on
 
 
-def task_page(session: Session, task_id: int, viewer: User, today: date) -> TaskPage:
-    """Load TASK for VIEWER: those who may act, who completed it, or who supervise; anyone else gets NotAllowed."""
+def task_page(session: Session, task_id: int, viewer: User, today: date, with_schema: bool = False) -> TaskPage:
+    """Load TASK for VIEWER: those who may act, who completed it, or who supervise; anyone else gets NotAllowed.
+
+    WITH_SCHEMA adds the JSON Schema of the data (the API's; the web pages do not show it, and at 280 units the
+    consolidation's schema costs more than the rest of the page)."""
     task = get_task(session, task_id)
     granted = permissions.authority(session, viewer, task, today)
     if not permissions.may_view(session, viewer, task, today, granted):
@@ -248,7 +236,7 @@ def task_page(session: Session, task_id: int, viewer: User, today: date) -> Task
                     unit_name=unit_name(session, task.unit_code, task.year) if task.unit_code else None,
                     submitted=_submitted(session, task) if task.state == TaskState.COMPLETED else (),
                     due_source=due_source_text(task.due_source), shows_codes=permissions.shows_codes(viewer),
-                    schema=_schema(session, task, fields) if task.state == TaskState.OPEN else None,
+                    schema=_schema(session, task, fields) if with_schema and task.state == TaskState.OPEN else None,
                     instance_item=instance_item(session, task.instance_item))
 
 

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows import dialects, permissions, runtime
-from workflows.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from workflows.errors import InvalidInput, NotFound
 from workflows.messages import Text
-from workflows.models import HumanTask, TaskState, UnitDraft
+from workflows.models import HumanTask, UnitDraft
 from workflows.results import evaluations_of_year
 
 PROVINCE_WIDE_FORMS = {"app:consolidation", "app:evaluation"}
@@ -31,20 +31,13 @@ def drafts_of(session: Session, task_id: int) -> dict[str, dict[str, Any]]:
 
 
 def _checked_task(ctx: runtime.Context, task_id: int) -> HumanTask:
-    # The checks of completing the task (may act, not claimed by someone else, still open): a draft is the beginning
-    # of an action on it. Not workflows.tasks' own functions: that module imports the step handlers, which read these
-    # drafts, and the import graph of workflows/ has no cycle.
+    # A draft is the beginning of an action on the task: the checks of completing it (permissions.authority_to_work),
+    # and the task must be a province-wide one.
     task = ctx.session.get(HumanTask, task_id)
     if task is None:
         raise NotFound(Text("Không tìm thấy công việc #{id}.", id=task_id))
     assert ctx.actor is not None
-    if permissions.authority(ctx.session, ctx.actor, task, ctx.today) is None:
-        raise NotAllowed(Text("Bạn không có quyền xử lý công việc '{step}'.", step=task.step_name))
-    if task.assignee_id is not None and task.assignee_id != ctx.actor.id:
-        raise NotAllowed(Text("Công việc đã được {name} nhận xử lý.",
-                              name=task.assignee.full_name if task.assignee else Text("người khác")))
-    if task.state != TaskState.OPEN:
-        raise Conflict(Text("Công việc '{step}' đã được xử lý; không thể lưu nháp.", step=task.step_name))
+    permissions.authority_to_work(ctx.session, ctx.actor, task, ctx.today, drafting=True)
     if task.form_key not in PROVINCE_WIDE_FORMS:
         raise InvalidInput(Text("Bước này không lưu nháp theo từng đơn vị."), {})
     return task

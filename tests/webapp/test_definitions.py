@@ -7,36 +7,23 @@ import io
 from datetime import date
 from typing import Any
 
-import pytest
+import definitions_api
+from definitions_api import PASSWORD, token
+from definitions_api import upload as api_upload
 from factories import at, open_task, setup_people
 from lxml import etree, html
 from sqlalchemy import select
 from test_english import compiled_catalogue  # noqa: F401 - the fixture: the .mo built from the .po
 
-from webapp.extensions import csrf, db
+from webapp.extensions import db
 from workflows import cycles, validation
 from workflows.models import AuditEvent, DefinitionVersion, ProcessInstance
 
-PASSWORD = "simulation-only"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 
 
-@pytest.fixture
-def app(app):
-    # Until create_app registers them (see the report of this change), register the two blueprints here.
-    from webapp import definitions
-    from webapp.api import definitions as api_definitions
-
-    if "definitions" not in app.blueprints:
-        app.register_blueprint(definitions.bp)
-    if "api_definitions" not in app.blueprints:
-        csrf.exempt(api_definitions.bp)
-        app.extensions["api_v1"].register_blueprint(api_definitions.bp)
-    with app.app_context():
-        setup_people(db.session, ["STC"])
-    app.config["WTF_CSRF_ENABLED"] = False
-    return app
+app = definitions_api.app  # the fixture (tests/webapp/definitions_api.py, shared with test_modeler_round_two.py)
 
 
 def client_for(app, username: str):
@@ -44,11 +31,6 @@ def client_for(app, username: str):
     response = client.post("/login", data={"username": username, "password": PASSWORD})
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
-
-
-def token(app, username: str) -> dict[str, str]:
-    response = app.test_client().post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
-    return {"Authorization": f"Bearer {response.get_json()['token']}"}
 
 
 def download(client, key: str, number: int, name: str) -> bytes:
@@ -242,20 +224,12 @@ def test_round_trip_through_the_pages_changes_what_the_next_cycle_shows_in_the_i
 # --- the API --------------------------------------------------------------------------------------------------------
 
 
-def api_upload(app, username: str, files: dict[str, bytes], comment: str | None = "qua API") -> Any:
-    data: dict[str, Any] = {"files": [(io.BytesIO(content), name) for name, content in files.items()]}
-    if comment is not None:
-        data["comment"] = comment
-    return app.test_client().post("/api/v1/definitions", data=data, content_type="multipart/form-data",
-                                  headers=token(app, username))
-
-
 def test_api_upload_answers_201_with_the_versions(app):
     with app.app_context():
         content = db.session.scalar(select(DefinitionVersion).where(DefinitionVersion.version == 1)
                                     .join(DefinitionVersion.definition).filter_by(key="agency_report")).files[
             "agency_report.bpmn"].encode()
-    response = api_upload(app, "owner", {"agency_report.bpmn": rename_step(content, "draft_report", "Mới")})
+    response = api_upload(app, {"agency_report.bpmn": rename_step(content, "draft_report", "Mới")})
     assert response.status_code == 201
     body = response.get_json()
     assert body["versions"] == [{"process": "agency_report", "version": 2, "created": True}]
@@ -268,7 +242,7 @@ def test_api_upload_answers_422_with_the_error_shape_and_every_problem(app):
               'id="d" targetNamespace="x"><bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s" />'
               '<bpmn:scriptTask id="evil" name="Xấu"><bpmn:script>import os</bpmn:script></bpmn:scriptTask>'
               '<bpmn:sequenceFlow id="f" sourceRef="s" targetRef="evil" /></bpmn:process></bpmn:definitions>').encode()
-    response = api_upload(app, "owner", {"evil.bpmn": script, "x.txt": b"hello"})
+    response = api_upload(app, {"evil.bpmn": script, "x.txt": b"hello"})
     assert response.status_code == 422
     body = response.get_json()
     assert set(body) == {"error", "problems"} and set(body["error"]) == {"code", "message", "fields"}
@@ -281,9 +255,9 @@ def test_api_upload_answers_422_with_the_error_shape_and_every_problem(app):
 
 def test_api_upload_needs_an_owner_a_token_and_a_comment(app):
     files = {"p.bpmn": b"<x/>"}
-    assert api_upload(app, "stc_officer", files).status_code == 403
+    assert api_upload(app, files, username="stc_officer").status_code == 403
     assert app.test_client().post("/api/v1/definitions").status_code == 401
-    response = api_upload(app, "owner", files, comment=None)
+    response = api_upload(app, files, comment=None)
     assert response.status_code == 422 and "comment" in response.get_json()["error"]["fields"]
     assert response.get_json()["problems"] == []  # the documented 422 shape, even when no file is at fault
 

@@ -3,20 +3,19 @@ far as the application allows (start, complete tasks through the API, fire timer
 """
 from __future__ import annotations
 
-import io
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import definitions_api
 import pytest
-from factories import at, setup_people
+from definitions_api import token, upload
+from factories import at
 from sqlalchemy import select
 
-from webapp.extensions import csrf, db
+from webapp.extensions import db
 from workflows import cycles, definitions, rules, runtime
 from workflows.errors import EngineError
 from workflows.models import HumanTask, ProcessInstance
-
-PASSWORD = "simulation-only"
 
 # What Camunda Modeler 5 writes at the top of a Camunda 7 diagram.
 MODELER_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
@@ -62,33 +61,7 @@ def modeler_dmn(decision: str, hit_policy: str, inputs: list[tuple[str, str]], o
             "</decision></definitions>").encode()
 
 
-@pytest.fixture
-def app(app):
-    from webapp import definitions as definition_pages
-    from webapp.api import definitions as api_definitions
-
-    if "definitions" not in app.blueprints:
-        app.register_blueprint(definition_pages.bp)
-    if "api_definitions" not in app.blueprints:
-        csrf.exempt(api_definitions.bp)
-        app.extensions["api_v1"].register_blueprint(api_definitions.bp)
-    with app.app_context():
-        setup_people(db.session, ["STC"])
-    app.config["WTF_CSRF_ENABLED"] = False
-    return app
-
-
-def token(app, username: str) -> dict[str, str]:
-    response = app.test_client().post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
-    return {"Authorization": f"Bearer {response.get_json()['token']}"}
-
-
-def upload(app, files: dict[str, bytes], language: str = "vi") -> Any:
-    data: dict[str, Any] = {"files": [(io.BytesIO(content), name) for name, content in files.items()],
-                            "comment": "Modeler 5"}
-    headers = {**token(app, "owner"), "Accept-Language": language}
-    return app.test_client().post("/api/v1/definitions", data=data, content_type="multipart/form-data",
-                                  headers=headers)
+app = definitions_api.app  # the fixture (tests/webapp/definitions_api.py, shared with test_definitions.py)
 
 
 def problems(response: Any) -> list[dict[str, Any]]:

@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event, select
 
 from webapp.i18n import english
 from workflows import demo, explanations
 from workflows.explanations import REASON_SENTENCES, explain, reason_sentence
+from workflows.models import Evaluation
 from workflows.vocabulary import REASON_LABELS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,6 +105,38 @@ def test_every_unit_of_a_simulated_year_has_a_sentence_citing_an_article(session
         assert "_" not in text.vi and "_" not in text.en  # no bare reason code
     assert "Sở TT&TT" in sentences["STC"].vi and "lý do:" in sentences["STC"].vi
     assert "(Điều 19)" in sentences["SGDDT"].vi
+
+
+def test_the_years_sentences_take_a_few_queries_whatever_the_number_of_units(session, db_engine):
+    """The evaluation page and the year's page ask for every sentence: not two queries per unit (280 units)."""
+    demo.simulate(session, 2025, 28)
+    session.expire_all()  # nothing already loaded: overrides and names are read as a fresh request reads them
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    event.listen(db_engine, "before_cursor_execute", count)
+    try:
+        sentences = explanations.of_year(session, 2025)
+    finally:
+        event.remove(db_engine, "before_cursor_execute", count)
+    assert len(sentences) == 28 and len(statements) <= 4, statements
+    assert "lý do:" in sentences["STC"].vi  # the override and who made it were loaded with the rows
+    assert sentences["STC"] == explanations.explain_evaluation(session, session.scalar(
+        select(Evaluation).where(Evaluation.year == 2025, Evaluation.unit_code == "STC")))
+
+
+def test_the_english_sentence_names_the_unit_in_english_and_the_vietnamese_one_in_vietnamese(session):
+    demo.simulate(session, 2025, 28)
+    sentence = explanations.of_year(session, 2025)["STC"]
+    assert sentence.en.startswith("Head of Department of Finance: ") and "Sở Tài chính" not in sentence.en
+    assert sentence.vi.startswith("Thủ trưởng Sở Tài chính: ")
+    one = explanations.explain_evaluation(session, session.scalar(
+        select(Evaluation).where(Evaluation.year == 2025, Evaluation.unit_code == "STC")))
+    assert one == sentence
+    # Without an English name (facts built by hand), the English sentence keeps the Vietnamese one.
+    assert explain(_facts(unit_name_en=None)).en.startswith("Head of Sở Công Thương: ")
 
 
 def test_a_row_without_its_facts_still_reads_as_a_sentence():

@@ -43,7 +43,7 @@ def list_tasks(args: dict[str, Any]) -> inbox.InboxPage:
 @bp.alt_response(404, response="NOT_FOUND")
 def get_task(task_id: int) -> tasks.TaskPage:
     """A task, why it is in the caller's inbox, and its form fields with their current values."""
-    return tasks.task_page(db.session, task_id, caller(), local_today())
+    return tasks.task_page(db.session, task_id, caller(), local_today(), with_schema=True)
 
 
 @bp.post("/<int:task_id>/claim")
