@@ -67,8 +67,8 @@ REASON_SENTENCES: dict[str, Text] = {
     "NO_REPORT": Text("không có báo cáo được tiếp nhận, nên kết quả do Sở TT&TT quyết định"),
     "CONFLICT_OF_INTEREST": Text("Sở TT&TT tự đánh giá mình, nên kết quả được người ngoài Sở thẩm định lại"),
     "SUBJECT_AMBIGUOUS": Text(
-        "có nhiều người có thể chịu hình thức xử lý (thủ trưởng, cấp phó được phân công), nên Sở Nội vụ chọn "
-        "người"),
+        "có nhiều người được đánh giá (thủ trưởng thay đổi trong năm, hoặc thủ trưởng và cấp phó được phân công), "
+        "nên Sở Nội vụ chọn người"),
     "CANBO_NOT_CONGCHUC": Text(
         "người đứng đầu cấp huyện là cán bộ dân cử, không phải công chức, nên hình thức kỷ luật cần được rà "
         "soát pháp lý"),

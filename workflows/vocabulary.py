@@ -122,7 +122,8 @@ REASON_LABELS: dict[str, Text] = {
     "LATE_REPORT": Text("Báo cáo nộp muộn hoặc không nộp (Điều 19)"),
     "NO_REPORT": Text("Không có báo cáo được tiếp nhận: Sở TT&TT quyết định (A24)"),
     "CONFLICT_OF_INTEREST": Text("Sở TT&TT tự đánh giá: kết quả do người ngoài Sở thẩm định (A23)"),
-    "SUBJECT_AMBIGUOUS": Text("Có nhiều người có thể chịu hình thức xử lý: Sở Nội vụ chọn người (A14, A15)"),
+    "SUBJECT_AMBIGUOUS": Text("Có nhiều người được đánh giá (thủ trưởng thay đổi trong năm, hoặc cấp phó được "
+                              "phân công): Sở Nội vụ chọn người (A14, A15)"),
     "CANBO_NOT_CONGCHUC": Text("Chủ tịch UBND cấp huyện là cán bộ, không phải công chức: cần rà soát pháp lý (A17)"),
 }
 CYCLE_STATUS_LABELS: dict[str, Text] = {
