@@ -230,11 +230,23 @@ def after_save(ctx: runtime.Context, instance: ProcessInstance, run: engine.Run)
     """
     if instance.process_key == "agency_report" and run.is_completed:
         outcome = report_outcome.reached_outcome(run, runtime.version_files(ctx.session, instance.version_id))
+        if outcome == "accepted" and instance.cycle_id is not None and _locks_rows(ctx):
+            # The year's acceptances take turns on the cycle row: two last acceptances at once would each see the
+            # other's report as not in (uncommitted) and neither wake the cycle (bench/load.py, 8 clients). After
+            # the wait the next statement reads the other's committed outcome. SQLite's one writer already orders.
+            ctx.session.execute(_LOCK_CYCLE, {"_cycle": instance.cycle_id})
         written = ctx.session.execute(_RECORD_OUTCOME, {
             "_instance": instance.id, "_year": instance.year, "outcome": outcome,
             "accepted_at": ctx.now if outcome == "accepted" else None}).first()
         if outcome == "accepted" and (written is None or not written.others_out):
             notify_cycle_if_all_accepted(ctx, instance.cycle_id)
+
+
+_LOCK_CYCLE = select(Cycle.id).where(Cycle.id == bindparam("_cycle")).with_for_update()
+
+
+def _locks_rows(ctx: runtime.Context) -> bool:
+    return ctx.session.get_bind().dialect.name == "postgresql"
 
 
 _OTHER = aliased(Report)  # the instance's year and id as parameters, not correlation: SQLite's RETURNING drops them
