@@ -5,7 +5,8 @@
 - `expression_syntax`, `expressions`, `feel`, `sandbox`: the sandboxed expression language, FEEL, and the script
   engine that routes every diagram expression through them; `dmn`: decision tables with real hit policies.
 - `serializer`, `run`, `migration`, `clock`: stored specs and instance state, one instance at work, moving an
-  instance to a new version, and the clock a run reads.
+  instance to a new version, and the clock a run reads; `straight_through`: a process with no wait states run to
+  its end (a chain of decision tables applied without building an instance).
 
 docs/ENGINE.md says what SpiffWorkflow 3.2.0 does that these modules work around.
 """
@@ -32,9 +33,10 @@ from workflows.engine.parser import (
     timer_literal_error,
     timer_literal_kind,
 )
-from workflows.engine.run import FormFieldSpec, Run, TaskView, TopicHandler, run_straight_through
+from workflows.engine.run import FormFieldSpec, Run, TaskView, TopicHandler
 from workflows.engine.sandbox import evaluate_expression
 from workflows.engine.serializer import user_steps
+from workflows.engine.straight_through import run_straight_through
 from workflows.engine.xml import BPMN_MODEL_NS, MAX_FILE_BYTES, parse_xml, schema_errors
 from workflows.errors import EngineError
 

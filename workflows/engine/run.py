@@ -361,11 +361,3 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, (_dt.date, _dt.datetime)):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-def run_straight_through(spec_json: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Run a process with no wait states (e.g. unit_evaluation) in memory and return its final data."""
-    run = Run.start(spec_json, data)
-    run.advance()
-    if not run.is_completed:
-        raise EngineError("The decision process stopped at a wait state")
-    return dict(run.data)
