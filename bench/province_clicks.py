@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import os
 import pstats
 import sys
 import time
@@ -39,7 +40,7 @@ def measure(kind: str, size: int, postgres_url: str, profile: str | None = None,
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from workflows import cache, cycles, definitions, demo, tasks, users
+    from workflows import cache, collector, cycles, definitions, demo, tasks, users
     from workflows.calendar import WorkingCalendar
     from workflows.models import HumanTask, TaskState, User
     from workflows.results import import_prior_ranks
@@ -64,6 +65,7 @@ def measure(kind: str, size: int, postgres_url: str, profile: str | None = None,
         # A running server has imported the holidays package's country list (~80 ms, once per process) and built
         # the year's working-day calendar by the time DIC clicks; the first run of a fresh process would count them.
         WorkingCalendar.cached(session).roll_forward(date(YEAR, 12, 15))
+    collector.tune_for_server()  # as gunicorn.conf.py does once a worker has loaded the app
     clicks: dict[str, dict[str, float]] = {}
 
     def click(name: str, who: str, action: Any) -> Any:
@@ -79,7 +81,7 @@ def measure(kind: str, size: int, postgres_url: str, profile: str | None = None,
         clicks[name] = {"seconds": time.perf_counter() - began, "statements": counter.count}
         counter.on = False
         if profiler:
-            pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(45)
         return answer
 
     def open_tasks(step: str) -> list[tuple[int, str | None]]:

@@ -110,7 +110,7 @@ def measure(kind: str, size: int, postgres_url: str) -> dict[str, Any]:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from workflows import accounts, cache, cycles, definitions, demo, tasks, users
+    from workflows import accounts, cache, collector, cycles, definitions, demo, tasks, users
     from workflows.models import HumanTask, TaskState, User
     from workflows.results import import_prior_ranks
     from workflows.units import units_of_year
@@ -136,6 +136,7 @@ def measure(kind: str, size: int, postgres_url: str) -> dict[str, Any]:
         import_prior_ranks(session, YEAR - 1, "\n".join(f"{code},{rank},{len(members)}" for members in blocks.values()
                                                         for rank, code in enumerate(members, 1)))
         session.commit()
+    collector.tune_for_server()  # as gunicorn.conf.py does once a worker has loaded the app
 
     clicks: dict[str, dict[str, float]] = {}
 

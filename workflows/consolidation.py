@@ -38,9 +38,9 @@ def stored_entry(evaluation: Evaluation) -> dict[str, Any]:
 
 def self_assessments(session: Any, year: int) -> dict[str, dict[str, str]]:
     """Each unit's self-assessed status per criterion (what DIC's appraisal starts from)."""
-    return {r.unit_code: {cid: str(v.get("status")) for cid, v in (r.criteria or {}).items()
-                          if isinstance(v, Mapping) and v.get("status") in STATUSES}
-            for r in session.scalars(select(Report).where(Report.year == year))}
+    return {code: {cid: str(v.get("status")) for cid, v in (criteria or {}).items()
+                   if isinstance(v, Mapping) and v.get("status") in STATUSES}
+            for code, criteria in session.execute(select(Report.unit_code, Report.criteria).where(Report.year == year))}
 
 
 def entries_of(session: Any, task_id: int, evaluations: Mapping[str, Evaluation],

@@ -152,6 +152,13 @@ def _report_rule(evaluation: Evaluation, outcome: dict[str, Any]) -> None:
 
 def propose_outcomes(ctx: runtime.Context, view: engine.TaskView) -> dict[str, Any]:
     """Run each unit through the unit_evaluation decision tables pinned to this cycle, with the year's settings."""
+    # Consolidation has just changed every evaluation row in this unit of work; nothing read here depends on those
+    # changes in SQL, so they are written once, together with the proposals, rather than flushed by the first query.
+    with ctx.session.no_autoflush:
+        return _propose_outcomes(ctx, view)
+
+
+def _propose_outcomes(ctx: runtime.Context, view: engine.TaskView) -> dict[str, Any]:
     cycle = _cycle(ctx, view)
     settings = settings_of_year(ctx.session, cycle.year)
     top, bottom = settings.top_share, settings.bottom_share

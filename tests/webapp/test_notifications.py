@@ -14,6 +14,7 @@ from factories import open_small_cycle, open_task
 from sqlalchemy import select
 
 from webapp.extensions import db
+from workflows import collector
 from workflows.calendar import WorkingCalendar
 from workflows.models import CalendarDay, Notification, User
 
@@ -77,14 +78,23 @@ def test_tick_runs_one_pass_at_the_given_time_and_prints_its_counts(client, runn
     assert result.exit_code == 2 and "ISO" in result.output
 
 
-def test_worker_runs_passes_until_stopped(client, runner):
+@pytest.fixture
+def collector_tuned(monkeypatch):
+    """The worker sets the garbage collector for a long-running process; not this test process's."""
+    calls = []
+    monkeypatch.setattr(collector, "tune_for_server", lambda: calls.append("tuned"))
+    return calls
+
+
+def test_worker_runs_passes_until_stopped(client, runner, collector_tuned):
     result = runner.invoke(args=["worker", "--passes", "2", "--interval", "0"])
     assert result.exit_code == 0, result.output
+    assert collector_tuned == ["tuned"]
     assert "Worker started" in result.output and "Worker stopped." in result.output
     assert "overdue=2" in result.output  # the 2025 reports are late by the real clock
 
 
-def test_worker_stops_cleanly_on_sigterm(client, runner):
+def test_worker_stops_cleanly_on_sigterm(client, runner, collector_tuned):
     timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM))
     timer.start()
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,8 @@ def test_applying_the_plan_leaves_the_caller_s_case_as_it_was(unit_evaluation):
               for key, value in case.items()}
     data = engine.run_straight_through(unit_evaluation, case)
     assert case == before
-    assert data["decision_trace"]["earlier"] == [{"row": 1, "rule": "kept"}] and "rating_table" in data["decision_trace"]
+    assert data["decision_trace"]["earlier"] == [{"row": 1, "rule": "kept"}]
+    assert "rating_table" in data["decision_trace"]
 
 
 GATEWAY_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
@@ -156,3 +158,63 @@ def test_every_combination_of_the_flags_agrees_with_the_engine(unit_evaluation):
             "superior_requires_review": flags[1], "lacks_responsibility": flags[2], "special_achievement": False}),
             0.2, 0.15)
         assert engine.run_straight_through(unit_evaluation, case) == through_the_engine(unit_evaluation, case)
+
+
+LIMIT_DMN = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="limits" name="limits" namespace="x">
+  <decision id="level" name="Mức">
+    <decisionTable id="level_table" hitPolicy="FIRST">
+      <input id="score_input" label="Điểm"><inputExpression id="score_expr" typeRef="number">
+        <text>score</text></inputExpression></input>
+      <output id="level_output" name="level" typeRef="string" />
+      <output id="notes_output" name="notes" typeRef="string" />
+      <rule id="above"><inputEntry id="above_in"><text>{cell}</text></inputEntry>
+        <outputEntry id="above_out"><text>"A"</text></outputEntry>
+        <outputEntry id="above_notes"><text>["over", "the limit"]</text></outputEntry></rule>
+      <rule id="rest"><inputEntry id="rest_in"><text>-</text></inputEntry>
+        <outputEntry id="rest_out"><text>"B"</text></outputEntry>
+        <outputEntry id="rest_notes"><text>[]</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>
+"""
+
+
+def test_a_cell_that_names_a_variable_is_asked_again_for_every_case():
+    table = LIMIT_DMN.replace("{cell}", "&gt;= limit")
+    assert engine.evaluate_decision("l.dmn", table, "level", {"score": 60, "limit": 50})[0]["level"] == "A"
+    assert engine.evaluate_decision("l.dmn", table, "level", {"score": 60, "limit": 70})[0]["level"] == "B"
+    assert engine.evaluate_decision("l.dmn", table, "level", {"score": 60, "limit": 50})[0]["level"] == "A"
+
+
+def test_a_kept_answer_is_a_copy_the_caller_may_change_and_tells_true_from_one():
+    table = LIMIT_DMN.replace("{cell}", "true")
+    first, matched = engine.evaluate_decision("k.dmn", table, "level", {"score": True})
+    assert first == {"level": "A", "notes": ["over", "the limit"]} and [m.row for m in matched] == [1]
+    first["notes"].append("changed by the caller")
+    matched[0].outputs["notes"].append("changed too")
+    again, matched_again = engine.evaluate_decision("k.dmn", table, "level", {"score": True})
+    assert again == {"level": "A", "notes": ["over", "the limit"]}
+    assert matched_again[0].outputs["notes"] == ["over", "the limit"]
+    # 1 == True in Python, but the cell `true` does not match the number 1
+    assert engine.evaluate_decision("k.dmn", table, "level", {"score": 1})[0]["level"] == "B"
+
+
+def test_a_table_whose_input_reads_the_clock_is_asked_again_at_every_moment():
+    table = LIMIT_DMN.replace("<text>score</text>", "<text>date(now()) &gt;= date(start)</text>").replace(
+        "{cell}", "true")
+    with engine.clock.at(datetime(2026, 1, 2, 9, tzinfo=UTC)):
+        assert engine.evaluate_decision("c.dmn", table, "level", {"start": "2026-01-01"})[0]["level"] == "A"
+    with engine.clock.at(datetime(2025, 12, 31, 9, tzinfo=UTC)):
+        assert engine.evaluate_decision("c.dmn", table, "level", {"start": "2026-01-01"})[0]["level"] == "B"
+
+
+def test_answers_kept_for_one_case_are_not_given_to_another(unit_evaluation):
+    """The rating table reads the classes and sections; a case that differs in any of them gets its own answer."""
+    top, bottom = (rules.with_shares(rules.validate_case({
+        "block": "district", "sections_violated": [], "ict_rank": rank, "ict_units": 20, "prev_ict_rank": None,
+        "prev_ict_units": None, "slow_conclusions": False, "superior_requires_review": False,
+        "lacks_responsibility": False, "special_achievement": False}), 0.2, 0.15) for rank in (1, 20))
+    for _ in range(2):
+        assert engine.run_straight_through(unit_evaluation, top)["rating"] == "excellent"
+        assert engine.run_straight_through(unit_evaluation, bottom)["rating"] == "complete"

@@ -13,7 +13,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from webapp.extensions import db
-from workflows import worker
+from workflows import collector, worker
 from workflows.calendar import LOCAL_TZ
 
 
@@ -57,6 +57,7 @@ def worker_loop(interval: int | None, passes: int) -> None:
     """Run the timer worker until SIGTERM or Ctrl-C: one pass every WORKER_INTERVAL_SECONDS."""
     seconds = current_app.config["WORKER_INTERVAL_SECONDS"] if interval is None else interval
     settings = worker_settings()
+    collector.tune_for_server()  # a long-running process, as an app server is
     stop = threading.Event()
     restore = None
     if threading.current_thread() is threading.main_thread():

@@ -5,8 +5,10 @@ SpiffWorkflow's own DMN engine reads cells as Python and answers with the first 
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine  # type: ignore[import-untyped]
@@ -30,13 +32,60 @@ class FeelDecisionEngine(DMNEngine):
     """Decision tables as Camunda evaluates them: FEEL unary tests and real hit policies.
 
     A COLLECT table with an aggregation carries it in its hit policy ("COLLECT SUM"), so it survives serialisation.
+    A table whose cells and outputs are all literals, and whose input expressions call no clock, answers from the
+    variables its inputs read alone; its answers are kept per those variables' values (proposing outcomes asks each
+    table the same few questions once per unit).
     """
+
+    def __init__(self, decision_table: Any) -> None:
+        super().__init__(decision_table)
+        # Answers by the values of the variables the inputs read (skips the inputs too), and by the input values.
+        self._by_variables: dict[Any, tuple[dict[str, Any], list[MatchedRule]]] = {}
+        self._by_inputs: dict[Any, tuple[dict[str, Any], list[MatchedRule]]] = {}
+        self._kept: tuple[bool, tuple[str, ...] | None] | None = None  # (cells all literal, variables read)
 
     def evaluate_table(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], list[MatchedRule]]:
         table = self.decision_table
+        literal_cells, reads = self._keeping()
+        by_variables = _key([data[name] for name in reads]) \
+            if reads is not None and all(name in data for name in reads) else None
+        if by_variables is not None and by_variables in self._by_variables:
+            return _copied(self._by_variables[by_variables])  # the caller merges it into task data, may change it
         inputs = [
             expressions.evaluate(i.expression or i.label, data, dialect="feel") for i in table.inputs
         ]
+        by_inputs = _key(inputs) if literal_cells else None
+        if by_inputs is not None and by_inputs in self._by_inputs:
+            answer = _copied(self._by_inputs[by_inputs])
+        else:
+            answer = self._evaluate(table, inputs, data)
+            _keep(self._by_inputs, by_inputs, answer)
+        _keep(self._by_variables, by_variables, answer)
+        return answer
+
+    def _keeping(self) -> tuple[bool, tuple[str, ...] | None]:
+        """Whether every cell and output is a literal (the answer follows from the input values), and the variables
+        the input expressions read if the answer follows from their values alone (else None)."""
+        if self._kept is None:
+            table, names = self.decision_table, set()
+            literal_cells = not any(
+                feel.parse_unary_tests(entry.lhs[0] if entry.lhs else None).reads_variables
+                for rule in table.rules for entry in rule.inputEntries
+            ) and not any(callable(feel.parse_output_literal(e.text))
+                          for rule in table.rules for e in rule.outputEntries)
+            try:
+                for prepared in (expressions.prepare(i.expression or i.label, "feel") for i in table.inputs):
+                    if prepared.calls - _PURE_FUNCTIONS:
+                        raise ValueError("a clock or a function of the caller")
+                    names |= prepared.names - prepared.calls
+                reads: tuple[str, ...] | None = tuple(sorted(names)) if literal_cells else None
+            except (ValueError, expressions.ExpressionError):
+                reads = None
+            self._kept = (literal_cells, reads)
+        return self._kept
+
+    def _evaluate(self, table: Any, inputs: list[Any],
+                  data: Mapping[str, Any]) -> tuple[dict[str, Any], list[MatchedRule]]:
         matched: list[MatchedRule] = []
         for rule in table.rules:
             if all(
@@ -119,6 +168,44 @@ class FeelDecisionEngine(DMNEngine):
         if mapping == "singleEntry":
             return values[0] if values else None
         return values  # collectEntries
+
+
+_ANSWERS_KEPT = 1024
+_PURE_FUNCTIONS = expressions.BUILTIN_FUNCTIONS - {"now", "dateTime"}
+
+
+def _keep(answers: dict[Any, Any], key: Any, answer: tuple[dict[str, Any], list[MatchedRule]]) -> None:
+    if key is not None:
+        if len(answers) >= _ANSWERS_KEPT:
+            answers.clear()
+        answers[key] = _copied(answer)
+
+
+_SCALARS = (type(None), bool, int, float, str, Decimal, dt.date)
+
+
+def _key(values: Any) -> Any:
+    """VALUES as a dictionary key that tells types apart (True, 1 and 1.0 are equal keys in Python); None if a value
+    is of a kind FEEL cells are not written for."""
+    kind = type(values)
+    if kind in _SCALARS:
+        return (kind, values)
+    if kind is list or kind is tuple:
+        items = tuple(_key(v) for v in values)
+        return None if None in items else ("list", items)
+    return None
+
+
+def _copied(answer: tuple[dict[str, Any], list[MatchedRule]]) -> tuple[dict[str, Any], list[MatchedRule]]:
+    """A copy of an answer that shares nothing mutable with it: the outputs are literals, only lists need copying."""
+    outputs, matched = answer
+    return ({name: _value_copied(value) for name, value in outputs.items()},
+            [MatchedRule(m.row, m.rule_id, m.description,
+                         {name: _value_copied(value) for name, value in m.outputs.items()}) for m in matched])
+
+
+def _value_copied(value: Any) -> Any:
+    return [_value_copied(item) for item in value] if type(value) is list else value
 
 
 def _hit_policy(stored: str) -> tuple[str, str]:

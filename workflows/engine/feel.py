@@ -151,6 +151,12 @@ class UnaryTests:
     tests: tuple[_Test, ...] = ()
     negated: bool = False
 
+    @property
+    def reads_variables(self) -> bool:
+        """Whether the cell names a variable (`< limit`), so that its answer depends on more than the input value."""
+        return any(isinstance(endpoint, _Path) for test in self.tests
+                   for endpoint in ((test.low, test.high) if isinstance(test, _Interval) else (test.endpoint,)))
+
     def matches(self, value: Any, context: Mapping[str, Any] | None = None) -> bool:
         """Return whether VALUE passes this cell; names in the cell are read from CONTEXT."""
         if not self.tests:
