@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, column, exists, insert, null, select, update
-from sqlalchemy import values as table_values
+from sqlalchemy import bindparam, cast, exists, insert, null, select, union_all, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -125,8 +124,11 @@ def save_with_events(session: Session, columns: tuple[str, ...], params: dict[st
         instances = ProcessInstance.__table__
         saved = update_statement(instances, columns, False, True).returning(instances.c.id).cte("saved")
         names = [c.name for c in _EVENT_COLUMNS]
-        events = table_values(*(column(c.name, c.type) for c in _EVENT_COLUMNS), name="events").data(
-            [tuple(bindparam(f"e{i}_{c.name}", type_=c.type) for c in _EVENT_COLUMNS) for i in range(len(rows))])
+        # The events as SELECTs of typed parameters joined by UNION ALL, not a VALUES list: SQLAlchemy cannot key a
+        # VALUES construct in its compiled cache, and compiled this statement anew on every completion.
+        each = [select(*(cast(bindparam(f"e{i}_{c.name}", type_=c.type), c.type).label(c.name)
+                         for c in _EVENT_COLUMNS)) for i in range(len(rows))]
+        events = (union_all(*each) if len(each) > 1 else each[0]).subquery("events")
         _SAVES_WITH_EVENTS[shape] = (insert(AuditEvent.__table__).add_cte(saved)
                                      .from_select(names, select(events).where(exists(select(saved.c.id))))
                                      .returning(AuditEvent.__table__.c.id))  # counted: rowcount is not reliable
