@@ -81,7 +81,8 @@ def measure(kind: str, size: int, postgres_url: str, profile: str | None = None,
         clicks[name] = {"seconds": time.perf_counter() - began, "statements": counter.count}
         counter.on = False
         if profiler:
-            pstats.Stats(profiler, stream=sys.stderr).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(45)
+            order = os.environ.get("PROFILE_SORT", "cumulative")  # or tottime
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats(order).print_stats(45)
         return answer
 
     def open_tasks(step: str) -> list[tuple[int, str | None]]:

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from workflows import dialects, permissions, runtime, users
@@ -160,15 +160,17 @@ def issue_token(session: Session, user: User, name: str = "", lifetime: timedelt
     return token
 
 
+# One statement for the user, the user's roles and the token's columns (a JOIN and a LEFT JOIN): it runs on every API
+# request, so the token is read as plain columns, not as a second mapped object (a third less CPU), and the query is
+# built once (building it took twice as long as running it).
+_USER_BY_TOKEN = (select(User, ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at)
+                  .join(ApiToken, ApiToken.user_id == User.id).where(ApiToken.token_hash == bindparam("token_hash"))
+                  .options(joinedload(User.roles)))
+
+
 def user_for_token(session: Session, token: str, now: datetime | None = None) -> User | None:
     now = now or utcnow()
-    # One statement for the user, the user's roles and the token's columns (a JOIN and a LEFT JOIN): it runs on every
-    # API request, so the token is read as plain columns, not as a second mapped object (a third less CPU).
-    row = session.execute(
-        select(User, ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at)
-        .join(ApiToken, ApiToken.user_id == User.id).where(ApiToken.token_hash == _hash(token))
-        .options(joinedload(User.roles))
-    ).unique().first()
+    row = session.execute(_USER_BY_TOKEN, {"token_hash": _hash(token)}).unique().first()
     if row is None:
         return None
     user, token_id, revoked_at, expires_at, last_used_at = row

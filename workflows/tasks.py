@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from workflows import forms, permissions, readable, return_notices, runtime, steps, task_schema, topics
@@ -18,9 +18,12 @@ from workflows.results import evaluations_of_year
 from workflows.units import unit_name
 from workflows.vocabulary import deputy_for, due_source_text
 
+# Built once: every task action starts here, and building the query (or session.get's own) cost more than the SELECT.
+_TASK_WITH_INSTANCE = select(HumanTask).options(joinedload(HumanTask.instance)).where(HumanTask.id == bindparam("id"))
+
 
 def get_task(session: Session, task_id: int) -> HumanTask:
-    task = session.get(HumanTask, task_id, options=[joinedload(HumanTask.instance)])
+    task = session.execute(_TASK_WITH_INSTANCE, {"id": task_id}).scalar_one_or_none()
     if task is None:
         raise NotFound(Text("Không tìm thấy công việc #{id}.", id=task_id))
     return task
