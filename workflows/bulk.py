@@ -1,0 +1,71 @@
+"""Thousands of rows into one table in one statement, and their ids taken beforehand (opening the year).
+
+PostgreSQL: psycopg sends an executemany as one statement per row (pipelined), and every row's parameters go
+through the driver's adaptation one by one: 2,800 instances took 190 ms, 5,600 audit events 210 ms. One INSERT …
+SELECT FROM unnest(one array per column) is one statement whatever the number of rows, and takes a fraction of
+that. SQLite's executemany is already a loop in C over one prepared statement, so it stays.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+
+_NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
+
+
+def next_ids(session: Session, table: Table, count: int) -> list[int]:
+    """COUNT ids for new rows of TABLE (its integer primary key `id`), ascending, that no other row has or will get.
+
+    PostgreSQL takes them from the column's sequence (one statement). SQLite gives a new row max(id) + 1, and has one
+    writer: once this unit of work has written (opening the year has, when it asks), no other connection inserts
+    until it commits, so the ids after the current maximum stay free (a clash would fail the INSERT, not overwrite).
+    """
+    if count <= 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        return sorted(session.scalars(_NEXT_IDS, {"table": table.name, "n": count}))
+    top = session.scalar(select(func.max(table.c.id))) or 0
+    return list(range(top + 1, top + 1 + count))
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT ROWS (all with the same keys) into TABLE in one statement, in their order; a column a row leaves out
+    gets its default, as with insert(TABLE).
+
+    On PostgreSQL the rows go in as one array per column (unnest): each value through the column type's bind processor,
+    as insert() sends it (an enum member becomes its value, a JSON value psycopg's JSON wrapper), cast to that type.
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
+        session.execute(insert(table), rows)
+        return
+    keys = tuple(rows[0])
+    defaults = {c.name: c.default for c in table.c if c.name not in keys and c.default is not None}
+    if defaults:  # what insert() would fill in; a callable default once for the statement: the rows go in at once
+        fill = {name: default.arg if default.is_scalar else default.arg(None) for name, default in defaults.items()}
+        rows = [{**row, **fill} for row in rows]
+        keys = (*keys, *fill)
+    statement, processors = _unnest_insert(dialect, table, keys)
+    params = {}
+    for n, (key, process) in enumerate(zip(keys, processors, strict=True)):
+        values = [row[key] for row in rows]
+        params[f"c{n}"] = [process(v) for v in values] if process else values
+    session.connection().exec_driver_sql(statement, params)
+
+
+@lru_cache(maxsize=32)
+def _unnest_insert(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> tuple[str, list[Callable | None]]:
+    # %(cN)b: psycopg sends the arrays in binary. In text it escapes every element of an array with a regular
+    # expression (2,800 engine states: 0.4 s against 0.08 s in binary).
+    quote = dialect.identifier_preparer.quote
+    arrays = ", ".join(f"CAST(%(c{n})b AS {table.c[k].type.compile(dialect=dialect)}[])" for n, k in enumerate(keys))
+    statement = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
+                 f"({', '.join(quote(k) for k in keys)}) SELECT * FROM unnest({arrays})")
+    return statement, [table.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in keys]
