@@ -13,8 +13,8 @@ at the start, a variable that is not text) every unit goes through the engine on
 from __future__ import annotations
 
 import json
+import os
 import re
-import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -220,8 +220,10 @@ def _write_copies(ctx: runtime.Context, template: _Template, starts: Sequence[St
     task_ids = iter(bulk.next_ids(session, task_table, len(starts) * len(template.first.tasks)))
     event_ids = iter(bulk.next_ids(session, event_table, len(starts) * len(template.first.events)))
     instances, tasks, events = [], [], []
+    every = _uuid4s(len(starts) * len(template.uuids))
+    fresh = (every[n:n + len(template.uuids)] for n in range(0, len(every), len(template.uuids)))
     for start, instance_id in zip(starts, ids, strict=True):
-        uuids = [str(uuid.uuid4()) for _ in template.uuids]
+        uuids = next(fresh)
         made, chain = _rows_for(template, start, uuids, instance_id, 0)
         for task in made:
             task["id"] = next(task_ids)
@@ -240,3 +242,14 @@ def _write_copies(ctx: runtime.Context, template: _Template, starts: Sequence[St
     bulk.insert_rows(session, task_table, tasks)
     bulk.insert_rows(session, event_table, events)
     return ids
+
+
+def _uuid4s(count: int) -> list[str]:
+    """COUNT random (version 4) UUIDs as str(uuid.uuid4()) writes them: one call for the random bytes, since
+    uuid.uuid4() one by one cost 60 ms for the 25,000 task ids of 2,800 copies."""
+    raw = bytearray(os.urandom(16 * count))
+    raw[6::16] = bytes(b & 0x0F | 0x40 for b in raw[6::16])  # version 4
+    raw[8::16] = bytes(b & 0x3F | 0x80 for b in raw[8::16])  # the RFC 4122 variant
+    h = raw.hex()
+    return [f"{h[i:i + 8]}-{h[i + 8:i + 12]}-{h[i + 12:i + 16]}-{h[i + 16:i + 20]}-{h[i + 20:i + 32]}"
+            for i in range(0, 32 * count, 32)]
