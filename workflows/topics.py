@@ -58,8 +58,8 @@ def start_agency_reports(ctx: runtime.Context, view: engine.TaskView) -> dict[st
     cycle = _cycle(ctx, view)
     version = ctx.session.get(DefinitionVersion, cycle.report_version_id)
     wanted = view.data.get("unit_codes")
-    wanted = None if wanted is None else set(wanted)  # a list of 2,800 codes, searched 2,800 times: 40 ms
-    units = [u for u in units_of_year(ctx.session, cycle.year) if wanted is None or u.code in wanted]
+    chosen = None if wanted is None else set(wanted)  # not the list: searched once per unit, 40 ms at 2,800 units
+    units = [u for u in units_of_year(ctx.session, cycle.year) if chosen is None or u.code in chosen]
     # A late opening gives no deadline that has already passed: reporting runs until DIC closes it.
     due = "" if opened_late(cycle) else cycle.report_due.isoformat()
     ids = opening.start_many(ctx, version, [
