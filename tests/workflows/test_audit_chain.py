@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from testdb import TEST_DATABASE_URL
 
 from workflows import audit, runtime
+from workflows.messages import Text
 from workflows.models import AuditEvent, ProcessInstance
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "AUDIT.md"
@@ -109,3 +111,18 @@ def test_concurrent_appends_to_one_instance_never_fork_its_chain(session, db_eng
     assert sum(e.kind == "note" for e in events) == 4
     assert len({e.prev_hash for e in events}) == len(events)  # no two events continue the same head
     assert audit.verify(session)[1] == []
+
+
+@pytest.mark.parametrize("value", [
+    {"year": 2025, "unit_name": "Sở Y tế", "n": [1, 2.5, True, None, {"k": "v"}]},  # JSON's own types: kept as is
+    {"a": (1, 2)}, {1: "one"}, {"due": date(2025, 12, 15)}, {"text": Text("Bước '{step}'", step="a")},
+    {Text("k"): 1}, [("a",)], {"n": float("inf")},  # everything else goes through JSON, as before
+])
+def test_canonical_fields_are_the_values_as_json_gives_them_back(value):
+    moment = datetime(2025, 11, 2, 8, 0, tzinfo=UTC)
+    event = {"instance_id": 1, "at": moment, "kind": "k", "message": Text("m"), "message_text": value, "data": value}
+    fields = audit.canonical_fields(event)
+    through_json = json.loads(json.dumps(value, ensure_ascii=False, default=str))
+    assert fields["data"] == fields["message_text"] == through_json
+    assert fields["at"] == "2025-11-02T08:00:00.000000" == audit.canonical_fields({**event, "at": moment.astimezone(
+        timezone(timedelta(hours=7)))})["at"]
