@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, delete, event, select
 from sqlalchemy.orm import Session
 from testdb import TEST_DATABASE_URL, make_engine
 
-from workflows import accounts, audit, runtime, tasks
+from workflows import accounts, audit, runtime, tasks, topics
 from workflows.errors import Conflict
 from workflows.models import AuditEvent, Base, Cycle, CycleStatus, HumanTask, ProcessInstance, TaskState, User
 
@@ -78,11 +78,12 @@ def test_a_request_loads_its_user_and_roles_in_one_statement(db_engine):
     assert len(sent) == 1
 
 
-def test_a_completion_sends_at_most_five_statements_more_where_the_report_is_written(db_engine):
+def test_a_completion_sends_at_most_five_statements_more_where_the_report_is_written(db_engine, monkeypatch):
     """Token + user + roles, the task with its instance, the task rows (completed and new), the instance with its
     audit head, the audit events (with the instance's UPDATE on PostgreSQL). The drafting step also writes the
-    report's content; an acceptance writes the report's outcome, which also says whether another report of the year
-    is not in yet (RETURNING an EXISTS): only the year's last acceptance reads the cycle."""
+    report's content; an acceptance writes the report's outcome, which also counts the other reports of the year not
+    in yet (RETURNING a count): an acceptance with many others out reads nothing more."""
+    monkeypatch.setattr(topics, "TAKE_TURNS_WITHIN", 0)  # SNV is out: as if it were one of many, far from the last
     with Session(db_engine, expire_on_commit=False) as setup:
         people = open_small_cycle(setup, ["STC", "SNV"])
     tokens = _tokens(db_engine, people)
@@ -104,8 +105,7 @@ def test_a_completion_sends_at_most_five_statements_more_where_the_report_is_wri
                 assert task.lock_version == 2 and task.draft is None
                 assert open_task(check, "review_report", "STC").instance_id == task.instance_id
     if TEST_DATABASE_URL:  # the instance's UPDATE and the audit events' INSERT are one statement (a writable CTE)
-        # an acceptance also locks the cycle row first: the year's acceptances take turns (topics.after_save)
-        assert counts == {"draft_report": 5, "approve_report": 4, "review_report": 6}
+        assert counts == {"draft_report": 5, "approve_report": 4, "review_report": 5}
     else:  # SQLite has no writable CTE: no statement writes two tables
         assert counts == {"draft_report": 6, "approve_report": 5, "review_report": 6}
     with Session(db_engine) as check:
@@ -222,6 +222,25 @@ def test_cancelling_an_instance_writes_its_row_once_and_withdraws_its_task(db_en
 
 
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="concurrent writers need PostgreSQL")
+def test_the_year_s_last_acceptances_take_turns_on_the_cycle_row(db_engine):
+    """With few reports left out, an acceptance (PostgreSQL) waits its turn on the cycle row and counts again; SQLite's
+    one writer orders them already."""
+    with Session(db_engine, expire_on_commit=False) as setup:
+        people = open_small_cycle(setup, ["STC", "SNV"])
+    for step, who, data in (("draft_report", "officer", report_payload()),
+                            ("approve_report", "head", {"head_decision": "approve"})):
+        with Session(db_engine) as own:
+            tasks.complete_task(own, open_task(own, step, "STC").id, own.get(User, people[f"stc_{who}"].id), data,
+                                at(DAY))
+    with Session(db_engine) as own, statements(db_engine) as sent:
+        tasks.complete_task(own, open_task(own, "review_report", "STC").id, own.get(User, people["dic"].id),
+                            {"dic_decision": "accept"}, at(DAY))
+    turns = [s for s in sent if s.startswith("SELECT cycle.id FROM cycle WHERE cycle.id =")]
+    assert len(turns) == (1 if TEST_DATABASE_URL else 0)
+    with Session(db_engine) as check:  # SNV is still out: reporting goes on
+        assert check.scalar(select(Cycle.status)) == CycleStatus.REPORTING
+
+
 def test_the_last_two_acceptances_at_once_still_move_the_year_on(shared_engine):
     """Two units' last acceptances committed together: one of them sees the other's and wakes the cycle (without
     the turn on the cycle row each saw the other's report as not in, and reporting never closed: bench/load.py)."""
