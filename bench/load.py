@@ -1,15 +1,17 @@
 """Load: the app under gunicorn on PostgreSQL, N concurrent API clients working different units' reports.
 
     python bench/load.py --database-url postgresql://postgres@127.0.0.1:5432/DBNAME [--clients 1,4,8,16]
-                         [--agencies 280] [--workers 5]
+                         [--agencies 280] [--workers 5] [--servers 2 --timer-workers 2]
 
 For each client count: a new schema (the database is EMPTIED), 280 agencies, the year opened; gunicorn started on
-127.0.0.1 only; then N client threads, each taking its own share of the units, do every unit's report as its officer,
-head and DIC would (find the task in the inbox: GET /api/v1/tasks; complete it: POST …/complete). The cycle's own steps
-follow (consolidation of every unit, evaluation, the reviews, the decision) by one client. Reported: completions per
-second of the concurrent phase, p50/p95/p99 per endpoint, errors; then the consistency check: every task completed
-exactly once, every completion audited once and every audit chain intact, every instance's ready tasks equal to its
-open task rows. Bounded: each client makes 6 requests per unit, at most; nothing leaves 127.0.0.1.
+127.0.0.1 only (with `--servers 2 --timer-workers 2`, the deployment of docs/DEPLOY.md: two app servers sharing the
+worker processes, the clients taking them in turn, and two timer workers beside them); then N client threads, each
+taking its own share of the units, do every unit's report as its officer, head and DIC would (find the task in the
+inbox: GET /api/v1/tasks; complete it: POST …/complete). The cycle's own steps follow (consolidation of every unit,
+evaluation, the reviews, the decision) by one client. Reported: completions per second of the concurrent phase,
+p50/p95/p99 per endpoint, errors; then the consistency check: every task completed exactly once, every completion
+audited once and every audit chain intact, every instance's ready tasks equal to its open task rows. Bounded: each
+client makes 6 requests per unit, at most; nothing leaves 127.0.0.1.
 """
 from __future__ import annotations
 
@@ -136,12 +138,24 @@ def start_server(url: str, workers: int, log: Path) -> tuple[subprocess.Popen, s
     raise SystemExit(f"gunicorn did not start; see {log}")
 
 
-def run_level(url: str, clients: int, agencies: int, workers: int) -> dict:
+def start_timer_worker(url: str, log: Path) -> subprocess.Popen:
+    """`flask --app webapp worker`, a pass a second: the process docs/DEPLOY.md runs beside the app servers."""
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "load-test-only", "FLASK_CONFIG": "production",
+           "LOG_FORMAT": "json"}
+    argv = [str(Path(sys.executable).parent / "flask"), "--app", "webapp", "worker", "--interval", "1"]
+    return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+
+
+def run_level(url: str, clients: int, agencies: int, workers: int, servers: int = 1, timer_workers: int = 0) -> dict:
     from factories import report_payload
 
     codes, tokens = prepare(url, agencies)
-    log = Path(tempfile.mkdtemp()) / f"gunicorn-{clients}.log"
-    server, base = start_server(url, workers, log)
+    logs = Path(tempfile.mkdtemp())
+    # WORKERS processes in all, shared out among the app servers; the clients take the servers in turn.
+    started = [start_server(url, max(1, workers // servers), logs / f"gunicorn{n + 1}-{clients}.log")
+               for n in range(servers)]
+    timers = [start_timer_worker(url, logs / f"worker{n + 1}-{clients}.log") for n in range(timer_workers)]
+    processes, bases = [server for server, _ in started] + timers, [base for _, base in started]
     timings: dict[str, list[float]] = defaultdict(list)
     errors: list[str] = []
     completions = [0] * clients
@@ -150,7 +164,7 @@ def run_level(url: str, clients: int, agencies: int, workers: int) -> dict:
             "review_report": {"dic_decision": "accept"}}
 
     def work(number: int) -> None:
-        api = Api(base, timings, errors)
+        api = Api(bases[number % len(bases)], timings, errors)
         for code in codes[number::clients]:
             for role, step in AGENCY_STEPS:
                 token = tokens["dic" if role == "dic" else f"{code.lower()}_{role}"]
@@ -167,11 +181,13 @@ def run_level(url: str, clients: int, agencies: int, workers: int) -> dict:
             thread.join()
         elapsed = time.perf_counter() - began
         tail_began = time.perf_counter()
-        tail_errors = finish_cycle(Api(base, timings, errors), tokens, url, codes)
+        tail_errors = finish_cycle(Api(bases[-1], timings, errors), tokens, url, codes)
         tail_seconds = time.perf_counter() - tail_began
     finally:
-        server.terminate()
-        server.wait(timeout=60)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=60)
     return {"clients": clients, "completions": sum(completions), "seconds": elapsed,
             "per_second": sum(completions) / elapsed, "tail_seconds": tail_seconds, "tail_errors": tail_errors,
             "timings": dict(timings), "errors": errors, "consistency": check(url, agencies)}
@@ -263,12 +279,17 @@ def main() -> None:
     parser.add_argument("--database-url", required=True, help="a PostgreSQL database this run may EMPTY")
     parser.add_argument("--clients", default="1,4,8,16")
     parser.add_argument("--agencies", type=int, default=280)
-    parser.add_argument("--workers", type=int, default=5, help="gunicorn worker processes (2 x CPUs + 1)")
+    parser.add_argument("--workers", type=int, default=5,
+                        help="gunicorn worker processes in all, shared out among the servers (2 x CPUs + 1)")
+    parser.add_argument("--servers", type=int, default=1, help="gunicorn app servers, each on a port of its own")
+    parser.add_argument("--timer-workers", type=int, default=0, help="`flask worker` processes running beside them")
     args = parser.parse_args()
     if not args.database_url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         raise SystemExit("the load test runs on PostgreSQL, as a province would")
-    levels = [run_level(args.database_url, int(n), args.agencies, args.workers) for n in args.clients.split(",")]
-    print(f"\n{args.agencies} agencies, gunicorn with {args.workers} workers, PostgreSQL, {os.cpu_count()} CPUs")
+    levels = [run_level(args.database_url, int(n), args.agencies, args.workers, args.servers, args.timer_workers)
+              for n in args.clients.split(",")]
+    print(f"\n{args.agencies} agencies, {args.servers} app server(s) with {args.workers} gunicorn workers in all, "
+          f"{args.timer_workers} timer worker(s), PostgreSQL, {os.cpu_count()} CPUs")
     print(f"{'clients':>7} {'completions':>11} {'per s':>7} {'errors':>6}  "
           f"{'endpoint':<34} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}  consistency")
     for level in levels:
