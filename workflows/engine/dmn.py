@@ -49,14 +49,17 @@ class FeelDecisionEngine(DMNEngine):
         literal_cells, reads = self._keeping()
         by_variables = _key([data[name] for name in reads]) \
             if reads is not None and all(name in data for name in reads) else None
-        if by_variables is not None and by_variables in self._by_variables:
-            return _copied(self._by_variables[by_variables])  # the caller merges it into task data, may change it
+        # One get() per lookup: another thread may clear the dictionary between a test and a read.
+        kept = self._by_variables.get(by_variables) if by_variables is not None else None
+        if kept is not None:
+            return _copied(kept)  # the caller merges it into task data, and may change it
         inputs = [
             expressions.evaluate(i.expression or i.label, data, dialect="feel") for i in table.inputs
         ]
         by_inputs = _key(inputs) if literal_cells else None
-        if by_inputs is not None and by_inputs in self._by_inputs:
-            answer = _copied(self._by_inputs[by_inputs])
+        kept = self._by_inputs.get(by_inputs) if by_inputs is not None else None
+        if kept is not None:
+            answer = _copied(kept)
         else:
             answer = self._evaluate(table, inputs, data)
             _keep(self._by_inputs, by_inputs, answer)
