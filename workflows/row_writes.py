@@ -107,6 +107,7 @@ def _complete_and_insert(session: Session, task: HumanTask, values: dict[str, An
         raise EngineError("A new task's uuid is already a task row's") from None
 
 
+AUDIT_INSERT = insert(AuditEvent.__table__)
 _EVENT_COLUMNS = tuple(c for c in AuditEvent.__table__.c if c.name != "id")
 _SAVES_WITH_EVENTS: dict[tuple[str, tuple[str, ...], int], Any] = {}
 

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -26,7 +26,6 @@ from workflows.calendar import WorkingCalendar, local_today
 from workflows.errors import Conflict, EngineError
 from workflows.messages import Text
 from workflows.models import (
-    AuditEvent,
     DefinitionVersion,
     HumanTask,
     InstanceStatus,
@@ -174,8 +173,8 @@ def commit(ctx: Context) -> None:
         together = bool(rows) and len(ctx._saves) == 1 and session.get_bind().dialect.name == "postgresql"
         for key, (instance, values) in ctx._saves.items():
             together = _save_row(ctx, instance, values, read[key], heads[key], rows, together)
-        if rows and not together:  # render_nulls: a row without a task or step does not split the INSERT in two
-            session.execute(insert(AuditEvent).execution_options(render_nulls=True), rows)
+        if rows and not together:  # Core, not the ORM's bulk path: every row in one executemany, None as NULL
+            session.execute(row_writes.AUDIT_INSERT, rows)
         if _FAULT and random.random() < _FAULT:  # bench/faults.py: die with everything written but not committed
             os.kill(os.getpid(), signal.SIGKILL)
         session.commit()

