@@ -176,6 +176,20 @@ def test_form_defaults_prefill_the_page_and_stand_in_for_fields_a_client_leaves_
     assert (data["copies"], data["channel"], data["total"], data["note"]) == (3, "Bưu điện", 42, "xong")
 
 
+def test_a_task_and_its_instance_of_a_year_without_a_cycle_show_their_pages(app):
+    """An uploaded process runs in a year whose evaluation cycle is not open: its pages have no year documents to
+    link, and answered 404 ("no cycle for 2026") while looking for them."""
+    assert upload(app, {"fill.bpmn": modeler_bpmn("fill", FORM_TASK)}).status_code == 201
+    instance_id, _ = start(app, "fill", {"base": 21})
+    [task] = open_tasks(app, instance_id)
+    client = app.test_client()
+    assert client.post("/login", data={"username": "dic", "password": definitions_api.PASSWORD}).status_code == 302
+    page = client.get(f"/tasks/{task.id}")
+    assert page.status_code == 200 and "Điền số liệu" in page.get_data(as_text=True)
+    instance = client.get(f"/cycles/instances/{instance_id}")
+    assert instance.status_code == 200 and "Quy trình thử" in instance.get_data(as_text=True)
+
+
 def test_a_field_sent_empty_on_purpose_is_still_required_checked(app):
     assert upload(app, {"fill.bpmn": modeler_bpmn("fill", FORM_TASK)}).status_code == 201
     instance_id, _ = start(app, "fill", {"base": 1})

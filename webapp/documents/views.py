@@ -31,8 +31,12 @@ def documents_of(year: int) -> list[tuple[str, str]]:
     """(title, URL) of each document of YEAR the viewer may download now; empty for anyone else."""
     if not current_user.is_authenticated:
         return []
+    try:
+        found = documents.available(db.session, year, current_user)
+    except NotFound:  # no evaluation cycle that year (an uploaded process's task or instance): no documents
+        return []
     links = []
-    for ref in documents.available(db.session, year, current_user):
+    for ref in found:
         if ref.unit_code:
             url = url_for("documents.unit_notice", year=year, unit_code=ref.unit_code)
         else:
