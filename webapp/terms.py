@@ -20,12 +20,14 @@ from markupsafe import Markup
 from webapp.extensions import db
 from workflows.step_names import english_process_names, english_step_names
 from workflows.units import english_unit_names
-from workflows.vocabulary import ALL_WORDS
+from workflows.vocabulary import ALL_WORDS, ARTICLE
 
 TERMS = ALL_WORDS  # every domain word, each defined once in workflows/vocabulary.py
 
 # A criterion shown with its id in front: "M1.5.1 – title" (task pages) or "M1.5.1 title" (submitted data).
 _WITH_CRITERION_ID = re.compile(r"^(M\d+\.\d+\.\d+)( – | )(.+)$")
+# An outcome's grounds as stored: "Điều 15.1", "Điều 17.1b" ("Article 15.1" in English).
+_ARTICLE_NUMBER = re.compile(r"^Điều (\d+(?:\.\d+[a-z]?)?)$")
 
 
 def term(text: Any) -> Any:
@@ -37,6 +39,9 @@ def term(text: Any) -> Any:
     match = _WITH_CRITERION_ID.match(text)
     if match and match[3] in TERMS:
         return f"{match[1]}{match[2]}{gettext(match[3])}"
+    match = _ARTICLE_NUMBER.match(text)
+    if match:
+        return f"{gettext(str(ARTICLE))} {match[1]}"
     if _english():
         return english_step_names(db.session).get(text) or english_process_names(db.session).get(text) or text
     return text

@@ -181,6 +181,7 @@ CYCLE_DETAIL_LABELS: dict[str, Text] = {
 }
 YES, NO = Text("Có"), Text("Không")
 NOT_ASSESSED = Text("Chưa đánh giá")  # a criterion the agency left without a self-assessment
+ARTICLE = Text("Điều")  # the word before an article's number in an outcome's grounds: "Điều 15.1"
 # The two blocks of units ranked apart by the ICT Index (Block in workflows/models.py).
 BLOCK_LABELS: dict[str, Text] = {
     "department": Text("Khối sở, ban, ngành"), "district": Text("Khối huyện, thị xã, thành phố")}
@@ -290,7 +291,7 @@ ALL_WORDS: frozenset[str] = frozenset(_values(
     ROLE_LABELS, [SYSTEM], RATING_LABELS, SANCTION_LABELS, REWARD_LABELS, RANK_CLASS_LABELS, REPORT_TIMELINESS_LABELS,
     [label for label, _ in OUTCOME_FIELDS.values()], REASON_LABELS, CYCLE_STATUS_LABELS, INSTANCE_STATUS_LABELS,
     REPORT_STAGE_LABELS, OVERRIDE_STAGE_LABELS,
-    NOTIFICATION_KIND_LABELS, DATA_KEY_LABELS, CYCLE_DETAIL_LABELS, [YES, NO, NOT_ASSESSED], BLOCK_LABELS,
+    NOTIFICATION_KIND_LABELS, DATA_KEY_LABELS, CYCLE_DETAIL_LABELS, [YES, NO, NOT_ASSESSED, ARTICLE], BLOCK_LABELS,
     DOCUMENT_TITLES, MIGRATION_STATE_LABELS, MIGRATION_OUTCOME_LABELS, MIGRATION_CHANGE_LABELS, COMPARISON_LABELS,
     DIAGRAM_WORDS, SECTION_TITLES, STATUSES, BUDGET_CATEGORIES, [c.title_vi for c in CRITERIA],
 ))

@@ -1,6 +1,7 @@
 """The province-wide pages (consolidation, evaluation): what they cost per request, and the answer to a return."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import date
 
@@ -158,6 +159,9 @@ def test_the_rows_words_are_translated_once_and_name_each_unit_in_both_languages
     assert '<span class="tag-review">Manual review needed</span>' in english
     snv = english[english.index('id="u-SNV"'):]
     assert '<td class="status">Decision needed' in snv and "Cần quyết định" not in english
+    opened = client.get(f"/tasks/{evaluate}?open=STC&lang=en").get_data(as_text=True)  # STC's grounds, opened
+    assert "Article 15." in opened and not re.search(r"Điều \d", opened)  # an outcome's grounds, in English too
+    assert re.search(r"Điều 15\.\d", client.get(f"/tasks/{evaluate}?open=STC&lang=vi").get_data(as_text=True))
     client.post("/logout")
     login(client, "dic")
     with app.app_context():
