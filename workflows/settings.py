@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflows import runtime
 from workflows.criteria import CRITERIA_BY_ID
 from workflows.errors import InvalidInput
 from workflows.messages import Text
-from workflows.models import YearSetting
+from workflows.models import Cycle, CycleStatus, User, YearSetting
 
 DEFAULTS: dict[str, Any] = {
     "top_share": 0.20,  # Đ15.1 HTXS: top 20% of the block (docs/RULES.md, Rank classes)
@@ -42,6 +43,28 @@ def settings_of_year(session: Session, year: int) -> YearSettings:
     return YearSettings(year, float(values["top_share"]), float(values["bottom_share"]),
                         frozenset(critical) if critical is not None else None, int(values["revision_wd"]),
                         int(values["head_min_months"]))
+
+
+def values_of_year(session: Session, year: int) -> list[tuple[str, Any, bool]]:
+    """Each setting of YEAR as (key, value, whether it is the default), in the order of DEFAULTS."""
+    stored = dict(session.execute(select(YearSetting.key, YearSetting.value).where(YearSetting.year == year)).all())
+    return [(key, stored.get(key, default), key not in stored) for key, default in DEFAULTS.items()]
+
+
+@runtime.atomic
+def change(session: Session, actor: User | None, year: int, key: str, value: Any) -> None:
+    """Set KEY for YEAR and audit the change (old and new value). A decided year's settings stay as they were: its
+    outcomes were computed with them."""
+    status = session.scalar(select(Cycle.status).where(Cycle.year == year))
+    if status == CycleStatus.DECIDED:
+        raise InvalidInput(Text("Năm {year} đã có quyết định; thiết lập của năm không đổi được nữa.", year=year),
+                           {key: Text("Kết quả của năm đã được tính theo thiết lập hiện có.")})
+    old = dict((k, v) for k, v, _ in values_of_year(session, year)).get(key)
+    set_setting(session, year, key, value)
+    ctx = runtime.Context.create(session, actor)
+    runtime.audit(ctx, "setting_changed", Text("Đổi thiết lập {key} của năm {year}", key=key, year=year),
+                  data={"year": year, "key": key, "old": old, "new": value})
+    runtime.commit(ctx)
 
 
 def set_setting(session: Session, year: int, key: str, value: Any) -> None:

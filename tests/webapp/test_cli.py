@@ -1,7 +1,13 @@
-"""The command line: rules evaluate, cycle open, tick, simulate, deploy."""
+"""The command line: rules evaluate, rules settings and set, cycle open, tick, simulate, deploy."""
 from __future__ import annotations
 
 import json
+
+from sqlalchemy import select
+
+from webapp.extensions import db
+from workflows.models import AuditEvent
+from workflows.settings import settings_of_year
 
 CASE = {
     "block": "department", "sections_violated": [2, 4], "ict_rank": 18, "ict_units": 20,
@@ -59,3 +65,31 @@ def test_simulate_prints_each_units_outcome(runner):
     assert "SKHDT" in result.output and "Khiển trách" in result.output
     assert "Cảnh cáo" in result.output and "Điều 17.1c" in result.output
     assert "Hoàn thành xuất sắc nhiệm vụ" in result.output
+
+
+def test_rules_settings_show_a_years_values_and_set_changes_one_audited(runner, app):
+    shown = runner.invoke(args=["rules", "settings", "2026"])
+    assert shown.exit_code == 0, shown.output
+    assert "top_share = 0.2  (default)" in shown.output and "critical_criteria = null  (default)" in shown.output
+    changed = runner.invoke(args=["rules", "set", "2026", "top_share", "0.25"])
+    assert changed.exit_code == 0, changed.output
+    assert "top_share = 0.25  (default)" not in runner.invoke(args=["rules", "settings", "2026"]).output
+    assert "top_share = 0.25\n" in runner.invoke(args=["rules", "settings", "2026"]).output
+    assert "top_share = 0.2  (default)" in runner.invoke(args=["rules", "settings", "2027"]).output  # that year only
+    with app.app_context():
+        assert settings_of_year(db.session, 2026).top_share == 0.25
+        [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.kind == "setting_changed")).all()
+        assert event.data == {"year": 2026, "key": "top_share", "old": 0.2, "new": 0.25}
+
+
+def test_rules_set_refuses_a_bad_value_an_unknown_key_and_a_decided_year_naming_them(runner):
+    bad = runner.invoke(args=["rules", "set", "2026", "top_share", "2"])
+    assert bad.exit_code == 2 and "top_share: Tỷ lệ phải lớn hơn 0 và nhỏ hơn 1." in bad.output
+    unknown = runner.invoke(args=["rules", "set", "2026", "top_shares", "0.3"])
+    assert unknown.exit_code == 2 and "top_shares: Không có thiết lập này." in unknown.output
+    not_json = runner.invoke(args=["rules", "set", "2026", "critical_criteria", "M1.5.1"])
+    assert not_json.exit_code == 2 and "VALUE is not JSON" in not_json.output
+    assert runner.invoke(args=["simulate", "--year", "2025", "--agencies", "28"]).exit_code == 0
+    decided = runner.invoke(args=["rules", "set", "2025", "bottom_share", "0.1"])
+    assert decided.exit_code == 2 and "Năm 2025 đã có quyết định" in decided.output
+    assert "bottom_share = 0.15  (default)" in runner.invoke(args=["rules", "settings", "2025"]).output
