@@ -257,9 +257,3 @@ def of_year(session: Session, year: int) -> dict[str, Explanation]:
     rows = session.scalars(select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False))
                            .options(selectinload(Evaluation.overrides).joinedload(Override.by)))
     return {e.unit_code: explain(facts_of(e, *names.get(e.unit_code, (e.unit_code, None)))) for e in rows}
-
-
-def result_fields(session: Session, evaluation: Evaluation) -> dict[str, str]:
-    """`explanation` and `explanation_en` for a results row (API, exports)."""
-    text = explain_evaluation(session, evaluation)
-    return {"explanation": text.vi, "explanation_en": text.en}
