@@ -483,7 +483,9 @@ class Evaluation(Base):
     imported: Mapped[bool] = mapped_column(Boolean, default=False)  # a prior year's rank brought in from CSV
     decision_number: Mapped[str | None] = mapped_column(String(50))
     decision_date: Mapped[date | None] = mapped_column(Date)
-    overrides: Mapped[list[Override]] = relationship(order_by="Override.at", cascade="all, delete-orphan")
+    # In the order made; the id breaks ties (several overrides of one action share its moment).
+    overrides: Mapped[list[Override]] = relationship(order_by="(Override.at, Override.id)",
+                                                     cascade="all, delete-orphan")
 
 
 class Override(Base):
