@@ -1,13 +1,15 @@
-"""The year's results (the cycle page, the results API, the XLSX) cost the same few statements for any number of units.
+"""The year's results (the cycle page, the results API, the XLSX) and its documents cost the same few statements for
+any number of units.
 
 They were built one query per row for the unit's name and for its sentence (and one per override for who made it):
 at 2,800 units, thousands of statements for one page.
 """
 from __future__ import annotations
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
-from workflows import cycles, demo
+from workflows import cycles, demo, documents
+from workflows.models import User
 
 
 def statements_of(session, action) -> tuple[object, int]:
@@ -40,3 +42,17 @@ def test_results_and_progress_cost_the_same_statements_for_4_and_12_units(sessio
     assert overridden and all(o["by"] for row in overridden for o in row["overrides"])
     few_progress = statements_of(session, lambda: cycles.progress(session, 2024))[1]
     assert statements_of(session, lambda: cycles.progress(session, 2025))[1] == few_progress
+
+
+def test_the_years_documents_and_their_list_cost_the_same_statements_for_4_and_12_units(session):
+    demo.simulate(session, 2024, 4)
+    demo.simulate(session, 2025, 12)
+    session.commit()
+    committee = session.scalar(select(User).where(User.username == "committee"))
+    counts = {}
+    for year, units in ((2024, 4), (2025, 12)):
+        context, counts[year, "context"] = statements_of(session, lambda y=year: documents.document_context(session, y))
+        assert context["unit_count"] == units and all(r["explanation"] and r["unit_name"] for r in context["rows"])
+        listed, counts[year, "list"] = statements_of(session, lambda y=year: documents.available(session, y, committee))
+        assert len([ref for ref in listed if ref.unit_code]) == units
+    assert counts[2024, "context"] == counts[2025, "context"] and counts[2024, "list"] == counts[2025, "list"]

@@ -25,13 +25,12 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows import permissions
+from workflows import explanations, permissions
 from workflows.errors import InvalidInput, NotAllowed, NotFound
-from workflows.explanations import explain_evaluation
 from workflows.messages import Text
 from workflows.models import Cycle, CycleStatus, DocumentTemplate, Evaluation, HumanTask, TaskState, User
 from workflows.subjects import person_notes, persons_evaluated, persons_shown
-from workflows.units import unit_name
+from workflows.units import units_of_year
 from workflows.vocabulary import BLOCK_LABELS, DOCUMENT_TITLES, NO, RATING_LABELS, REWARD_LABELS, SANCTION_LABELS
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -85,7 +84,8 @@ def available(session: Session, year: int, viewer: User) -> list[DocumentRef]:
             continue
         codes = session.scalars(select(Evaluation.unit_code).where(
             Evaluation.year == year, Evaluation.imported.is_(False)).order_by(Evaluation.unit_code))
-        refs += [DocumentRef(kind, Text("Thông báo kết quả cho {unit}", unit=unit_name(session, code, year)), code,
+        names = {unit.code: unit.name_vi for unit in units_of_year(session, year)}  # one query, not one a unit
+        refs += [DocumentRef(kind, Text("Thông báo kết quả cho {unit}", unit=names.get(code, code)), code,
                              f"{FILE_STEM[kind]}-{year}-{code}.docx")
                  for code in codes if permissions.may_read_document(viewer, kind, code)]
     return refs
@@ -141,9 +141,13 @@ def _vn_date(day: date) -> str:
 def document_context(session: Session, year: int, today: date | None = None) -> dict[str, Any]:
     """Everything the templates may use: the year's rows (outcome, explanation), per block, rewards, sanctions."""
     cycle = _cycle(session, year)
+    # Set-based: the names and the sentences of every unit in a few queries, not one query (or three) per unit.
+    names = {unit.code: unit.name_vi for unit in units_of_year(session, year)}
+    sentences = explanations.of_year(session, year)
     evaluations = session.scalars(select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False)))
     persons = persons_evaluated(session, year)
-    rows = [{**_row(session, e), "persons": _persons(persons.get(e.unit_code))} for e in evaluations]
+    rows = [{**_row(e, names.get(e.unit_code, e.unit_code), sentences[e.unit_code].vi),
+             "persons": _persons(persons.get(e.unit_code))} for e in evaluations]
     rows.sort(key=lambda r: (r["block_code"], r["rank_sort"], r["unit_name"]))
     blocks = []
     for code in ("department", "district"):
@@ -176,21 +180,21 @@ def _persons(found: dict[str, Any] | None) -> str:
     return "; ".join([*persons_shown(found), *person_notes(found)])
 
 
-def _row(session: Session, e: Evaluation) -> dict[str, Any]:
+def _row(e: Evaluation, name: str, explanation: str) -> dict[str, Any]:
     outcome = []
     if e.reward in ("eligible", "ad_hoc_eligible"):
         outcome.append(REWARD_LABELS[e.reward])
     if e.sanction and e.sanction != "none":
         outcome.append(SANCTION_LABELS[e.sanction])
     return {
-        "unit_code": e.unit_code, "unit_name": unit_name(session, e.unit_code, e.year),
+        "unit_code": e.unit_code, "unit_name": name,
         "block_code": e.block.value, "block": BLOCK_LABELS[e.block.value],
         "rank": f"{e.ict_rank}/{e.ict_units}" if e.ict_rank else "—", "rank_sort": e.ict_rank or 10**6,
         "sections": ", ".join(f"Mục {s}" for s in e.sections_violated) or "Không",
         "rating": RATING_LABELS.get(e.rating or "", "—"), "sanction": SANCTION_LABELS.get(e.sanction or "", "—"),
         "reward": REWARD_LABELS.get(e.reward or "", "—"), "outcome": "; ".join(outcome) or NO,
         "sanction_code": e.sanction, "reward_code": e.reward,
-        "explanation": explain_evaluation(session, e).vi,
+        "explanation": explanation,
     }
 
 
