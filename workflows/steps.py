@@ -15,7 +15,7 @@ from workflows.consolidation import consolidation
 from workflows.criteria import BUDGET_CATEGORIES, CRITERIA, STATUSES, violated_sections
 from workflows.errors import InvalidInput, NotAllowed
 from workflows.messages import Text
-from workflows.models import HumanTask, Report
+from workflows.models import Evaluation, HumanTask, Report
 from workflows.results import apply_overrides, evaluations_named, evaluations_of_year
 from workflows.step_context import StepContext
 from workflows.unit_drafts import drafts_of
@@ -170,7 +170,19 @@ def home_affairs_proposal(step: StepContext, payload: Mapping[str, Any]) -> dict
 
 
 def committee_decision(step: StepContext, payload: Mapping[str, Any]) -> dict[str, Any]:
-    """The Committee decides, changing a proposal only with a reason (A18)."""
+    """The Committee decides, changing a proposal only with a reason (A18). A decision waits while a unit's person
+    evaluated is not settled (dates of office corrected after Home Affairs chose): the Committee returns it first."""
+    if step.form_values.get("committee_action") == "decide":
+        session, year = step.ctx.session, step.instance.year
+        units = set(session.scalars(select(Evaluation.unit_code).where(Evaluation.year == year,
+                                                                       Evaluation.imported.is_(False))))
+        again = subjects.unchosen(session, year, units)
+        if again:
+            raise InvalidInput(
+                Text("Người được đánh giá của {units} chưa được xác định theo ngày giữ chức vụ hiện có: trả lại Sở "
+                     "Nội vụ để chọn (lại) trước khi quyết định.", units=", ".join(again)),
+                {f"subject_choices.{code}": Text("Sở Nội vụ cần chọn (lại) người được đánh giá (A15).")
+                 for code in again})
     return _stage_overrides(step, payload, "committee")
 
 

@@ -139,9 +139,17 @@ def choose_subjects(session: Session, year: int, items: Any, actor: User, units:
 
 
 def unchosen(session: Session, year: int, units: set[str]) -> list[str]:
-    """The units of UNITS with more than one head subject and no choice recorded yet."""
+    """The units of UNITS whose person(s) evaluated must be chosen before the year goes on: more than one head
+    subject and no choice recorded, or a choice naming someone who is no longer a subject (the dates of office were
+    corrected after it)."""
     subjects, choices = subjects_of_year(session, year), choices_of_year(session, year)
-    return sorted(code for code in units if needs_choice(subjects.get(code, [])) and code not in choices)
+    missing = []
+    for code in units:
+        candidates, choice = subjects.get(code, []), choices.get(code)
+        if (choice is None and needs_choice(candidates)) or (
+                choice is not None and not set(choice.subjects) <= {s["name"] for s in candidates}):
+            missing.append(code)
+    return sorted(missing)
 
 
 def _day(iso: str | None) -> str:

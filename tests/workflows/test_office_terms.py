@@ -184,3 +184,40 @@ def test_the_demo_changes_a_head_on_1_7_2025_and_its_simulation_has_home_affairs
     assert rows["SYT"]["subject_choice"]["by"] == "home_affairs"
     assert rows["STC"]["subject_choice"] is None and rows["STC"]["no_office_terms"] is False
     assert rows["STC"]["persons_evaluated"][0] == "Thủ trưởng Sở Tài chính"
+
+
+def test_a_choice_the_dates_of_office_no_longer_support_holds_the_committee_until_home_affairs_chooses_again(session):
+    people = open_small_cycle(session, ["STC"])
+    term(session, "STC", "Bà Nửa Đầu", date(2021, 1, 4), date(2025, 6, 30))
+    term(session, "STC", people["stc_head"].full_name, date(2025, 7, 1), None, people["stc_head"])
+    session.commit()
+    _through_dic(session, people)
+    tasks.complete_task(session, open_task(session, "home_affairs_proposal").id, people["home_affairs"], {
+        "ha_decision": "propose",
+        "subject_choices": [{"unit_code": "STC", "subjects": ["Bà Nửa Đầu"], "reason": "Giữ chức vụ lâu hơn."}]},
+        at(date(2026, 1, 8)))
+    # The dates of office are corrected afterwards: the earlier head left in May, under six months in 2025.
+    corrected = session.scalar(select(OfficeTerm).where(OfficeTerm.person_name == "Bà Nửa Đầu"))
+    corrected.valid_to = date(2025, 5, 31)
+    session.commit()
+    decision = open_task(session, "committee_decision")
+    decide = {"committee_action": "decide", "decision_number": "12/QĐ-UBND", "decision_date": "2026-04-20"}
+    with pytest.raises(InvalidInput) as held:
+        tasks.complete_task(session, decision.id, people["committee"], decide, at(date(2026, 4, 20)))
+    assert set(held.value.fields) == {"subject_choices.STC"} and "STC" in held.value.message
+    assert open_task(session, "committee_decision").id == decision.id  # nothing decided, the task still open
+    tasks.complete_task(session, decision.id, people["committee"], {
+        "committee_action": "return_to_home_affairs", "committee_reason": "Ngày giữ chức vụ đã được đính chính."},
+        at(date(2026, 4, 21)))
+    proposal = open_task(session, "home_affairs_proposal")
+    with pytest.raises(InvalidInput) as again:  # the old choice no longer stands for Home Affairs either
+        tasks.complete_task(session, proposal.id, people["home_affairs"], {"ha_decision": "propose"},
+                            at(date(2026, 4, 22)))
+    assert set(again.value.fields) == {"subject_choices.STC"}
+    tasks.complete_task(session, proposal.id, people["home_affairs"], {
+        "ha_decision": "propose",
+        "subject_choices": [{"unit_code": "STC", "subjects": [people["stc_head"].full_name],
+                             "reason": "Người giữ chức vụ duy nhất đủ sáu tháng."}]}, at(date(2026, 4, 22)))
+    tasks.complete_task(session, open_task(session, "committee_decision").id, people["committee"], decide,
+                        at(date(2026, 4, 23)))
+    assert cycles.results(session, 2025)[0]["final"] is True
