@@ -218,3 +218,16 @@ def test_answers_kept_for_one_case_are_not_given_to_another(unit_evaluation):
     for _ in range(2):
         assert engine.run_straight_through(unit_evaluation, top)["rating"] == "excellent"
         assert engine.run_straight_through(unit_evaluation, bottom)["rating"] == "complete"
+
+
+def test_a_table_whose_variables_never_repeat_answers_right_past_the_kept_answers_limit(unit_evaluation):
+    """Each unit's rank is its own: the rank-class table's kept answers fill up and start again (1,024 kept), and
+    every answer is still the table's."""
+    units = 1400
+    for rank in range(1, units + 1):
+        case = rules.with_shares(rules.validate_case({
+            "block": "district", "sections_violated": [], "ict_rank": rank, "ict_units": units, "prev_ict_rank": None,
+            "prev_ict_units": None, "slow_conclusions": False, "superior_requires_review": False,
+            "lacks_responsibility": False, "special_achievement": False}), 0.2, 0.15)
+        expected = "top20" if rank <= 280 else "bot15" if rank > units - 210 else "middle"
+        assert engine.run_straight_through(unit_evaluation, case)["ict_class"] == expected, rank

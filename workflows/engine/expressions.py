@@ -9,6 +9,7 @@ import ast
 import datetime as dt
 import math
 from collections.abc import Callable, Collection, Mapping
+from decimal import Decimal
 from typing import Any
 
 import workflows.engine.dates as dates
@@ -106,9 +107,14 @@ def _size(value: Any, budget: int = MAX_SIZE) -> int:
     return total
 
 
+_ATOMS = frozenset({type(None), bool, int, float, Decimal, dt.date, dt.datetime})
+
+
 def _bounded(value: Any) -> Any:
     if isinstance(value, int) and abs(value) > MAX_INT:
         raise ExpressionError("The result is too large a number")
+    if type(value) in _ATOMS:  # most results: nothing to count
+        return value
     if _size(value) > MAX_SIZE:
         raise ExpressionError(f"The result is too large (more than {MAX_SIZE} characters or elements)")
     return value
