@@ -13,7 +13,7 @@ from typing import Any
 from babel.support import NullTranslations, Translations
 from flask_babel import gettext
 
-from webapp.terms import term
+from webapp.terms import term, unit_name
 from workflows.messages import Text
 
 
@@ -36,8 +36,11 @@ def localize_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _param(value: Any) -> Any:
-    # A parameter is a name, a number, a step or role name, or a nested message; never a sentence of its own.
-    return localize(value) if isinstance(value, Text) else term(value)
+    # A parameter is a name, a number, a step, role or unit name, or a nested message; never a sentence of its own.
+    if isinstance(value, Text):
+        return localize(value)
+    translated = term(value)
+    return unit_name(value) if translated is value else translated  # a unit by its English name in English
 
 
 _ENGLISH: list[Translations] = []  # the English catalogue once loaded (the .mo is built at deployment)

@@ -149,6 +149,8 @@ def test_the_results_page_shows_each_explanation_in_the_pages_language(year_app)
     english = client.get(f"/cycles/{YEAR}?lang=en").get_data(as_text=True)
     assert "Head of Department of Planning and Investment: Did not complete duties" in english
     assert "Head of Sở Kế hoạch và Đầu tư" not in english  # the unit by its English name in the English sentence
+    assert "Notice of its result to Department of Planning and Investment (.docx)" in english  # the documents too
+    assert "Thông báo kết quả cho Sở Kế hoạch và Đầu tư (.docx)" in page
 
 
 def test_the_results_spreadsheet_has_every_unit_with_typed_cells(year_app):
