@@ -88,12 +88,18 @@ def _through_dic(session, people) -> None:
                         at(date(2026, 1, 7)))
 
 
-def test_a_head_change_on_1_7_needs_home_affairs_to_choose_the_person_evaluated_with_a_reason(session):
+def _head_changed_on_1_7_through_dic(session) -> dict[str, User]:
+    """STC's head changed on 1/7/2025 (Bà Nửa Đầu before, the head on record after); the year up to Home Affairs."""
     people = open_small_cycle(session, ["STC"])
     term(session, "STC", "Bà Nửa Đầu", date(2021, 1, 4), date(2025, 6, 30))
     term(session, "STC", people["stc_head"].full_name, date(2025, 7, 1), None, people["stc_head"])
     session.commit()
     _through_dic(session, people)
+    return people
+
+
+def test_a_head_change_on_1_7_needs_home_affairs_to_choose_the_person_evaluated_with_a_reason(session):
+    people = _head_changed_on_1_7_through_dic(session)
     row = cycles.results(session, 2025)[0]
     assert "SUBJECT_AMBIGUOUS" in row["reasons"] and row["needs_subject_choice"] is True
     assert row["persons_evaluated"] == []  # nobody is evaluated by default: a person chooses
@@ -187,11 +193,7 @@ def test_the_demo_changes_a_head_on_1_7_2025_and_its_simulation_has_home_affairs
 
 
 def test_a_choice_the_dates_of_office_no_longer_support_holds_the_committee_until_home_affairs_chooses_again(session):
-    people = open_small_cycle(session, ["STC"])
-    term(session, "STC", "Bà Nửa Đầu", date(2021, 1, 4), date(2025, 6, 30))
-    term(session, "STC", people["stc_head"].full_name, date(2025, 7, 1), None, people["stc_head"])
-    session.commit()
-    _through_dic(session, people)
+    people = _head_changed_on_1_7_through_dic(session)
     tasks.complete_task(session, open_task(session, "home_affairs_proposal").id, people["home_affairs"], {
         "ha_decision": "propose",
         "subject_choices": [{"unit_code": "STC", "subjects": ["Bà Nửa Đầu"], "reason": "Giữ chức vụ lâu hơn."}]},
