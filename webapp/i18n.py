@@ -40,7 +40,7 @@ def _param(value: Any) -> Any:
     if isinstance(value, Text):
         return localize(value)
     translated = term(value)
-    return unit_name(value) if translated is value else translated  # a unit by its English name in English
+    return unit_name(value) if translated == value else translated  # a unit by its English name in English
 
 
 _ENGLISH: list[Translations] = []  # the English catalogue once loaded (the .mo is built at deployment)

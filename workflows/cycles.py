@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from workflows import explanations, runtime, topics
 from workflows.calendar import end_of_day
@@ -16,10 +16,8 @@ from workflows.messages import Text
 from workflows.models import (
     Cycle,
     CycleStatus,
-    Evaluation,
     HumanTask,
     InstanceStatus,
-    Override,
     ProcessInstance,
     Report,
     TaskState,
@@ -241,12 +239,10 @@ def results(session: Session, year: int) -> list[dict[str, Any]]:
     persons = persons_evaluated(session, year)
     # Set-based, as every province-wide page: the names, the sentences and the rows with their overrides and who
     # made them in a few queries whatever the number of units (one query per row cost seconds at 2,800 units).
-    names = {unit.code: unit.name_vi for unit in units_of_year(session, year)}
-    sentences = explanations.of_year(session, year)
-    rows = session.scalars(
-        select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False)).order_by(Evaluation.unit_code)
-        .options(selectinload(Evaluation.overrides).joinedload(Override.by))
-    )
+    units = units_of_year(session, year)
+    names = {unit.code: unit.name_vi for unit in units}
+    rows = explanations.year_rows(session, year)
+    sentences = explanations.of_rows(rows, units)
     return [
         {
             "unit_code": e.unit_code,

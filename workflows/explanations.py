@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from workflows.messages import Text
 from workflows.models import Evaluation, Override, UnitHistory
-from workflows.units import units_of_year
+from workflows.units import UnitOfYear, units_of_year
 from workflows.vocabulary import RATING_LABELS, REWARD_LABELS, SANCTION_LABELS
 
 RATING_EN = {"excellent": "Excellently completed duties", "complete": "Completed duties",
@@ -250,10 +250,20 @@ def explain_evaluation(session: Session, evaluation: Evaluation) -> Explanation:
     return explain(facts_of(evaluation, *(names or (evaluation.unit_code, None))))
 
 
-def of_year(session: Session, year: int) -> dict[str, Explanation]:
-    """Each unit's sentence for YEAR (computed rows only, not imported prior ranks), set-based: the rows, their
-    overrides with who made them, and the year's unit names in three queries whatever the number of units."""
-    names = {u.code: (u.name_vi, u.name_en) for u in units_of_year(session, year)}
-    rows = session.scalars(select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False))
-                           .options(selectinload(Evaluation.overrides).joinedload(Override.by)))
+def year_rows(session: Session, year: int) -> list[Evaluation]:
+    """YEAR's computed rows (not imported prior ranks) in unit order, with their overrides and who made them: all a
+    sentence reads of the rows, in three queries whatever the number of units."""
+    return list(session.scalars(
+        select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False)).order_by(Evaluation.unit_code)
+        .options(selectinload(Evaluation.overrides).joinedload(Override.by))))
+
+
+def of_rows(rows: Iterable[Evaluation], units: Iterable[UnitOfYear]) -> dict[str, Explanation]:
+    """Each row's sentence, by unit, with the names the units bore (units_of_year); rows as year_rows loads them."""
+    names = {u.code: (u.name_vi, u.name_en) for u in units}
     return {e.unit_code: explain(facts_of(e, *names.get(e.unit_code, (e.unit_code, None)))) for e in rows}
+
+
+def of_year(session: Session, year: int) -> dict[str, Explanation]:
+    """Each unit's sentence for YEAR, set-based (year_rows, and the year's unit names in one more query)."""
+    return of_rows(year_rows(session, year), units_of_year(session, year))

@@ -142,9 +142,10 @@ def document_context(session: Session, year: int, today: date | None = None) -> 
     """Everything the templates may use: the year's rows (outcome, explanation), per block, rewards, sanctions."""
     cycle = _cycle(session, year)
     # Set-based: the names and the sentences of every unit in a few queries, not one query (or three) per unit.
-    names = {unit.code: unit.name_vi for unit in units_of_year(session, year)}
-    sentences = explanations.of_year(session, year)
-    evaluations = session.scalars(select(Evaluation).where(Evaluation.year == year, Evaluation.imported.is_(False)))
+    units = units_of_year(session, year)
+    names = {unit.code: unit.name_vi for unit in units}
+    evaluations = explanations.year_rows(session, year)
+    sentences = explanations.of_rows(evaluations, units)
     persons = persons_evaluated(session, year)
     rows = [{**_row(e, names.get(e.unit_code, e.unit_code), sentences[e.unit_code].vi),
              "persons": _persons(persons.get(e.unit_code))} for e in evaluations]
