@@ -116,9 +116,9 @@ def _app_engine_options() -> tuple[dict[str, Any], str]:
 def _app_sqlite_pragmas() -> tuple[Any, str]:
     """The app's own connect hook for SQLite if it has one; else WAL, synchronous=NORMAL, foreign_keys=ON."""
     try:
-        from webapp import _sqlite_pragmas  # noqa: PLC0415
+        from workflows.connections import sqlite_pragmas  # noqa: PLC0415
 
-        return _sqlite_pragmas, "webapp/__init__.py:_sqlite_pragmas"
+        return sqlite_pragmas, "workflows/connections.py:sqlite_pragmas"
     except (ImportError, AttributeError):
         def _bench_pragmas(connection: Any, _record: Any) -> None:
             cursor = connection.cursor()
@@ -161,6 +161,9 @@ def _fresh_database(spec: dict[str, Any]) -> tuple[Any, dict[str, Any], Any]:
     url = spec["postgres_url"]
     _refuse_protected(url)
     engine = create_engine(url, **options)
+    from workflows import connections  # noqa: PLC0415
+
+    connections.configure(engine)  # as the app's engine: read-only transactions end with COMMIT
     try:
         Base.metadata.drop_all(engine)
         info["dropped_with"] = "Base.metadata.drop_all"

@@ -63,17 +63,16 @@ def at(day: date, hour: int = 9) -> datetime:
 
 
 def make_engine(kind: str, postgres_url: str) -> Any:
-    from sqlalchemy import create_engine, event, text
+    from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     from config import Config, database_url
-    from webapp import _sqlite_pragmas
+    from workflows import connections
     from workflows.models import Base
 
     if kind == "sqlite":
         path = Path(tempfile.mkdtemp(prefix="request-cost-")) / "bench.sqlite"
         engine = create_engine(f"sqlite:///{path}", **Config.SQLALCHEMY_ENGINE_OPTIONS)
-        event.listen(engine, "connect", _sqlite_pragmas)
     else:
         url = make_url(database_url(postgres_url))
         if url.database in PROTECTED:
@@ -87,6 +86,7 @@ def make_engine(kind: str, postgres_url: str) -> Any:
         with engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
+    connections.configure(engine)  # as the app does (webapp.create_app)
     Base.metadata.create_all(engine)
     return engine
 
@@ -277,7 +277,7 @@ def main() -> None:
                         "includes the profiler's cost): stats to FILE, the top 30 by own time to stderr")
     args = parser.parse_args()
     global PROFILER
-    PROFILER = cProfile.Profile() if args.profile else None
+    PROFILER = cProfile.Profile(time.process_time) if args.profile else None  # CPU time: waits are not counted
     rows = run([int(s) for s in args.sizes.split(",")], args.databases.split(","), args.postgres_url)
     print_table(rows)
     if PROFILER:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 
 from config import database_url
+from workflows import connections
 from workflows.models import Base
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -34,6 +35,7 @@ def make_engine(url: str | None = None) -> Engine:
         Base.metadata.create_all(engine)
         return engine
     engine = create_engine(url)
+    connections.configure(engine)  # as the app's engine: read-only transactions end with COMMIT
     if url not in _schema_built:
         # Start from an empty schema, whatever an earlier (maybe interrupted) run or migration test left behind.
         with engine.begin() as connection:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from flask import Flask, current_app, request, session
 from flask_babel import Babel, get_locale
-from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -17,7 +16,7 @@ from config import CONFIGS, Config
 from webapp.extensions import csrf, db, login_manager, migrate
 from webapp.i18n import english, localize
 from webapp.terms import process_name, step_name, term, unit_name
-from workflows import explanations
+from workflows import connections, explanations
 from workflows.calendar import LOCAL_TZ
 from workflows.vocabulary import DATA_KEY_LABELS
 
@@ -42,8 +41,7 @@ def create_app(config_class: type[Config] | None = None, instance_path: str | No
     app.config.setdefault("UPLOAD_DIR", os.environ.get("EVIDENCE_DIR") or str(Path(app.instance_path) / "evidence"))
     db.init_app(app)
     with app.app_context():
-        if db.engine.url.get_backend_name() == "sqlite":
-            event.listen(db.engine, "connect", _sqlite_pragmas)
+        connections.configure(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -165,11 +163,3 @@ def _security_headers(response):  # noqa: ANN001, ANN202 - Flask response object
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'")
     return response
-
-
-def _sqlite_pragmas(connection, _record) -> None:  # noqa: ANN001 - DB-API objects
-    """WAL lets readers work while one action writes; NORMAL sync is safe with WAL; wait rather than fail on a lock."""
-    cursor = connection.cursor()
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
-        cursor.execute(f"PRAGMA {pragma}")
-    cursor.close()
