@@ -46,8 +46,10 @@ class Browser:
         page.get_by_role("heading", name=step_name).wait_for()
 
     def submit(self) -> None:
-        self.page.get_by_role("button", name="Gửi", exact=True).click()
-        self.page.wait_for_load_state()
+        """Send the form and wait for the page that answers it: the click only starts the navigation, and the page
+        still shown (the task's own, perhaps with an older notice) would otherwise be read in its place."""
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name="Gửi", exact=True).click()
 
     def flash(self) -> str:
         return self.page.get_by_role("status").first.inner_text()

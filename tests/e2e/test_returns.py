@@ -52,6 +52,7 @@ class Walk(Browser):
         """Open TASK_STEP and its history: LINE is in it, whole."""
         self.open_task(task_step, role)
         self.page.get_by_role("link", name="Lịch sử xử lý").click()
+        self.page.get_by_role("heading", name="Lịch sử xử lý").wait_for()  # the instance's page, not the task's
         assert self.page.get_by_text(line, exact=False).count() >= 1, line
 
     def receives(self, step: str, reason: str, role: str) -> None:
