@@ -48,9 +48,29 @@ def live_app(tmp_path):
         engine.dispose()
 
 
+def _closing_before_sending(app):
+    """Runs the app's response to the end and closes it before Werkzeug's server writes a byte.
+
+    Werkzeug's development server, used here only as the browser's test server, skips closing the response
+    when the browser resets the connection (a click that navigates while the favicon is still being sent):
+    its clean-up reads the dead socket first, which raises. The file behind a static response then stays
+    open until garbage collection, and its ResourceWarning fails whichever test happens to be running.
+    """
+
+    def buffered(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return buffered
+
+
 @pytest.fixture
 def server(live_app) -> Iterator[str]:
-    http = make_server("127.0.0.1", 0, live_app, threaded=True)
+    http = make_server("127.0.0.1", 0, _closing_before_sending(live_app), threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{http.server_port}"
