@@ -52,8 +52,8 @@ def _closing_before_sending(app):
     """Runs the app's response to the end and closes it before Werkzeug's server writes a byte.
 
     Werkzeug's development server, used here only as the browser's test server, skips closing the response
-    when the browser resets the connection (a click that navigates while the favicon is still being sent):
-    its clean-up reads the dead socket first, which raises. The file behind a static response then stays
+    when the browser resets the connection after the answer was written (a click that navigates away): its
+    clean-up reads the dead socket first, which raises. The file behind a static response then stays
     open until garbage collection, and its ResourceWarning fails whichever test happens to be running.
     """
 
