@@ -29,6 +29,23 @@ def get_task(session: Session, task_id: int) -> HumanTask:
     return task
 
 
+_TASK_TO_COMPLETE: dict[int, Any] = {}  # by topics.TAKE_TURNS_WITHIN
+
+
+def _task_to_complete(session: Session, task_id: int) -> HumanTask:
+    """get_task for a completion. On PostgreSQL the same SELECT takes the review of one of the year's last reports
+    its turn on the cycle row (topics.cycle_turn), so that the acceptance's count of reports still out, later in this
+    transaction, sees every acceptance committed before it; it costs no statement of its own."""
+    if session.get_bind().dialect.name != "postgresql":
+        return get_task(session, task_id)
+    if topics.TAKE_TURNS_WITHIN not in _TASK_TO_COMPLETE:
+        _TASK_TO_COMPLETE[topics.TAKE_TURNS_WITHIN] = _TASK_WITH_INSTANCE.add_columns(topics.cycle_turn())
+    found = session.execute(_TASK_TO_COMPLETE[topics.TAKE_TURNS_WITHIN], {"id": task_id}).first()
+    if found is None:
+        raise NotFound(Text("Không tìm thấy công việc #{id}.", id=task_id))
+    return found[0]
+
+
 def _ensure_open(task: HumanTask) -> None:
     """Only for handing a task back to the group (its holder, who need not act on it any more); every other action
     checks with permissions.authority_to_work."""
@@ -45,7 +62,7 @@ def complete_task(
 
     ANSWER is ACTOR's reply to the return that re-opened the task: the next reviewer reads it on their page."""
     ctx = runtime.Context.create(session, actor, now)
-    task = get_task(session, task_id)
+    task = _task_to_complete(session, task_id)
     granted = permissions.authority_to_work(session, actor, task, ctx.today)
     ctx.acting_for = granted.acting_for
     instance = task.instance

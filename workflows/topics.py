@@ -5,7 +5,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, insert, or_, select, update
 
 from workflows import bulk, engine, opening, outcome_articles, report_outcome, rules, runtime
 from workflows.calendar import end_of_day
@@ -17,6 +17,7 @@ from workflows.models import (
     CycleStatus,
     DefinitionVersion,
     Evaluation,
+    HumanTask,
     InstanceStatus,
     ProcessInstance,
     Report,
@@ -228,40 +229,49 @@ HANDLERS: dict[str, Callable[[runtime.Context, engine.TaskView], dict[str, Any]]
     "revision-deadline": revision_deadline,
 }
 
+
 def after_save(ctx: runtime.Context, instance: ProcessInstance, run: engine.Run) -> None:
     """Record which end an agency report reached; wake the cycle when the last report is accepted.
 
     The outcome's UPDATE also answers "how many other reports of the year are not in?" (RETURNING a count, capped,
     that leaves this report out, so it reads the same whether the database shows the statement's own change or not):
-    an acceptance with many others still out sends that one statement; only the year's last ones read the cycle.
+    an acceptance with others still out sends that one statement; only the year's last reads the cycle.
     """
     if instance.process_key == "agency_report" and run.is_completed:
         outcome = report_outcome.reached_outcome(run, runtime.version_files(ctx.session, instance.version_id))
         written = ctx.session.execute(_RECORD_OUTCOME, {
-            "_instance": instance.id, "_year": instance.year, "outcome": outcome, "_count_up_to": TAKE_TURNS_WITHIN + 1,
+            "_instance": instance.id, "_year": instance.year, "outcome": outcome,
             "accepted_at": ctx.now if outcome == "accepted" else None}).first()
         if outcome != "accepted" or instance.cycle_id is None:
             return
-        others_out = 0 if written is None else written.others_out
-        if others_out and _locks_rows(ctx) and others_out <= TAKE_TURNS_WITHIN:
-            # Two last acceptances at once would each count the other's report as out (not yet committed) and
-            # neither wake the cycle (bench/load.py, 8 clients). So the year's last few take turns on the cycle
-            # row and count again after the wait, in a new statement that sees what the one before committed.
-            # SQLite's one writer already orders them.
-            ctx.session.execute(_LOCK_CYCLE, {"_cycle": instance.cycle_id})
-            others_out = 0
-        if not others_out:
+        if written is not None and written.others_out == 0:
             notify_cycle_if_all_accepted(ctx, instance.cycle_id)
 
 
-# More acceptances than this finishing at the same instant as the year's last could still each count another as out;
-# the timer worker's reconciliation pass (cycles.fire_due) wakes the cycle then, as it did before the turns.
+# Two last acceptances at once would each count the other's report as out (not yet committed) and neither wake the
+# cycle (bench/load.py, 8 clients). So on PostgreSQL the review of one of the year's last reports takes its turn on
+# the cycle row in the completion's first statement (`cycle_turn`, in tasks.complete_task's task lookup); the
+# outcome's UPDATE, statements later, counts with a snapshot taken after the turn, so it sees what the one before
+# committed. SQLite's one writer already orders them. More acceptances than this finishing at the same instant as the
+# year's last could still each count another as out; the timer worker's reconciliation pass (cycles.fire_due) wakes
+# the cycle then, as it did before the turns.
 TAKE_TURNS_WITHIN = 32
-_LOCK_CYCLE = select(Cycle.id).where(Cycle.id == bindparam("_cycle")).with_for_update()
+REVIEW_STEP = "review_report"  # the agency_report step that accepts or returns a report (bpmn/agency_report.bpmn)
 
 
-def _locks_rows(ctx: runtime.Context) -> bool:
-    return ctx.session.get_bind().dialect.name == "postgresql"
+def cycle_turn() -> Any:
+    """A column for a completion's task lookup (PostgreSQL): the cycle row locked (FOR UPDATE) when the task is the
+    review of one of its year's last TAKE_TURNS_WITHIN + 1 reports still out, NULL (no lock) otherwise.
+
+    Built per call so that a test may change TAKE_TURNS_WITHIN; tasks.py builds its statement once per value.
+    """
+    out = (select(_REPORTS.c.id).where(_REPORTS.c.year == HumanTask.year,
+                                       or_(_REPORTS.c.outcome.is_(None), _REPORTS.c.outcome != "accepted"))
+           .limit(TAKE_TURNS_WITHIN + 2).correlate(HumanTask).subquery())
+    near_last = select(func.count()).select_from(out).scalar_subquery() <= TAKE_TURNS_WITHIN + 1
+    turn = select(Cycle.id).where(Cycle.year == HumanTask.year).with_for_update().correlate(HumanTask)
+    return case((and_(HumanTask.process_key == "agency_report", HumanTask.step_id == REVIEW_STEP, near_last),
+                 turn.scalar_subquery())).label("cycle_turn")
 
 
 _REPORTS = Report.__table__  # the table, not the ORM entity: its UPDATE path cost 24 µs more a run
@@ -269,7 +279,7 @@ _OTHER = _REPORTS.alias()  # the instance's year and id as parameters, not corre
 _OTHERS_OUT = (select(_OTHER.c.id).where(_OTHER.c.year == bindparam("_year"),
                                          _OTHER.c.instance_id != bindparam("_instance"),
                                          or_(_OTHER.c.outcome.is_(None), _OTHER.c.outcome != "accepted"))
-               .limit(bindparam("_count_up_to")).subquery())  # no further than it matters: flat in the units
+               .limit(1).subquery())  # one is enough to know: flat in the units
 _RECORD_OUTCOME = (  # built once: building it cost as much as running it
     update(_REPORTS).where(_REPORTS.c.instance_id == bindparam("_instance"))
     .values(outcome=bindparam("outcome"), accepted_at=bindparam("accepted_at"))

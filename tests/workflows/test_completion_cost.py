@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 from factories import at, open_small_cycle, open_task, report_payload
-from sqlalchemy import create_engine, delete, event, select
+from sqlalchemy import create_engine, delete, event, select, text
 from sqlalchemy.orm import Session
 from testdb import TEST_DATABASE_URL, make_engine
 
@@ -78,12 +78,12 @@ def test_a_request_loads_its_user_and_roles_in_one_statement(db_engine):
     assert len(sent) == 1
 
 
-def test_a_completion_sends_at_most_five_statements_more_where_the_report_is_written(db_engine, monkeypatch):
+def test_a_completion_sends_at_most_five_statements_more_where_the_report_is_written(db_engine):
     """Token + user + roles, the task with its instance, the task rows (completed and new), the instance with its
     audit head, the audit events (with the instance's UPDATE on PostgreSQL). The drafting step also writes the
     report's content; an acceptance writes the report's outcome, which also counts the other reports of the year not
-    in yet (RETURNING a count): an acceptance with many others out reads nothing more."""
-    monkeypatch.setattr(topics, "TAKE_TURNS_WITHIN", 0)  # SNV is out: as if it were one of many, far from the last
+    in yet (RETURNING a count): an acceptance with another report still out reads nothing more, also when it is one
+    of the year's last, which on PostgreSQL take their turns on the cycle row in the task lookup."""
     with Session(db_engine, expire_on_commit=False) as setup:
         people = open_small_cycle(setup, ["STC", "SNV"])
     tokens = _tokens(db_engine, people)
@@ -248,10 +248,33 @@ def test_cancelling_an_instance_writes_its_row_once_and_withdraws_its_task(db_en
         assert head == last and audit.verify(check)[1] == []
 
 
+def _cycle_row_locked_after_the_task_lookup(engine, action) -> bool:
+    """Run ACTION; right after its task lookup, ask from another connection whether the cycle row is locked."""
+    seen: list[bool] = []
+
+    def probe(_conn, _cursor, statement, *_args) -> None:
+        if not seen and statement.lstrip().startswith("SELECT human_task.id"):
+            with engine.connect() as other:
+                seen.append(other.execute(text("SELECT id FROM cycle FOR UPDATE SKIP LOCKED")).first() is None)
+                other.rollback()
+
+    event.listen(engine, "after_cursor_execute", probe)
+    try:
+        action()
+    finally:
+        event.remove(engine, "after_cursor_execute", probe)
+    assert seen, "the completion never looked its task up"
+    return seen[0]
+
+
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="concurrent writers need PostgreSQL")
-def test_the_year_s_last_acceptances_take_turns_on_the_cycle_row(db_engine):
-    """With few reports left out, an acceptance (PostgreSQL) waits its turn on the cycle row and counts again; SQLite's
-    one writer orders them already."""
+@pytest.mark.parametrize("near_the_end", [True, False])
+def test_the_year_s_last_acceptances_take_turns_on_the_cycle_row(db_engine, monkeypatch, near_the_end):
+    """The review of one of the year's last reports (PostgreSQL) holds the cycle row from its task lookup, the
+    completion's first statement, to its commit, and sends no statement more for it; one with many reports still out
+    takes no turn. SQLite's one writer orders acceptances already."""
+    if not near_the_end:
+        monkeypatch.setattr(topics, "TAKE_TURNS_WITHIN", 0)  # SNV is out: as if it were one of many
     with Session(db_engine, expire_on_commit=False) as setup:
         people = open_small_cycle(setup, ["STC", "SNV"])
     for step, who, data in (("draft_report", "officer", report_payload()),
@@ -259,13 +282,21 @@ def test_the_year_s_last_acceptances_take_turns_on_the_cycle_row(db_engine):
         with Session(db_engine) as own:
             tasks.complete_task(own, open_task(own, step, "STC").id, own.get(User, people[f"stc_{who}"].id), data,
                                 at(DAY))
+    with Session(db_engine) as own:
+        review = open_task(own, "review_report", "STC").id
+        runtime.version_files(own, own.get(HumanTask, review).instance.version_id)  # cached, as in a running server
     with Session(db_engine) as own, statements(db_engine) as sent:
-        tasks.complete_task(own, open_task(own, "review_report", "STC").id, own.get(User, people["dic"].id),
-                            {"dic_decision": "accept"}, at(DAY))
-    turns = [s for s in sent if s.startswith("SELECT cycle.id FROM cycle WHERE cycle.id =")]
-    assert len(turns) == (1 if TEST_DATABASE_URL else 0)
+        dic = own.get(User, people["dic"].id)
+        sent.clear()
+        locked = _cycle_row_locked_after_the_task_lookup(db_engine, lambda: tasks.complete_task(
+            own, review, dic, {"dic_decision": "accept"}, at(DAY)))
+    assert locked is near_the_end
+    # the task with its instance, the outcome (and the count of the others out), the task row, the instance and its
+    # events; the probe's own statement is on the list too
+    assert len([s for s in sent if not s.startswith("SELECT id FROM cycle FOR UPDATE")]) == 4
     with Session(db_engine) as check:  # SNV is still out: reporting goes on
         assert check.scalar(select(Cycle.status)) == CycleStatus.REPORTING
+        assert check.get(HumanTask, review).state == TaskState.COMPLETED
 
 
 def test_the_last_two_acceptances_at_once_still_move_the_year_on(shared_engine):
