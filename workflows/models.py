@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     JSON,
     Boolean,
     Date,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import event as sql_event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
 
 
@@ -220,6 +222,9 @@ class ProcessInstance(Base):
     # The hash of this instance's latest audit event ("" before the first): its chain's head, read with the row and
     # moved on in the same UPDATE that saves the engine state (workflows/audit.py), so appending costs no extra query.
     audit_head: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # SQLite only, and only inside one statement: the audit events of this save (a JSON array of rows), which the
+    # trigger below inserts and clears again, so the UPDATE writes its events as PostgreSQL's writable CTE does.
+    pending_events: Mapped[str | None] = mapped_column(Text, deferred=True)
     version: Mapped[DefinitionVersion] = relationship()
 
     # Optimistic lock: two transactions that loaded the same state cannot both save it (StaleDataError).
@@ -317,6 +322,22 @@ class AuditEvent(Base):
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+
+
+# SQLite has no writable CTE: an instance's UPDATE that sets pending_events inserts those audit events (each a JSON
+# array of the columns below, in order, as the SQLite driver would bind them) and empties the column again. An
+# UPDATE that matches no row (a stale lock_version) fires nothing, so the events go in only with the save, as on
+# PostgreSQL (workflows/row_writes.save_with_events). Migration 0b3c5e7a9d21 creates the same trigger.
+EVENT_COLUMNS = ("instance_id", "task_id", "at", "actor_id", "acting_for_id", "kind", "step_id", "message",
+                 "message_text", "data", "prev_hash", "hash")
+_EACH_COLUMN = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(EVENT_COLUMNS)))
+SQLITE_EVENTS_TRIGGER = (
+    "CREATE TRIGGER process_instance_events AFTER UPDATE OF pending_events ON process_instance "
+    "FOR EACH ROW WHEN NEW.pending_events IS NOT NULL BEGIN "
+    f"INSERT INTO audit_event ({', '.join(EVENT_COLUMNS)}) SELECT {_EACH_COLUMN} "
+    "FROM json_each(NEW.pending_events) ORDER BY key; "
+    "UPDATE process_instance SET pending_events = NULL WHERE id = NEW.id; END"
+)
 
 
 class Comment(Base):
@@ -585,3 +606,6 @@ class SubjectChoice(Base):
     reason: Mapped[str] = mapped_column(Text)
     by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+sql_event.listen(Base.metadata, "after_create", DDL(SQLITE_EVENTS_TRIGGER).execute_if(dialect="sqlite"))

@@ -6,6 +6,7 @@ row the second to write finds no row and gets a Conflict (runtime.atomic rolls e
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from workflows import dialects
 from workflows.errors import Conflict, EngineError
 from workflows.messages import Text
-from workflows.models import AuditEvent, HumanTask, ProcessInstance, TaskState
+from workflows.models import EVENT_COLUMNS, AuditEvent, HumanTask, ProcessInstance, TaskState
 
 CONFLICT_MESSAGE = Text("Công việc vừa được người khác xử lý; dữ liệu của bạn chưa được lưu, vui lòng tải lại.")
 
@@ -114,12 +115,16 @@ _SAVES_WITH_EVENTS: dict[tuple[str, tuple[str, ...], int], Any] = {}
 
 def save_with_events(session: Session, columns: tuple[str, ...], params: dict[str, Any],
                      rows: Sequence[dict[str, Any]]) -> bool:
-    """PostgreSQL: an instance's conditional UPDATE (update_statement with its audit head) and the INSERT of ROWS, its
-    audit events, in ONE statement (a writable CTE); False, nothing written, when the UPDATE matched no row.
+    """An instance's conditional UPDATE (update_statement with its audit head) and the INSERT of ROWS, its audit
+    events, in ONE statement; False, nothing written, when the UPDATE matched no row.
 
-    The events go in only if the UPDATE matched (`WHERE EXISTS (SELECT … FROM saved)`): events chained from a head
-    that moved are never written. Built once per shape (the columns saved, the number of events), compiled once.
+    PostgreSQL: a writable CTE; the events go in only if the UPDATE matched (`WHERE EXISTS (SELECT … FROM saved)`),
+    so events chained from a head that moved are never written. Built once per shape (the columns saved, the number
+    of events), compiled once. SQLite: the UPDATE also sets `pending_events`, and the database's trigger
+    (models.SQLITE_EVENTS_TRIGGER) inserts them for the row it matched, and for no other.
     """
+    if session.get_bind().dialect.name == "sqlite":
+        return _save_with_events_sqlite(session, columns, params, rows)
     shape = (session.get_bind().dialect.name, columns, len(rows))
     if shape not in _SAVES_WITH_EVENTS:
         instances = ProcessInstance.__table__
@@ -135,3 +140,20 @@ def save_with_events(session: Session, columns: tuple[str, ...], params: dict[st
                                      .returning(AuditEvent.__table__.c.id))  # counted: rowcount is not reliable
     flat = {**params, **{f"e{i}_{c.name}": row.get(c.name) for i, row in enumerate(rows) for c in _EVENT_COLUMNS}}
     return len(session.execute(_SAVES_WITH_EVENTS[shape], flat).all()) == len(rows)
+
+
+def _save_with_events_sqlite(session: Session, columns: tuple[str, ...], params: dict[str, Any],
+                             rows: Sequence[dict[str, Any]]) -> bool:
+    dialect = session.get_bind().dialect
+    if dialect not in _BINDERS:  # each column's value as the driver would bind it: what the trigger stores
+        _BINDERS.clear()
+        _BINDERS[dialect] = [(name, AuditEvent.__table__.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+                             for name in EVENT_COLUMNS]  # the trigger's order
+    binders = _BINDERS[dialect]
+    events = json.dumps([[bind(row.get(name)) if bind else row.get(name) for name, bind in binders] for row in rows],
+                        ensure_ascii=False, separators=(",", ":"))
+    statement = update_statement(ProcessInstance.__table__, (*columns, "pending_events"), False, True)
+    return session.execute(statement, {**params, "pending_events": events}).rowcount == 1
+
+
+_BINDERS: dict[Any, list[tuple[str, Any]]] = {}

@@ -156,7 +156,7 @@ def commit(ctx: Context) -> None:
 
     Order: the ORM's pending changes; the task rows (completed and new, one statement when both); the audit chain
     (the saved instances' heads as read with them); each saved instance's conditional UPDATE, which also moves its
-    chain's head on; the audit events (on PostgreSQL with the UPDATE when one instance is saved: a completion). A lost
+    chain's head on; the audit events (with the UPDATE, one statement, when one instance is saved: a completion). A lost
     race fails a conditional statement: Conflict, nothing written.
     """
     session = ctx.session
@@ -170,7 +170,7 @@ def commit(ctx: Context) -> None:
             rows.append(event)
         read = {key: instance.audit_head for key, (instance, _) in ctx._saves.items()}
         heads = audit_chain.chain(session, rows, read) if rows else dict(read)
-        together = bool(rows) and len(ctx._saves) == 1 and session.get_bind().dialect.name == "postgresql"
+        together = bool(rows) and len(ctx._saves) == 1
         for key, (instance, values) in ctx._saves.items():
             together = _save_row(ctx, instance, values, read[key], heads[key], rows, together)
         if rows and not together:  # Core, not the ORM's bulk path: every row in one executemany, None as NULL

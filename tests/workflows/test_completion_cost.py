@@ -12,9 +12,19 @@ from sqlalchemy import create_engine, delete, event, select, text
 from sqlalchemy.orm import Session
 from testdb import TEST_DATABASE_URL, make_engine
 
-from workflows import accounts, audit, runtime, tasks, topics
+from workflows import accounts, audit, row_writes, runtime, tasks, topics
 from workflows.errors import Conflict
-from workflows.models import AuditEvent, Base, Cycle, CycleStatus, HumanTask, ProcessInstance, TaskState, User
+from workflows.models import (
+    EVENT_COLUMNS,
+    AuditEvent,
+    Base,
+    Cycle,
+    CycleStatus,
+    HumanTask,
+    ProcessInstance,
+    TaskState,
+    User,
+)
 
 DAY = date(2025, 11, 10)
 
@@ -104,10 +114,9 @@ def test_a_completion_sends_at_most_five_statements_more_where_the_report_is_wri
                 assert task.state == TaskState.COMPLETED and task.completed_by_id == people["stc_head"].id
                 assert task.lock_version == 2 and task.draft is None
                 assert open_task(check, "review_report", "STC").instance_id == task.instance_id
-    if TEST_DATABASE_URL:  # the instance's UPDATE and the audit events' INSERT are one statement (a writable CTE)
-        assert counts == {"draft_report": 5, "approve_report": 4, "review_report": 5}
-    else:  # SQLite has no writable CTE: no statement writes two tables
-        assert counts == {"draft_report": 6, "approve_report": 5, "review_report": 6}
+    # The instance's UPDATE and the audit events' INSERT are one statement: a writable CTE on PostgreSQL, a trigger
+    # fired by the UPDATE on SQLite.
+    assert counts == {"draft_report": 5, "approve_report": 4, "review_report": 5}
     with Session(db_engine) as check:
         report = check.get(HumanTask, task_id).instance
         assert report.status == "completed" and report.lock_version == 5  # opened, drafted, approved, accepted
@@ -165,6 +174,45 @@ def test_a_completion_continues_a_chain_another_action_moved_meanwhile(db_engine
         assert len({e.prev_hash for e in events}) == len(events)  # no two events continue the same head
         head, last = _head_of(check, task.instance_id)
         assert head == last and audit.verify(check)[1] == []
+
+
+def test_events_saved_with_their_instance_are_stored_as_a_plain_insert_stores_them(db_engine):
+    """The one-statement save (PostgreSQL's CTE, SQLite's trigger) stores every column as the plain INSERT does: the
+    same text, numbers, times and JSON, Vietnamese included; a save whose UPDATE matches no row writes no event."""
+    with Session(db_engine, expire_on_commit=False) as setup:
+        people = open_small_cycle(setup, ["STC", "SNV"])
+        first, second = (setup.scalar(select(ProcessInstance).where(ProcessInstance.unit_code == code))
+                         for code in ("STC", "SNV"))
+        task_id = open_task(setup, "draft_report", "STC").id
+    when = at(DAY)
+    rows = [{"instance_id": None, "task_id": task_id, "at": when, "actor_id": people["dic"].id, "acting_for_id": None,
+             "kind": "task_completed", "step_id": "draft_report", "message": "Đã hoàn thành 'Soạn báo cáo' — \"x\"",
+             "message_text": {"template": "Đã hoàn thành '{step}'", "params": {"step": "Soạn báo cáo"}},
+             "data": {"criteria": {"1.1": True}, "budget": 12.5, "ghi_chú": "dòng 1\ndòng 2", "none": None},
+             "prev_hash": "a" * 64, "hash": "b" * 64},
+            {"instance_id": None, "task_id": None, "at": when, "actor_id": None, "acting_for_id": None,
+             "kind": "instance_completed", "step_id": None, "message": "", "message_text": None, "data": None,
+             "prev_hash": "b" * 64, "hash": "c" * 64}]
+    columns = ("audit_head", "updated_at")  # as runtime.commit names them: sorted
+    with Session(db_engine) as work:
+        def save(instance, version):
+            params = {"updated_at": when, "_id": instance.id, "_version": version, "lock_version": version + 1,
+                      "_head": instance.audit_head, "audit_head": "c" * 64}
+            return row_writes.save_with_events(work, columns, params, [{**r, "instance_id": instance.id} for r in rows])
+
+        assert save(first, first.lock_version + 5) is False  # a stale lock_version: nothing written
+        assert save(first, first.lock_version) is True
+        work.execute(row_writes.AUDIT_INSERT, [{**r, "instance_id": second.id} for r in rows])
+        work.commit()
+        names = ", ".join(c for c in EVENT_COLUMNS if c != "instance_id")
+        stored = {i: work.execute(text(f"SELECT {names} FROM audit_event WHERE instance_id = :i AND hash IS NOT NULL "
+                                       f"AND prev_hash IN ('{'a' * 64}', '{'b' * 64}') ORDER BY id"), {"i": i}).all()
+                  for i in (first.id, second.id)}
+        assert len(stored[first.id]) == 2 and stored[first.id] == stored[second.id]
+        assert work.execute(text("SELECT pending_events FROM process_instance WHERE id = :i"),
+                            {"i": first.id}).scalar() is None  # the trigger leaves nothing behind on the row
+        loaded = work.scalars(select(AuditEvent).where(AuditEvent.instance_id == first.id, AuditEvent.hash == "b" * 64))
+        assert next(iter(loaded)).data["ghi_chú"] == "dòng 1\ndòng 2"
 
 
 def test_verify_names_a_chain_whose_latest_events_were_deleted(db_engine):
