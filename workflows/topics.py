@@ -5,7 +5,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, insert, select, update
 
 from workflows import bulk, engine, opening, outcome_articles, report_outcome, rules, runtime
 from workflows.calendar import end_of_day
@@ -21,6 +21,7 @@ from workflows.models import (
     InstanceStatus,
     ProcessInstance,
     Report,
+    report_not_in,
 )
 from workflows.results import evaluations_of_year, make_final, rank_ties
 from workflows.settings import settings_of_year
@@ -233,7 +234,7 @@ HANDLERS: dict[str, Callable[[runtime.Context, engine.TaskView], dict[str, Any]]
 def after_save(ctx: runtime.Context, instance: ProcessInstance, run: engine.Run) -> None:
     """Record which end an agency report reached; wake the cycle when the last report is accepted.
 
-    The outcome's UPDATE also answers "how many other reports of the year are not in?" (RETURNING a count, capped,
+    The outcome's UPDATE also answers "is another report of the year not in?" (RETURNING a count capped at one,
     that leaves this report out, so it reads the same whether the database shows the statement's own change or not):
     an acceptance with others still out sends that one statement; only the year's last reads the cycle.
     """
@@ -265,8 +266,7 @@ def cycle_turn() -> Any:
 
     Built per call so that a test may change TAKE_TURNS_WITHIN; tasks.py builds its statement once per value.
     """
-    out = (select(_REPORTS.c.id).where(_REPORTS.c.year == HumanTask.year,
-                                       or_(_REPORTS.c.outcome.is_(None), _REPORTS.c.outcome != "accepted"))
+    out = (select(_REPORTS.c.id).where(_REPORTS.c.year == HumanTask.year, report_not_in(_REPORTS))
            .limit(TAKE_TURNS_WITHIN + 2).correlate(HumanTask).subquery())
     near_last = select(func.count()).select_from(out).scalar_subquery() <= TAKE_TURNS_WITHIN + 1
     turn = select(Cycle.id).where(Cycle.year == HumanTask.year).with_for_update().correlate(HumanTask)
@@ -277,8 +277,7 @@ def cycle_turn() -> Any:
 _REPORTS = Report.__table__  # the table, not the ORM entity: its UPDATE path cost 24 µs more a run
 _OTHER = _REPORTS.alias()  # the instance's year and id as parameters, not correlation: SQLite's RETURNING drops them
 _OTHERS_OUT = (select(_OTHER.c.id).where(_OTHER.c.year == bindparam("_year"),
-                                         _OTHER.c.instance_id != bindparam("_instance"),
-                                         or_(_OTHER.c.outcome.is_(None), _OTHER.c.outcome != "accepted"))
+                                         _OTHER.c.instance_id != bindparam("_instance"), report_not_in(_OTHER))
                .limit(1).subquery())  # one is enough to know: flat in the units
 _RECORD_OUTCOME = (  # built once: building it cost as much as running it
     update(_REPORTS).where(_REPORTS.c.instance_id == bindparam("_instance"))
@@ -296,7 +295,7 @@ def notify_cycle_if_all_accepted(ctx: runtime.Context, cycle_id: int | None) -> 
         return False
     # Only an accepted report counts: a running one, or one that ended rejected or unclassified, is not "in".
     found = ctx.session.execute(select(Cycle, exists().where(
-        Report.year == Cycle.year, or_(Report.outcome.is_(None), Report.outcome != "accepted")))
+        Report.year == Cycle.year, report_not_in(_REPORTS)))
         .where(Cycle.id == cycle_id)).first()  # the cycle and the EXISTS in one statement
     if found is None:
         return False

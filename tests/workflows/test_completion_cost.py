@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 from factories import at, open_small_cycle, open_task, report_payload
-from sqlalchemy import create_engine, delete, event, select, text
+from sqlalchemy import create_engine, delete, event, func, select, text
 from sqlalchemy.orm import Session
 from testdb import TEST_DATABASE_URL, make_engine
 
@@ -213,6 +213,28 @@ def test_events_saved_with_their_instance_are_stored_as_a_plain_insert_stores_th
                             {"i": first.id}).scalar() is None  # the trigger leaves nothing behind on the row
         loaded = work.scalars(select(AuditEvent).where(AuditEvent.instance_id == first.id, AuditEvent.hash == "b" * 64))
         assert next(iter(loaded)).data["ghi_chú"] == "dòng 1\ndòng 2"
+
+
+@pytest.mark.parametrize("question", ["the outcome's count", "the turn's count"])
+def test_is_another_report_out_reads_only_the_reports_not_in(db_engine, question):
+    """Every acceptance asks whether another report of the year is still out; at the year's end nearly all are in,
+    and the answer must not read them all (at 2,800 units an acceptance cost 2.5 ms instead of 1.7 on SQLite): the
+    partial index of the reports not in serves the question on both databases."""
+    if question == "the outcome's count":
+        asked = select(func.count()).select_from(topics._OTHERS_OUT).params(_year=2025, _instance=1)
+    else:
+        asked = select(topics.cycle_turn()).select_from(HumanTask).where(HumanTask.id == 1)
+    # the condition's value written in the statement, as in the index: a bound parameter would hide the match from
+    # SQLite's planner and from PostgreSQL's generic plans of prepared statements
+    assert "'accepted'" in str(asked.compile(db_engine))
+    sql = str(asked.compile(db_engine, compile_kwargs={"literal_binds": True}))
+    with db_engine.connect() as connection:
+        if TEST_DATABASE_URL:  # an empty table: ask whether the index can serve, not whether it is worth it yet
+            connection.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = " ".join(row[0] for row in connection.execute(text(f"EXPLAIN {sql}")))
+        else:
+            plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+    assert "ix_report_not_in" in plan, plan
 
 
 def test_verify_names_a_chain_whose_latest_events_were_deleted(db_engine):
