@@ -179,6 +179,8 @@ def test_a_completion_continues_a_chain_another_action_moved_meanwhile(db_engine
 def test_events_saved_with_their_instance_are_stored_as_a_plain_insert_stores_them(db_engine):
     """The one-statement save (PostgreSQL's CTE, SQLite's trigger) stores every column as the plain INSERT does: the
     same text, numbers, times and JSON, Vietnamese included; a save whose UPDATE matches no row writes no event."""
+    # the trigger names every column of the table, so a new one cannot be left out of it unnoticed
+    assert EVENT_COLUMNS == tuple(c.name for c in AuditEvent.__table__.c if c.name != "id")
     with Session(db_engine, expire_on_commit=False) as setup:
         people = open_small_cycle(setup, ["STC", "SNV"])
         first, second = (setup.scalar(select(ProcessInstance).where(ProcessInstance.unit_code == code))
