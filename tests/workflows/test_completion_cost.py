@@ -364,7 +364,7 @@ def test_the_year_s_last_acceptances_take_turns_on_the_cycle_row(db_engine, monk
             own, review, dic, {"dic_decision": "accept"}, at(DAY)))
     assert locked is near_the_end
     # the task with its instance, the outcome (and the count of the others out), the task row, the instance and its
-    # events; the probe's own statement is on the list too
+    # events (the probe's own statement, also on the list, left out)
     assert len([s for s in sent if not s.startswith("SELECT id FROM cycle FOR UPDATE")]) == 4
     with Session(db_engine) as check:  # SNV is still out: reporting goes on
         assert check.scalar(select(Cycle.status)) == CycleStatus.REPORTING
